@@ -1,0 +1,173 @@
+// Package provider holds what every model adapter speaks: the request sent to a
+// model, the response it returns, token usage, and the kinds of failure the run
+// engine must tell apart (retry, stop, or record and go on).
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Role is who speaks a message.
+type Role string
+
+// The roles a chat message can have.
+const (
+	RoleUser      Role = "user"
+	RoleAssistant Role = "assistant"
+)
+
+// Message is one turn of the conversation sent to a model.
+type Message struct {
+	Role    Role   `json:"role"`
+	Content string `json:"content"`
+}
+
+// Params are the inference parameters of a target. A nil pointer means "the
+// provider's default", which is different from zero (temperature 0 is common).
+type Params struct {
+	Temperature *float64 `json:"temperature,omitempty" yaml:"temperature,omitempty"`
+	TopP        *float64 `json:"top_p,omitempty" yaml:"top_p,omitempty"`
+	TopK        *int     `json:"top_k,omitempty" yaml:"top_k,omitempty"`
+	MaxTokens   *int     `json:"max_tokens,omitempty" yaml:"max_tokens,omitempty"`
+	Stop        []string `json:"stop,omitempty" yaml:"stop,omitempty"`
+	Seed        *int64   `json:"seed,omitempty" yaml:"seed,omitempty"`
+}
+
+// Request is one model call.
+type Request struct {
+	// Model is the provider's model id (for Bedrock, a model or inference profile id).
+	Model    string    `json:"model"`
+	System   string    `json:"system,omitempty"`
+	Messages []Message `json:"messages"`
+	Params   Params    `json:"params"`
+	// Stream asks for a streaming call so that time to first token is measured.
+	Stream bool `json:"stream,omitempty"`
+
+	// SampleID and Fields describe the sample the call is for. They are context
+	// for providers that need it (recorded outputs, a RAG pipeline behind the
+	// command provider) and are never part of the cache key.
+	SampleID string            `json:"sample_id,omitempty"`
+	Fields   map[string]string `json:"fields,omitempty"`
+	// Repeat is the repeat index (0-based) of this call.
+	Repeat int `json:"repeat"`
+}
+
+// Usage counts the tokens of one call.
+type Usage struct {
+	InputTokens      int `json:"input_tokens"`
+	OutputTokens     int `json:"output_tokens"`
+	CacheReadTokens  int `json:"cache_read_tokens,omitempty"`
+	CacheWriteTokens int `json:"cache_write_tokens,omitempty"`
+}
+
+// Add returns the sum of two usages.
+func (u Usage) Add(o Usage) Usage {
+	return Usage{
+		InputTokens:      u.InputTokens + o.InputTokens,
+		OutputTokens:     u.OutputTokens + o.OutputTokens,
+		CacheReadTokens:  u.CacheReadTokens + o.CacheReadTokens,
+		CacheWriteTokens: u.CacheWriteTokens + o.CacheWriteTokens,
+	}
+}
+
+// Response is what a model returned.
+type Response struct {
+	Text  string `json:"text"`
+	Usage Usage  `json:"usage"`
+	// Latency is the wall time of the call as the caller saw it. Providers that
+	// replay logged outputs set it to the logged latency.
+	Latency time.Duration `json:"latency"`
+	// TTFT is the time to the first token; zero when unknown.
+	TTFT time.Duration `json:"ttft,omitempty"`
+	// ServiceLatency is the latency the service itself reported, if any.
+	ServiceLatency time.Duration `json:"service_latency,omitempty"`
+	// StopReason is why generation stopped, normalized where possible:
+	// "end_turn", "max_tokens", "stop_sequence", "content_filtered", or the
+	// provider's own word.
+	StopReason string `json:"stop_reason,omitempty"`
+}
+
+// StopMaxTokens is the normalized stop reason of a reply cut at max_tokens.
+const StopMaxTokens = "max_tokens"
+
+// ErrorKind classifies a failed call by what the caller should do about it.
+type ErrorKind int
+
+// The kinds of provider failure.
+const (
+	// KindOther is a failure of an unknown kind: recorded, not retried.
+	KindOther ErrorKind = iota
+	// KindThrottled means the service asked us to slow down: retried with backoff.
+	KindThrottled
+	// KindTransient is a timeout, 5xx or a model that is not ready: retried.
+	KindTransient
+	// KindAuth means credentials are missing or not allowed: the run stops.
+	KindAuth
+	// KindInvalidRequest means the service rejected this request: recorded for
+	// the sample, not retried.
+	KindInvalidRequest
+)
+
+var kindNames = [...]string{"other", "throttled", "transient", "auth", "invalid_request"}
+
+func (k ErrorKind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// ParseErrorKind is the inverse of ErrorKind.String; unknown words are KindOther.
+func ParseErrorKind(s string) ErrorKind {
+	for i, n := range kindNames {
+		if n == s {
+			return ErrorKind(i)
+		}
+	}
+	return KindOther
+}
+
+// Retryable reports whether a call that failed with this kind may be retried.
+func (k ErrorKind) Retryable() bool { return k == KindThrottled || k == KindTransient }
+
+// Error is a classified provider failure.
+type Error struct {
+	Kind ErrorKind
+	// Provider names the adapter ("bedrock", "openai", "command", ...).
+	Provider string
+	// RetryAfter is the delay the service asked for, if it named one.
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: %s: %v", e.Provider, e.Kind, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf builds a classified error.
+func Errorf(kind ErrorKind, provider, format string, args ...any) *Error {
+	return &Error{Kind: kind, Provider: provider, Err: fmt.Errorf(format, args...)}
+}
+
+// KindOf returns the kind of err: the Kind of a wrapped *Error, KindOther for
+// anything else.
+func KindOf(err error) ErrorKind {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.Kind
+	}
+	return KindOther
+}
+
+// RetryAfterOf returns the delay a wrapped *Error asked for, or zero.
+func RetryAfterOf(err error) time.Duration {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.RetryAfter
+	}
+	return 0
+}

@@ -1,0 +1,136 @@
+// Package results is evalgate's versioned results format: JSON Lines with a
+// header line, one line per record (sample x target x repeat), and a summary
+// line. It is written and read as a stream so that a suite of any size runs in
+// constant memory; a file without its summary line was cut short and says so.
+package results
+
+import (
+	"time"
+
+	"github.com/evalgate/evalgate/internal/metric"
+	"github.com/evalgate/evalgate/internal/provider"
+)
+
+// Format and Version identify the file; a reader refuses other versions.
+const (
+	Format  = "evalgate.results"
+	Version = 1
+)
+
+// Line kinds: the "kind" field of every line.
+const (
+	KindHeader  = "header"
+	KindRecord  = "record"
+	KindSummary = "summary"
+)
+
+// Header is the first line: what was run, so that two files can be checked
+// for comparability before they are paired.
+type Header struct {
+	Kind    string `json:"kind"`
+	Format  string `json:"format"`
+	Version int    `json:"version"`
+	// Suite is the suite's name; SuiteHash hashes the dataset and metric
+	// definitions (what makes two runs comparable), ConfigHash the whole config.
+	Suite      string    `json:"suite"`
+	SuiteHash  string    `json:"suite_hash"`
+	ConfigHash string    `json:"config_hash,omitempty"`
+	Dataset    string    `json:"dataset"`
+	Started    time.Time `json:"started"`
+	Repeats    int       `json:"repeats"`
+	// Cluster is the dataset column that groups samples, if the suite named one.
+	Cluster string        `json:"cluster,omitempty"`
+	Targets []TargetInfo  `json:"targets"`
+	Metrics []metric.Info `json:"metrics"`
+	// Tool is the evalgate version that wrote the file.
+	Tool string `json:"tool,omitempty"`
+}
+
+// TargetInfo describes one target of the run.
+type TargetInfo struct {
+	ID       string          `json:"id"`
+	Provider string          `json:"provider"`
+	Model    string          `json:"model"`
+	Prompt   string          `json:"prompt,omitempty"`
+	// PromptHash changes when the prompt's text changes.
+	PromptHash string          `json:"prompt_hash,omitempty"`
+	Params     provider.Params `json:"params"`
+	// Priced is false when the model's price is unknown (cost is then null).
+	Priced bool `json:"priced"`
+}
+
+// Record is one (sample, target, repeat) outcome.
+type Record struct {
+	Kind     string `json:"kind"`
+	SampleID string `json:"sample_id"`
+	Target   string `json:"target"`
+	Repeat   int    `json:"repeat"`
+	// Cluster is the sample's cluster value, when the suite names a cluster field.
+	Cluster string `json:"cluster,omitempty"`
+	// Input is the rendered user prompt; Reference the ground truth.
+	Input     string         `json:"input,omitempty"`
+	Reference string         `json:"reference,omitempty"`
+	Output    string         `json:"output"`
+	Usage     provider.Usage `json:"usage"`
+	LatencyMS float64        `json:"latency_ms"`
+	TTFTMS    float64        `json:"ttft_ms,omitempty"`
+	// CostUSD is null when the price of the model is unknown.
+	CostUSD    *float64 `json:"cost_usd"`
+	StopReason string   `json:"stop_reason,omitempty"`
+	Cached     bool     `json:"cached,omitempty"`
+	Attempts   int      `json:"attempts,omitempty"`
+	// Error is set when the call failed; Scores are then empty.
+	Error *RecordError `json:"error,omitempty"`
+	// Scores by metric name; a metric that could not score this record is in
+	// ScoreErrors instead, never a silent zero.
+	Scores      map[string]float64 `json:"scores,omitempty"`
+	ScoreErrors map[string]string  `json:"score_errors,omitempty"`
+	// Raw scores before normalization and short explanations, by metric name.
+	Raw     map[string]float64 `json:"raw,omitempty"`
+	Details map[string]string  `json:"details,omitempty"`
+}
+
+// RecordError is a failed call.
+type RecordError struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+// Status says whether a run evaluated everything it set out to.
+type Status string
+
+// The statuses of a run.
+const (
+	StatusComplete   Status = "complete"
+	StatusIncomplete Status = "incomplete"
+)
+
+// Summary is the last line.
+type Summary struct {
+	Kind     string    `json:"kind"`
+	Finished time.Time `json:"finished"`
+	Status   Status    `json:"status"`
+	// Reason says why an incomplete run stopped (budget, deadline, cancelled,
+	// auth failure).
+	Reason  string          `json:"reason,omitempty"`
+	Records int             `json:"records"`
+	Targets []TargetSummary `json:"targets"`
+}
+
+// TargetSummary aggregates one target's records.
+type TargetSummary struct {
+	ID      string `json:"id"`
+	Records int    `json:"records"`
+	Errors  int    `json:"errors"`
+	// Skipped counts planned calls not made (budget, deadline, cancel).
+	Skipped int                `json:"skipped,omitempty"`
+	Means   map[string]float64 `json:"means"`
+	// Scored counts the records each mean is over.
+	Scored       map[string]int `json:"scored"`
+	Usage        provider.Usage `json:"usage"`
+	CostUSD      *float64       `json:"cost_usd"`
+	LatencyP50MS float64        `json:"latency_p50_ms"`
+	LatencyP95MS float64        `json:"latency_p95_ms"`
+	Cached       int            `json:"cached,omitempty"`
+	Retries      int            `json:"retries,omitempty"`
+}

@@ -1,0 +1,191 @@
+package suite
+
+import (
+	"time"
+
+	"github.com/evalgate/evalgate/internal/provider"
+)
+
+// CurrentVersion is the only evalgate.yaml version this build reads.
+const CurrentVersion = 1
+
+// Config is evalgate.yaml as written by the user, after strict decoding and
+// before files are read. Field names here are the YAML keys.
+type Config struct {
+	Version     int               `yaml:"version"`
+	Name        string            `yaml:"name"`
+	Description string            `yaml:"description,omitempty"`
+	Dataset     DatasetConfig     `yaml:"dataset"`
+	Prompts     map[string]Prompt `yaml:"prompts,omitempty"`
+	Targets     []TargetConfig    `yaml:"targets"`
+	Metrics     []MetricConfig    `yaml:"metrics"`
+	Criteria    []Criterion       `yaml:"criteria,omitempty"`
+	Gate        GateConfig        `yaml:"gate,omitempty"`
+	Run         RunConfig         `yaml:"run,omitempty"`
+}
+
+// DatasetConfig says where the samples are and which columns mean what.
+type DatasetConfig struct {
+	// Path is relative to the directory of evalgate.yaml.
+	Path string `yaml:"path"`
+	// Format is "jsonl" or "csv"; empty means "from the file extension".
+	Format string `yaml:"format,omitempty"`
+	// Fields maps evalgate's roles (id, input, reference, context, cluster) to
+	// column names; unset roles use the AWS migration format's names.
+	Fields map[string]string `yaml:"fields,omitempty"`
+	// ReferenceDelimiter separates several acceptable reference answers.
+	ReferenceDelimiter string `yaml:"reference_delimiter,omitempty"`
+	// Limit evaluates only the first N samples (0 = all).
+	Limit int `yaml:"limit,omitempty"`
+}
+
+// Prompt is a template with a system and a user part. In YAML a prompt is
+// either a mapping with these keys or a plain string naming a file that holds
+// the user part.
+type Prompt struct {
+	System     string `yaml:"system,omitempty"`
+	SystemFile string `yaml:"system_file,omitempty"`
+	User       string `yaml:"user,omitempty"`
+	UserFile   string `yaml:"user_file,omitempty"`
+}
+
+// TargetConfig is one thing evaluated: provider + model + prompt + params.
+type TargetConfig struct {
+	ID       string          `yaml:"id"`
+	Provider string          `yaml:"provider"`
+	Model    string          `yaml:"model"`
+	Prompt   string          `yaml:"prompt,omitempty"`
+	Params   provider.Params `yaml:"params,omitempty"`
+	// Stream asks for streaming calls to measure time to first token.
+	Stream bool `yaml:"stream,omitempty"`
+	// Pricing overrides the catalog's prices for this target.
+	Pricing *Pricing `yaml:"pricing,omitempty"`
+	// RateLimit caps this target's calls.
+	RateLimit *RateLimit `yaml:"rate_limit,omitempty"`
+
+	// recorded: dataset columns that hold the logged outputs (defaults are the
+	// AWS migration format's *_source_llm columns), or a cassette file.
+	Fields   map[string]string `yaml:"fields,omitempty"`
+	Cassette string            `yaml:"cassette,omitempty"`
+
+	// command: the program and its arguments, run once per call.
+	Command []string `yaml:"command,omitempty"`
+	Timeout Duration `yaml:"timeout,omitempty"`
+
+	// bedrock / openai
+	Region    string `yaml:"region,omitempty"`
+	Endpoint  string `yaml:"endpoint,omitempty"`
+	BaseURL   string `yaml:"base_url,omitempty"`
+	APIKeyEnv string `yaml:"api_key_env,omitempty"`
+}
+
+// Pricing is USD per million tokens.
+type Pricing struct {
+	InputPerMTok      float64 `yaml:"input_per_mtok"`
+	OutputPerMTok     float64 `yaml:"output_per_mtok"`
+	CacheReadPerMTok  float64 `yaml:"cache_read_per_mtok,omitempty"`
+	CacheWritePerMTok float64 `yaml:"cache_write_per_mtok,omitempty"`
+}
+
+// RateLimit is requests and tokens per minute.
+type RateLimit struct {
+	RPM int `yaml:"rpm,omitempty"`
+	TPM int `yaml:"tpm,omitempty"`
+}
+
+// MetricConfig is one metric. In YAML it is either a plain name ("f1") or a
+// mapping with name, type and the type's options inline
+// ({name: mentions_refund, type: icontains, value: refund}).
+type MetricConfig struct {
+	Name    string
+	Type    string
+	Options map[string]any
+}
+
+// Margin is an allowed change: absolute (0.05) or relative ("5%").
+type Margin struct {
+	Value    float64
+	Relative bool
+}
+
+// Criterion is one success criterion on one metric.
+type Criterion struct {
+	Metric       string   `yaml:"metric"`
+	Min          *float64 `yaml:"min,omitempty"`
+	MaxDrop      *Margin  `yaml:"max_drop,omitempty"`
+	MaxIncrease  *Margin  `yaml:"max_increase,omitempty"`
+	MaxErrorRate *float64 `yaml:"max_error_rate,omitempty"`
+	// Mode is "regression" or "non_inferiority"; empty means the gate's mode.
+	Mode string `yaml:"mode,omitempty"`
+	// Severity is "fail" (default) or "warn".
+	Severity string `yaml:"severity,omitempty"`
+}
+
+// GateConfig says what the target is compared with.
+type GateConfig struct {
+	// Baseline is the id of another target of this suite, "source" for the
+	// dataset's logged source-model fields via a recorded target, or a path to
+	// a results file (ending in .jsonl).
+	Baseline string `yaml:"baseline,omitempty"`
+	// Target is the target gated; empty means the only non-baseline target.
+	Target string `yaml:"target,omitempty"`
+	// Mode is "regression" (default) or "non_inferiority".
+	Mode       string  `yaml:"mode,omitempty"`
+	Confidence float64 `yaml:"confidence,omitempty"`
+	// MonthlyCalls projects cost to a month of traffic in the report.
+	MonthlyCalls int `yaml:"monthly_calls,omitempty"`
+	// Cluster names a dataset column whose equal values share a cluster
+	// (several questions about one document) for cluster-robust errors.
+	Cluster string `yaml:"cluster,omitempty"`
+}
+
+// RunConfig bounds the run.
+type RunConfig struct {
+	Concurrency int      `yaml:"concurrency,omitempty"`
+	Repeats     int      `yaml:"repeats,omitempty"`
+	Timeout     Duration `yaml:"timeout,omitempty"`
+	Deadline    Duration `yaml:"deadline,omitempty"`
+	Retries     *int     `yaml:"retries,omitempty"`
+	BudgetUSD   float64  `yaml:"budget_usd,omitempty"`
+	CacheDir    string   `yaml:"cache_dir,omitempty"`
+	// Cache turns the response cache off when false.
+	Cache   *bool  `yaml:"cache,omitempty"`
+	Results string `yaml:"results,omitempty"`
+}
+
+// Duration is a time.Duration written as "30s", "5m" in YAML.
+type Duration time.Duration
+
+// Defaults of the run, used when the suite leaves a value unset.
+const (
+	DefaultConcurrency = 8
+	DefaultTimeout     = 60 * time.Second
+	DefaultRetries     = 4
+	DefaultCacheDir    = ".evalgate/cache"
+	DefaultResults     = ".evalgate/results.jsonl"
+	DefaultDelimiter   = "<OR>"
+	DefaultConfidence  = 0.95
+)
+
+// Default dataset columns: the AWS model-migration data format.
+const (
+	FieldID              = "sample_id"
+	FieldQuestion        = "question"
+	FieldContext         = "context"
+	FieldReference       = "answer_ground_truth"
+	FieldSourcePrompt    = "prompt_source_llm"
+	FieldSourceAnswer    = "answer_source_llm"
+	FieldSourceLatency   = "latency_source_llm"
+	FieldSourceInTokens  = "input_token_source_llm"
+	FieldSourceOutTokens = "output_token_source_llm"
+	FieldSourceJudge     = "llm_judge_score_source_llm"
+	FieldSourceHuman     = "human_score_source_llm"
+	FieldSourceHumanWhy  = "human_score_reasoning_source_llm"
+)
+
+// AggregateMetrics are the names criteria may use besides the suite's own
+// metrics: computed by the gate over all records of a target.
+var AggregateMetrics = []string{
+	"cost_per_1k", "cost_usd", "latency_mean", "latency_p50", "latency_p95", "latency_p99",
+	"ttft_p50", "ttft_p95", "input_tokens", "output_tokens", "error_rate",
+}
