@@ -36,9 +36,12 @@ type Info struct {
 type Input struct {
 	// Output is the model's answer.
 	Output string
-	// Reference is the ground truth; several acceptable answers are joined by
-	// the suite's delimiter ("<OR>" by default) and metrics take the best.
-	Reference string
+	// Reference is the ground truth as written in the dataset; References is
+	// it split on the suite's delimiter ("<OR>" by default, pieces not trimmed,
+	// as fmeval does). Metrics that compare with the reference take the best
+	// score over References. Both are empty when the sample has no reference.
+	Reference  string
+	References []string
 	// Question is the rendered user input, for metrics that need it (judges).
 	Question string
 	// Fields are all the sample's dataset fields (context, logged scores, ...).
