@@ -65,8 +65,14 @@ type TargetConfig struct {
 
 	// recorded: dataset columns that hold the logged outputs (defaults are the
 	// AWS migration format's *_source_llm columns), or a cassette file.
-	Fields   map[string]string `yaml:"fields,omitempty"`
-	Cassette string            `yaml:"cassette,omitempty"`
+	Fields map[string]string `yaml:"fields,omitempty"`
+	// LatencyUnit is the unit of the logged latency column: "s" (default,
+	// as in the AWS migration format) or "ms".
+	LatencyUnit string `yaml:"latency_unit,omitempty"`
+	// Cassette is a file of responses keyed by a hash of the request: a target
+	// with a cassette replays from it (a miss is an error), and
+	// `evalgate run --record` fills it from the target's real provider.
+	Cassette string `yaml:"cassette,omitempty"`
 
 	// command: the program and its arguments, run once per call.
 	Command []string `yaml:"command,omitempty"`
