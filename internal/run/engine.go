@@ -1,0 +1,641 @@
+// Package run is the evaluation engine: samples x repeats x targets through
+// bounded concurrency, per-call timeouts, retries with backoff for throttled
+// and transient failures, a response cache, a cost budget and an overall
+// deadline. Records stream to a writer as they finish, so memory stays flat
+// whatever the size of the suite, and a stopped run keeps every finished record.
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/evalgate/evalgate/internal/metric"
+	"github.com/evalgate/evalgate/internal/pricing"
+	"github.com/evalgate/evalgate/internal/provider"
+	"github.com/evalgate/evalgate/internal/results"
+	"github.com/evalgate/evalgate/internal/suite"
+)
+
+// Provider is what the engine needs of a model adapter.
+type Provider interface {
+	Complete(ctx context.Context, req provider.Request) (provider.Response, error)
+}
+
+// Limiter paces calls to one provider and model (requests and tokens per
+// minute, adaptive concurrency). Acquire blocks until a call may start; the
+// returned release reports how the call went.
+type Limiter interface {
+	Acquire(ctx context.Context, estTokens int) (release func(throttled bool, usedTokens int), err error)
+}
+
+// Samples yields the dataset one sample at a time; io.EOF ends it.
+type Samples interface {
+	Next() (suite.Sample, error)
+}
+
+// RecordWriter receives each finished record (a *results.Writer).
+type RecordWriter interface {
+	Write(results.Record) error
+}
+
+// Target is one thing evaluated, ready to call.
+type Target struct {
+	Info     results.TargetInfo
+	Provider Provider
+	// Render turns a sample's fields into the system and user prompt.
+	Render func(fields map[string]string) (system, user string, err error)
+	Params provider.Params
+	Stream bool
+	// Price is nil when the model's price is unknown: cost is then unknown.
+	Price *pricing.Price
+	// Cacheable is false for providers that replay logged outputs.
+	Cacheable bool
+	// Limiter is optional.
+	Limiter Limiter
+	// Timeout overrides Options.Timeout for this target's calls.
+	Timeout time.Duration
+}
+
+// Options bound a run. Zero values take the suite defaults, except Retries:
+// zero retries is a valid setting.
+type Options struct {
+	Concurrency int
+	Repeats     int
+	// Retries is how many times a throttled or transient call is retried.
+	Retries int
+	// Timeout bounds one call; Deadline the whole run (0 = none).
+	Timeout  time.Duration
+	Deadline time.Duration
+	// BudgetUSD stops new calls once the run has spent this much (0 = none).
+	// Calls already in flight finish, so the overshoot is at most Concurrency
+	// calls.
+	BudgetUSD float64
+	Cache     *Cache
+	// Delimiter splits several acceptable references ("<OR>").
+	Delimiter string
+	// BackoffBase and BackoffMax shape the exponential backoff with full jitter.
+	BackoffBase time.Duration
+	BackoffMax  time.Duration
+	// Progress, if set, is told about every finished record.
+	Progress Progress
+	// sleep is replaced in tests.
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Progress receives the running totals.
+type Progress interface {
+	Update(s Stats)
+	Done(s Stats)
+}
+
+// Stats are the running totals of a run.
+type Stats struct {
+	Done, Errors, Cached, Retries int
+	CostUSD                       float64
+	Elapsed                       time.Duration
+}
+
+// Stop reasons: why a run ended before evaluating everything.
+const (
+	ReasonBudget    = "budget reached"
+	ReasonDeadline  = "deadline reached"
+	ReasonCancelled = "cancelled"
+)
+
+// ErrAuth is wrapped by Run's error when a provider refused the credentials:
+// the run stops at once instead of failing thousands of calls.
+var ErrAuth = errors.New("provider authentication failed")
+
+// ErrDataset is wrapped by Run's error when the dataset could not be read to
+// its end.
+var ErrDataset = errors.New("dataset error")
+
+// Engine runs targets and metrics over samples.
+type Engine struct {
+	opts    Options
+	targets []Target
+	metrics []metric.Metric
+}
+
+// New returns an engine, filling defaults.
+func New(targets []Target, metrics []metric.Metric, opts Options) *Engine {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = suite.DefaultConcurrency
+	}
+	if opts.Repeats <= 0 {
+		opts.Repeats = 1
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = suite.DefaultTimeout
+	}
+	if opts.Delimiter == "" {
+		opts.Delimiter = suite.DefaultDelimiter
+	}
+	if opts.BackoffBase <= 0 {
+		opts.BackoffBase = 500 * time.Millisecond
+	}
+	if opts.BackoffMax <= 0 {
+		opts.BackoffMax = 30 * time.Second
+	}
+	if opts.sleep == nil {
+		opts.sleep = sleepCtx
+	}
+	return &Engine{opts: opts, targets: targets, metrics: metrics}
+}
+
+type job struct {
+	sample suite.Sample
+	target int
+	repeat int
+}
+
+// stopper records the first reason to stop dispatching new calls.
+type stopper struct {
+	once   sync.Once
+	ch     chan struct{}
+	mu     sync.Mutex
+	reason string
+	err    error
+}
+
+func (s *stopper) stop(reason string, err error) {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.reason, s.err = reason, err
+		s.mu.Unlock()
+		close(s.ch)
+	})
+}
+
+func (s *stopper) stopped() bool {
+	select {
+	case <-s.ch:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *stopper) get() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reason, s.err
+}
+
+// outcome is a worker's answer for one job: a record, or a skip.
+type outcome struct {
+	rec     results.Record
+	skipped bool
+	retries int
+	target  int
+}
+
+// Run evaluates every sample and writes each finished record to w. It returns
+// the summary (also when it returns an error: records written stay valid) and
+// an error wrapping ErrAuth, ErrDataset or the writer's failure.
+func (e *Engine) Run(ctx context.Context, samples Samples, w RecordWriter) (results.Summary, error) {
+	start := time.Now()
+	parent := ctx
+	var cancelDeadline context.CancelFunc = func() {}
+	if e.opts.Deadline > 0 {
+		ctx, cancelDeadline = context.WithTimeout(ctx, e.opts.Deadline)
+	}
+	defer cancelDeadline()
+	// callCtx is cancelled when the run must stop at once (auth failure,
+	// writer failure); budget stops only stop new calls.
+	callCtx, cancelCalls := context.WithCancel(ctx)
+	defer cancelCalls()
+
+	st := &stopper{ch: make(chan struct{})}
+	jobs := make(chan job)
+	outs := make(chan outcome, e.opts.Concurrency)
+	var spent budget
+
+	// Producer: reads the dataset and hands out jobs in order sample, repeat,
+	// target, so that the targets of one sample run close together in time.
+	var skippedUndispatched []int = make([]int, len(e.targets))
+	var readErr error
+	go func() {
+		defer close(jobs)
+		for {
+			s, err := samples.Next()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				// Samples already handed out still run: they are valid.
+				readErr = err
+				return
+			}
+			for r := 0; r < e.opts.Repeats; r++ {
+				for t := range e.targets {
+					if st.stopped() || ctx.Err() != nil {
+						skippedUndispatched[t]++
+						continue
+					}
+					select {
+					case jobs <- job{sample: s, target: t, repeat: r}:
+					case <-st.ch:
+						skippedUndispatched[t]++
+					case <-ctx.Done():
+						skippedUndispatched[t]++
+					}
+				}
+			}
+		}
+	}()
+
+	var wg sync.WaitGroup
+	for i := 0; i < e.opts.Concurrency; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if st.stopped() || ctx.Err() != nil {
+					outs <- outcome{skipped: true, target: j.target}
+					continue
+				}
+				outs <- e.do(callCtx, j, st, &spent)
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(outs) }()
+
+	agg := newAggregator(e.targets, e.metrics)
+	var writeErr error
+	for o := range outs {
+		if o.skipped {
+			agg.skip(o.target)
+			continue
+		}
+		if writeErr == nil {
+			if err := w.Write(o.rec); err != nil {
+				writeErr = err
+				st.stop("results write failed", err)
+				cancelCalls()
+			}
+		}
+		agg.add(o)
+		if e.opts.Progress != nil {
+			e.opts.Progress.Update(agg.stats(time.Since(start)))
+		}
+	}
+	if readErr != nil {
+		st.stop("dataset error: "+readErr.Error(), fmt.Errorf("%w: %w", ErrDataset, readErr))
+	}
+	for t, n := range skippedUndispatched {
+		agg.sum[t].Skipped += n
+	}
+	if e.opts.Progress != nil {
+		e.opts.Progress.Done(agg.stats(time.Since(start)))
+	}
+
+	sum := results.Summary{Finished: time.Now().UTC(), Status: results.StatusComplete, Targets: agg.finish()}
+	reason, err := st.get()
+	switch {
+	case writeErr != nil:
+		err = writeErr
+	case reason == "" && parent.Err() != nil:
+		reason = ReasonCancelled
+	case reason == "" && ctx.Err() != nil:
+		reason = ReasonDeadline
+	}
+	if reason != "" || agg.skipped() > 0 {
+		sum.Status = results.StatusIncomplete
+		if reason == "" {
+			reason = ReasonCancelled
+		}
+		sum.Reason = reason
+	}
+	return sum, err
+}
+
+// do makes one call (from the cache, or with retries) and scores it.
+func (e *Engine) do(ctx context.Context, j job, st *stopper, spent *budget) outcome {
+	t := &e.targets[j.target]
+	rec := results.Record{
+		SampleID:  j.sample.ID,
+		Target:    t.Info.ID,
+		Repeat:    j.repeat,
+		Cluster:   j.sample.Cluster,
+		Reference: j.sample.Reference,
+	}
+	system, user, err := t.Render(j.sample.Fields)
+	if err != nil {
+		rec.Error = &results.RecordError{Kind: KindTemplate, Message: fmt.Sprintf("dataset line %d: %v", j.sample.Line, err)}
+		return outcome{rec: rec, target: j.target}
+	}
+	rec.Input = user
+	req := provider.Request{
+		Model:    t.Info.Model,
+		System:   system,
+		Messages: []provider.Message{{Role: provider.RoleUser, Content: user}},
+		Params:   t.Params,
+		Stream:   t.Stream,
+		SampleID: j.sample.ID,
+		Fields:   j.sample.Fields,
+		Repeat:   j.repeat,
+	}
+
+	var resp provider.Response
+	cached := false
+	key := ""
+	if t.Cacheable && e.opts.Cache != nil {
+		key = Key(t.Info.Provider, req)
+		resp, cached = e.opts.Cache.Get(key)
+	}
+	retries := 0
+	if !cached {
+		if e.opts.BudgetUSD > 0 && spent.get() >= e.opts.BudgetUSD {
+			st.stop(ReasonBudget, nil)
+			return outcome{skipped: true, target: j.target}
+		}
+		var attempts int
+		resp, attempts, err = e.call(ctx, t, req)
+		retries = attempts - 1
+		rec.Attempts = attempts
+		if err != nil {
+			if ctx.Err() != nil {
+				// Stopped mid-call: the record is not finished; it is not written.
+				return outcome{skipped: true, target: j.target, retries: retries}
+			}
+			kind := provider.KindOf(err)
+			rec.Error = &results.RecordError{Kind: kind.String(), Message: err.Error()}
+			if kind == provider.KindAuth {
+				st.stop("authentication failed: "+err.Error(), fmt.Errorf("%w: %w", ErrAuth, err))
+			}
+			return outcome{rec: rec, target: j.target, retries: retries}
+		}
+		if key != "" {
+			// A cache that cannot be written costs money on the next run, not
+			// this one's results; the directory was probed at start.
+			_ = e.opts.Cache.Put(key, resp)
+		}
+	}
+
+	rec.Output = resp.Text
+	rec.Usage = resp.Usage
+	rec.LatencyMS = ms(resp.Latency)
+	rec.TTFTMS = ms(resp.TTFT)
+	rec.StopReason = resp.StopReason
+	rec.Cached = cached
+	if t.Price != nil {
+		c := t.Price.Cost(resp.Usage)
+		rec.CostUSD = &c
+		if !cached {
+			spent.add(c)
+		}
+	}
+	e.score(ctx, &rec, j.sample, user, resp)
+	return outcome{rec: rec, target: j.target, retries: retries}
+}
+
+// KindTemplate is the record error kind of a prompt that could not be
+// rendered for a sample (a field missing from the dataset row).
+const KindTemplate = "template"
+
+func (e *Engine) score(ctx context.Context, rec *results.Record, s suite.Sample, question string, resp provider.Response) {
+	in := metric.Input{
+		Output:    resp.Text,
+		Reference: s.Reference,
+		Question:  question,
+		Fields:    s.Fields,
+		Latency:   resp.Latency,
+		CostUSD:   rec.CostUSD,
+	}
+	if s.Reference != "" {
+		in.References = strings.Split(s.Reference, e.opts.Delimiter)
+	}
+	for _, m := range e.metrics {
+		name := m.Info().Name
+		sc, err := m.Score(ctx, in)
+		if err == nil && (math.IsNaN(sc.Value) || math.IsInf(sc.Value, 0)) {
+			err = fmt.Errorf("metric returned %v", sc.Value)
+		}
+		if err != nil {
+			if rec.ScoreErrors == nil {
+				rec.ScoreErrors = map[string]string{}
+			}
+			rec.ScoreErrors[name] = err.Error()
+			continue
+		}
+		if rec.Scores == nil {
+			rec.Scores = map[string]float64{}
+		}
+		rec.Scores[name] = sc.Value
+		if sc.Raw != nil {
+			if rec.Raw == nil {
+				rec.Raw = map[string]float64{}
+			}
+			rec.Raw[name] = *sc.Raw
+		}
+		if sc.Detail != "" {
+			if rec.Details == nil {
+				rec.Details = map[string]string{}
+			}
+			rec.Details[name] = sc.Detail
+		}
+	}
+}
+
+// call makes the request, retrying throttled and transient failures with
+// exponential backoff and full jitter (honouring a Retry-After), each attempt
+// bounded by the per-call timeout. It returns the number of attempts made.
+func (e *Engine) call(ctx context.Context, t *Target, req provider.Request) (provider.Response, int, error) {
+	for attempt := 1; ; attempt++ {
+		resp, err := e.attempt(ctx, t, req)
+		if err == nil {
+			return resp, attempt, nil
+		}
+		if ctx.Err() != nil || !provider.KindOf(err).Retryable() || attempt > e.opts.Retries {
+			return resp, attempt, err
+		}
+		d := e.backoff(attempt)
+		if ra := provider.RetryAfterOf(err); ra > d {
+			d = ra
+		}
+		if err := e.opts.sleep(ctx, d); err != nil {
+			return resp, attempt, err
+		}
+	}
+}
+
+func (e *Engine) attempt(ctx context.Context, t *Target, req provider.Request) (provider.Response, error) {
+	if t.Limiter != nil {
+		release, err := t.Limiter.Acquire(ctx, estimateTokens(req))
+		if err != nil {
+			return provider.Response{}, err
+		}
+		resp, err := e.timed(ctx, t, req)
+		release(provider.KindOf(err) == provider.KindThrottled, resp.Usage.InputTokens+resp.Usage.OutputTokens)
+		return resp, err
+	}
+	return e.timed(ctx, t, req)
+}
+
+func (e *Engine) timed(ctx context.Context, t *Target, req provider.Request) (provider.Response, error) {
+	timeout := e.opts.Timeout
+	if t.Timeout > 0 {
+		timeout = t.Timeout
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	resp, err := t.Provider.Complete(cctx, req)
+	if err != nil && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) {
+		// Our per-call timeout, not the run's: the service was slow, retry.
+		return resp, &provider.Error{Kind: provider.KindTransient, Provider: t.Info.Provider,
+			Err: fmt.Errorf("no response within %s (timeout): %w", timeout, err)}
+	}
+	return resp, err
+}
+
+// estimateTokens guesses a request's tokens for tokens-per-minute limits:
+// about four characters a token for the prompt, plus the reply's cap.
+func estimateTokens(req provider.Request) int {
+	n := len(req.System)
+	for _, m := range req.Messages {
+		n += len(m.Content)
+	}
+	est := n / 4
+	if req.Params.MaxTokens != nil {
+		est += *req.Params.MaxTokens
+	}
+	return est
+}
+
+func (e *Engine) backoff(attempt int) time.Duration {
+	d := e.opts.BackoffBase << (attempt - 1)
+	if d > e.opts.BackoffMax || d <= 0 {
+		d = e.opts.BackoffMax
+	}
+	// Full jitter spreads retries of many workers that were throttled together.
+	return time.Duration(rand.Int64N(int64(d)) + 1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// budget is the money spent so far.
+type budget struct {
+	mu    sync.Mutex
+	spent float64
+}
+
+func (b *budget) add(c float64) { b.mu.Lock(); b.spent += c; b.mu.Unlock() }
+func (b *budget) get() float64  { b.mu.Lock(); defer b.mu.Unlock(); return b.spent }
+
+// aggregator builds the summary from the records as they stream past.
+type aggregator struct {
+	targets []Target
+	metrics []string
+	sum     []results.TargetSummary
+	totals  []map[string]float64
+	lat     [][]float64
+	stats_  Stats
+}
+
+func newAggregator(targets []Target, metrics []metric.Metric) *aggregator {
+	a := &aggregator{targets: targets}
+	for _, m := range metrics {
+		a.metrics = append(a.metrics, m.Info().Name)
+	}
+	for _, t := range targets {
+		ts := results.TargetSummary{ID: t.Info.ID, Means: map[string]float64{}, Scored: map[string]int{}}
+		if t.Price != nil {
+			z := 0.0
+			ts.CostUSD = &z
+		}
+		a.sum = append(a.sum, ts)
+		a.totals = append(a.totals, map[string]float64{})
+		a.lat = append(a.lat, nil)
+	}
+	return a
+}
+
+func (a *aggregator) skip(t int) { a.sum[t].Skipped++ }
+
+func (a *aggregator) skipped() int {
+	n := 0
+	for _, s := range a.sum {
+		n += s.Skipped
+	}
+	return n
+}
+
+func (a *aggregator) add(o outcome) {
+	s := &a.sum[o.target]
+	r := o.rec
+	s.Records++
+	s.Retries += o.retries
+	a.stats_.Done++
+	a.stats_.Retries += o.retries
+	if r.Error != nil {
+		s.Errors++
+		a.stats_.Errors++
+		return
+	}
+	if r.Cached {
+		s.Cached++
+		a.stats_.Cached++
+	}
+	s.Usage = s.Usage.Add(r.Usage)
+	if s.CostUSD != nil && r.CostUSD != nil {
+		*s.CostUSD += *r.CostUSD
+		a.stats_.CostUSD += *r.CostUSD
+	}
+	a.lat[o.target] = append(a.lat[o.target], r.LatencyMS)
+	for k, v := range r.Scores {
+		a.totals[o.target][k] += v
+		s.Scored[k]++
+	}
+}
+
+func (a *aggregator) stats(elapsed time.Duration) Stats {
+	s := a.stats_
+	s.Elapsed = elapsed
+	return s
+}
+
+func (a *aggregator) finish() []results.TargetSummary {
+	for i := range a.sum {
+		for k, n := range a.sum[i].Scored {
+			a.sum[i].Means[k] = a.totals[i][k] / float64(n)
+		}
+		lat := a.lat[i]
+		sort.Float64s(lat)
+		a.sum[i].LatencyP50MS = Quantile(lat, 0.50)
+		a.sum[i].LatencyP95MS = Quantile(lat, 0.95)
+	}
+	return a.sum
+}
+
+// Quantile is the q-quantile of sorted xs by linear interpolation between
+// closest ranks (numpy's default "linear" method); 0 for an empty slice.
+func Quantile(sorted []float64, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	pos := q * float64(len(sorted)-1)
+	lo := int(math.Floor(pos))
+	hi := int(math.Ceil(pos))
+	frac := pos - float64(lo)
+	return sorted[lo] + (sorted[hi]-sorted[lo])*frac
+}
