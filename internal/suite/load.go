@@ -1,0 +1,549 @@
+package suite
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/evalgate/evalgate/internal/metric"
+)
+
+// metricCatalog is what Load needs to know of the metric package; tests give
+// it a fixed catalog so that they do not depend on which metrics exist.
+type metricCatalog struct {
+	known func(typ string) bool
+	types func() []string
+	// optionKeys lists the options a type accepts besides name and type; nil
+	// accepts any option.
+	optionKeys func(typ string) []string
+}
+
+// builtinMetrics is the metric package's registry.
+var builtinMetrics = metricCatalog{known: metric.Known, types: metric.Types, optionKeys: metric.OptionKeys}
+
+// Load reads evalgate.yaml at path strictly, checks it and the files it names
+// (dataset, prompts), and returns the suite. Mistakes in the config come back
+// together as ConfigErrors, each with file:line:col.
+func Load(path string) (*Suite, error) { return load(path, builtinMetrics) }
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func load(path string, cat metricCatalog) (*Suite, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		e := &ConfigError{File: path, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+			e.Line, _ = strconv.Atoi(m[1])
+			e.Msg = m[2]
+		}
+		return nil, ConfigErrors{e}
+	}
+	if len(doc.Content) == 0 {
+		return nil, ConfigErrors{{File: path, Msg: "the file is empty; start it with 'version: 1'"}}
+	}
+	d := newDecoder(path)
+	var cfg Config
+	d.decode(doc.Content[0], reflect.ValueOf(&cfg).Elem(), "")
+	s := &Suite{Config: cfg, Path: path, Dir: filepath.Dir(path), Templates: map[string]*Template{}}
+	c := &checker{decoder: d, s: s, cfg: &s.Config, cat: cat}
+	c.check()
+	if len(d.errs) > 0 {
+		d.errs.sort()
+		return nil, d.errs
+	}
+	if err := s.computeHashes(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// checker checks what decoding cannot: required keys, references between
+// sections, allowed values, and the files the config names.
+type checker struct {
+	*decoder
+	s   *Suite
+	cfg *Config
+	cat metricCatalog
+}
+
+func (c *checker) check() {
+	c.checkTop()
+	c.checkDataset()
+	c.checkPrompts()
+	c.checkTargets()
+	c.checkMetrics()
+	c.checkCriteria()
+	c.checkGate()
+	c.checkRun()
+}
+
+// require reports a missing key; hint says what to write.
+func (c *checker) require(path, hint string) bool {
+	if c.has(path) {
+		return true
+	}
+	key := path[strings.LastIndexAny(path, ".")+1:]
+	c.errorf(c.at(path), "missing required key '%s' in %s%s", key, where(parentPath(path)), hint)
+	return false
+}
+
+func (c *checker) checkTop() {
+	if c.require("version", "; add 'version: 1'") && c.cfg.Version != CurrentVersion {
+		c.errorf(c.at("version"), "version %d is not supported: this evalgate reads version %d", c.cfg.Version, CurrentVersion)
+	}
+	c.require("name", "; name the suite, e.g. 'name: support-answers'")
+	if c.require("dataset", "") {
+		c.require("dataset.path", "; give the .jsonl or .csv file")
+	}
+	if c.require("targets", "") && len(c.cfg.Targets) == 0 {
+		c.errorf(c.at("targets"), "targets: list at least one target")
+	}
+	if c.require("metrics", "") && len(c.cfg.Metrics) == 0 {
+		c.errorf(c.at("metrics"), "metrics: list at least one metric")
+	}
+}
+
+var roles = []string{RoleID, RoleInput, RoleReference, RoleContext, RoleCluster}
+
+func (c *checker) checkDataset() {
+	ds := &c.cfg.Dataset
+	for role, col := range ds.Fields {
+		p := "dataset.fields." + role
+		if !slices.Contains(roles, role) {
+			c.errorf(c.keyAt(p), "unknown field role '%s' in dataset.fields%s (roles: %s)", role, didYouMean(role, roles), strings.Join(roles, ", "))
+		} else if col == "" {
+			c.errorf(c.at(p), "%s: name the dataset column, or remove the key to use the default", p)
+		}
+	}
+	if ds.Limit < 0 {
+		c.errorf(c.at("dataset.limit"), "dataset.limit must be 0 (all samples) or more, got %d", ds.Limit)
+	}
+	if c.has("dataset.reference_delimiter") && ds.ReferenceDelimiter == "" {
+		c.errorf(c.at("dataset.reference_delimiter"), "dataset.reference_delimiter cannot be empty; remove it to use %q", DefaultDelimiter)
+	}
+	format := ds.Format
+	switch format {
+	case "", "jsonl", "csv":
+	default:
+		c.errorf(c.at("dataset.format"), "dataset.format must be 'jsonl' or 'csv', got '%s'%s", format, didYouMean(format, []string{"jsonl", "csv"}))
+		return
+	}
+	if ds.Path == "" {
+		return
+	}
+	if format == "" {
+		switch strings.ToLower(filepath.Ext(ds.Path)) {
+		case ".jsonl", ".ndjson":
+			format = "jsonl"
+		case ".csv":
+			format = "csv"
+		default:
+			c.errorf(c.at("dataset.path"), "cannot tell the format of %s from its extension; name it .jsonl or .csv, or set dataset.format", ds.Path)
+			return
+		}
+	}
+	c.s.DatasetFormat = format
+	c.s.DatasetPath = c.s.resolve(ds.Path)
+	switch fi, err := os.Stat(c.s.DatasetPath); {
+	case errors.Is(err, os.ErrNotExist):
+		c.errorf(c.at("dataset.path"), "dataset file %s does not exist (relative paths start at the directory of %s)", c.s.DatasetPath, filepath.Base(c.file))
+	case err != nil:
+		c.errorf(c.at("dataset.path"), "dataset: %v", err)
+	case fi.IsDir():
+		c.errorf(c.at("dataset.path"), "dataset.path %s is a directory; name the .jsonl or .csv file", c.s.DatasetPath)
+	}
+}
+
+func (c *checker) checkPrompts() {
+	names := slices.Sorted(mapsKeys(c.cfg.Prompts))
+	for _, name := range names {
+		p := c.cfg.Prompts[name]
+		path := "prompts." + name
+		if p.System != "" && p.SystemFile != "" {
+			c.errorf(c.at(path+".system_file"), "%s: give system or system_file, not both", path)
+			continue
+		}
+		if p.User != "" && p.UserFile != "" {
+			c.errorf(c.at(path+".user_file"), "%s: give user or user_file, not both", path)
+			continue
+		}
+		if p.User == "" && p.UserFile == "" {
+			c.errorf(c.at(path), "%s: missing the user part; add 'user:' (text) or 'user_file:' (a file)", path)
+			continue
+		}
+		system, sysFile, ok1 := c.promptPart(path+".system", path+".system_file", p.System, p.SystemFile)
+		user, userFile, ok2 := c.promptPart(path+".user", path+".user_file", p.User, p.UserFile)
+		if !ok1 || !ok2 {
+			continue
+		}
+		t, err := NewTemplate(name, system, user)
+		var se *TemplateSyntaxError
+		switch {
+		case errors.As(err, &se):
+			file, at := sysFile, path+".system"
+			if se.Part == "user" {
+				file, at = userFile, path+".user"
+			}
+			if file != "" {
+				c.errs = append(c.errs, &ConfigError{File: file, Line: se.Line, Column: se.Column, Msg: fmt.Sprintf("prompt %s: %s", name, se.Msg)})
+			} else {
+				c.errorf(c.at(at), "%s line %d column %d: %s", at, se.Line, se.Column, se.Msg)
+			}
+		case err != nil:
+			c.errorf(c.at(path), "%s: %v", path, err)
+		default:
+			c.s.Templates[name] = t
+		}
+	}
+}
+
+// promptPart returns a part's text, from the inline value or the file.
+func (c *checker) promptPart(inlinePath, filePath, inline, file string) (text, resolved string, ok bool) {
+	if file == "" {
+		return inline, "", true
+	}
+	resolved = c.s.resolve(file)
+	b, err := os.ReadFile(resolved)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			c.errorf(c.at(filePath), "prompt file %s does not exist (relative paths start at the directory of %s)", resolved, filepath.Base(c.file))
+		} else {
+			c.errorf(c.at(filePath), "prompt file: %v", err)
+		}
+		return "", "", false
+	}
+	return string(b), resolved, true
+}
+
+// providerOnly lists target keys that only some providers accept.
+var providerOnly = map[string][]string{
+	"fields":       {ProviderRecorded},
+	"latency_unit": {ProviderRecorded},
+	"command":      {ProviderCommand},
+	"region":       {ProviderBedrock},
+	"endpoint":     {ProviderBedrock},
+	"base_url":     {ProviderOpenAI},
+	"api_key_env":  {ProviderOpenAI},
+	"timeout":      {ProviderBedrock, ProviderCommand, ProviderOpenAI},
+	"rate_limit":   {ProviderBedrock, ProviderCommand, ProviderOpenAI},
+	"stream":       {ProviderBedrock, ProviderOpenAI},
+}
+
+var recordedRoles = []string{RecordedOutput, RecordedLatency, RecordedInputTokens, RecordedOutputTokens}
+
+func (c *checker) checkTargets() {
+	promptNames := slices.Sorted(mapsKeys(c.cfg.Prompts))
+	seen := map[string]int{}
+	for i := range c.cfg.Targets {
+		t := &c.cfg.Targets[i]
+		path := indexPath("targets", i)
+		if c.require(path+".id", "") {
+			if !isID(t.ID) {
+				c.errorf(c.at(path+".id"), "target id '%s' may use only letters, digits, '_', '-' and '.'", t.ID)
+			}
+			if first, dup := seen[t.ID]; dup {
+				c.errorf(c.at(path+".id"), "duplicate target id '%s' (also targets[%d]); ids must be unique", t.ID, first)
+			} else {
+				seen[t.ID] = i
+			}
+		}
+		c.require(path+".model", "")
+		if c.require(path+".provider", "; one of "+strings.Join(Providers, ", ")) {
+			if !slices.Contains(Providers, t.Provider) {
+				c.errorf(c.at(path+".provider"), "unknown provider '%s' in %s%s (providers: %s)", t.Provider, path, didYouMean(t.Provider, Providers), strings.Join(Providers, ", "))
+			} else {
+				c.checkProviderKeys(t, path)
+			}
+		}
+		if t.Prompt != "" {
+			if _, ok := c.cfg.Prompts[t.Prompt]; !ok {
+				c.errorf(c.at(path+".prompt"), "%s: prompt '%s' is not defined under prompts%s", path, t.Prompt, didYouMean(t.Prompt, promptNames))
+			}
+		}
+		c.checkParams(t, path)
+		if t.RateLimit != nil && (t.RateLimit.RPM < 0 || t.RateLimit.TPM < 0) {
+			c.errorf(c.at(path+".rate_limit"), "%s.rate_limit: rpm and tpm cannot be negative", path)
+		}
+		if t.Pricing != nil {
+			p := t.Pricing
+			if p.InputPerMTok < 0 || p.OutputPerMTok < 0 || p.CacheReadPerMTok < 0 || p.CacheWritePerMTok < 0 {
+				c.errorf(c.at(path+".pricing"), "%s.pricing: prices cannot be negative", path)
+			}
+		}
+	}
+}
+
+func (c *checker) checkProviderKeys(t *TargetConfig, path string) {
+	for _, key := range slices.Sorted(mapsKeys(providerOnly)) {
+		allowed := providerOnly[key]
+		if c.has(path+"."+key) && !slices.Contains(allowed, t.Provider) {
+			c.errorf(c.keyAt(path+"."+key), "key '%s' does not apply to a %s target (it is for %s); remove it or change the provider", key, t.Provider, strings.Join(allowed, ", "))
+		}
+	}
+	switch t.Provider {
+	case ProviderCommand:
+		if len(t.Command) == 0 || t.Command[0] == "" {
+			c.errorf(c.at(path+".command"), "%s: a command target needs 'command', the program and its arguments as a list, e.g. [python, app.py]", path)
+		}
+	case ProviderRecorded:
+		c.checkEnum(path+".latency_unit", t.LatencyUnit, "s", "ms")
+		for role, col := range t.Fields {
+			p := path + ".fields." + role
+			if !slices.Contains(recordedRoles, role) {
+				c.errorf(c.keyAt(p), "unknown recorded field '%s' in %s.fields%s (roles: %s)", role, path, didYouMean(role, recordedRoles), strings.Join(recordedRoles, ", "))
+			} else if col == "" {
+				c.errorf(c.at(p), "%s: name the dataset column, or remove the key to use %s", p, DefaultRecordedFields[role])
+			}
+		}
+	}
+}
+
+func (c *checker) checkParams(t *TargetConfig, path string) {
+	p, pp := t.Params, path+".params"
+	if p.Temperature != nil && *p.Temperature < 0 {
+		c.errorf(c.at(pp+".temperature"), "%s.temperature cannot be negative", pp)
+	}
+	if p.TopP != nil && (*p.TopP < 0 || *p.TopP > 1) {
+		c.errorf(c.at(pp+".top_p"), "%s.top_p must be between 0 and 1", pp)
+	}
+	if p.TopK != nil && *p.TopK < 1 {
+		c.errorf(c.at(pp+".top_k"), "%s.top_k must be at least 1", pp)
+	}
+	if p.MaxTokens != nil && *p.MaxTokens < 1 {
+		c.errorf(c.at(pp+".max_tokens"), "%s.max_tokens must be at least 1", pp)
+	}
+}
+
+func (c *checker) checkMetrics() {
+	seen := map[string]int{}
+	var types []string
+	for i := range c.cfg.Metrics {
+		m := &c.cfg.Metrics[i]
+		path := indexPath("metrics", i)
+		if m.Name == "" && m.Type == "" {
+			c.errorf(c.at(path), "%s: a metric needs a name (and a type when the name is not a built-in metric)", path)
+			continue
+		}
+		name := orDefault(m.Name, m.Type)
+		typ := orDefault(m.Type, m.Name)
+		switch {
+		case !isID(name):
+			c.errorf(c.at(path+".name"), "metric name '%s' may use only letters, digits, '_', '-' and '.'", name)
+		case slices.Contains(AggregateMetrics, name):
+			c.errorf(c.at(path+".name"), "metric name '%s' is taken by a metric the gate computes; criteria can use it without declaring it, so remove it or rename it", name)
+		}
+		if first, dup := seen[name]; dup {
+			c.errorf(c.at(path+".name"), "duplicate metric name '%s' (also metrics[%d]); give one of them a different name", name, first)
+		} else {
+			seen[name] = i
+		}
+		if !c.cat.known(typ) {
+			if types == nil {
+				types = c.cat.types()
+			}
+			at, what := path+".type", "metric type"
+			if m.Type == "" {
+				at, what = path+".name", "metric"
+			}
+			c.errorf(c.at(at), "unknown %s '%s' in %s%s (built-in types: %s)", what, typ, path, didYouMean(typ, types), strings.Join(types, ", "))
+			continue
+		}
+		if c.cat.optionKeys != nil {
+			keys := c.cat.optionKeys(typ)
+			for _, k := range slices.Sorted(mapsKeys(m.Options)) {
+				if !slices.Contains(keys, k) {
+					valid := "it takes no options"
+					if len(keys) > 0 {
+						valid = "options: " + strings.Join(keys, ", ")
+					}
+					c.errorf(c.keyAt(path+"."+k), "unknown option '%s' for metric type %s in %s%s (%s)", k, typ, path, didYouMean(k, keys), valid)
+				}
+			}
+		}
+		if _, err := json.Marshal(m.Options); err != nil {
+			c.errorf(c.at(path), "%s: options must be plain values, lists and mappings with string keys: %v", path, err)
+		}
+		c.s.Metrics = append(c.s.Metrics, metric.Spec{Name: name, Type: typ, Options: m.Options, BaseDir: c.s.Dir})
+	}
+}
+
+func (c *checker) checkCriteria() {
+	names := c.metricNames()
+	for i, cr := range c.cfg.Criteria {
+		path := indexPath("criteria", i)
+		if c.require(path+".metric", "") && !slices.Contains(names, cr.Metric) {
+			c.errorf(c.at(path+".metric"), "%s: metric '%s' is neither declared under metrics nor computed by the gate%s", path, cr.Metric, didYouMean(cr.Metric, names))
+		}
+		var bounds []string
+		for _, k := range []string{"min", "max_drop", "max_increase", "max_error_rate"} {
+			if c.has(path + "." + k) {
+				bounds = append(bounds, k)
+			}
+		}
+		switch len(bounds) {
+		case 0:
+			c.errorf(c.at(path), "%s: give one of min, max_drop, max_increase or max_error_rate", path)
+		case 1:
+		default:
+			c.errorf(c.keyAt(path+"."+bounds[1]), "%s: give only one of min, max_drop, max_increase, max_error_rate (found %s); write one criterion per bound", path, strings.Join(bounds, " and "))
+		}
+		if cr.MaxErrorRate != nil && (*cr.MaxErrorRate < 0 || *cr.MaxErrorRate > 1) {
+			c.errorf(c.at(path+".max_error_rate"), "%s.max_error_rate is a fraction between 0 and 1, got %g", path, *cr.MaxErrorRate)
+		}
+		c.checkEnum(path+".mode", cr.Mode, ModeRegression, ModeNonInferiority)
+		c.checkEnum(path+".severity", cr.Severity, SeverityFail, SeverityWarn)
+	}
+}
+
+// metricNames are the names criteria may use: declared and aggregate metrics.
+func (c *checker) metricNames() []string {
+	var names []string
+	for _, m := range c.cfg.Metrics {
+		names = append(names, orDefault(m.Name, m.Type))
+	}
+	return append(names, AggregateMetrics...)
+}
+
+func (c *checker) checkEnum(path, v string, allowed ...string) {
+	if v != "" && !slices.Contains(allowed, v) {
+		c.errorf(c.at(path), "%s must be %s, got '%s'%s", path, strings.Join(allowed, " or "), v, didYouMean(v, allowed))
+	}
+}
+
+func (c *checker) checkGate() {
+	g := &c.cfg.Gate
+	var ids []string
+	for _, t := range c.cfg.Targets {
+		ids = append(ids, t.ID)
+	}
+	if g.Baseline != "" && !slices.Contains(ids, g.Baseline) && !strings.HasSuffix(g.Baseline, ".jsonl") {
+		c.errorf(c.at("gate.baseline"), "gate.baseline '%s' is neither a target id nor a results file (.jsonl)%s", g.Baseline, didYouMean(g.Baseline, ids))
+	}
+	if g.Target != "" {
+		if !slices.Contains(ids, g.Target) {
+			c.errorf(c.at("gate.target"), "gate.target '%s' is not a target id%s", g.Target, didYouMean(g.Target, ids))
+		} else if g.Target == g.Baseline {
+			c.errorf(c.at("gate.target"), "gate.target and gate.baseline are both '%s'; compare two different targets", g.Target)
+		}
+	}
+	c.checkEnum("gate.mode", g.Mode, ModeRegression, ModeNonInferiority)
+	if c.has("gate.confidence") && (g.Confidence <= 0 || g.Confidence >= 1) {
+		c.errorf(c.at("gate.confidence"), "gate.confidence is a probability between 0 and 1 (e.g. 0.95), got %g", g.Confidence)
+	}
+	if g.MonthlyCalls < 0 {
+		c.errorf(c.at("gate.monthly_calls"), "gate.monthly_calls cannot be negative")
+	}
+	if col := c.cfg.Dataset.Fields[RoleCluster]; g.Cluster != "" && col != "" && col != g.Cluster {
+		c.errorf(c.at("gate.cluster"), "gate.cluster '%s' differs from dataset.fields.cluster '%s'; set only one", g.Cluster, col)
+	}
+}
+
+func (c *checker) checkRun() {
+	r := &c.cfg.Run
+	if c.has("run.concurrency") && r.Concurrency < 1 {
+		c.errorf(c.at("run.concurrency"), "run.concurrency must be at least 1, got %d", r.Concurrency)
+	}
+	if c.has("run.repeats") && r.Repeats < 1 {
+		c.errorf(c.at("run.repeats"), "run.repeats must be at least 1, got %d", r.Repeats)
+	}
+	if r.Retries != nil && *r.Retries < 0 {
+		c.errorf(c.at("run.retries"), "run.retries cannot be negative, got %d", *r.Retries)
+	}
+	if r.BudgetUSD < 0 {
+		c.errorf(c.at("run.budget_usd"), "run.budget_usd cannot be negative")
+	}
+}
+
+// isID reports whether s is usable as a target id or metric name: it appears
+// in file names, reports and criteria.
+func isID(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r == '-' || r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func mapsKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// computeHashes fills Hash and ConfigHash. The dataset is hashed as a stream.
+func (s *Suite) computeHashes() error {
+	f, err := os.Open(s.DatasetPath)
+	if err != nil {
+		return fmt.Errorf("dataset %s: %w", s.DatasetPath, err)
+	}
+	defer f.Close()
+	dh := sha256.New()
+	if _, err := io.Copy(dh, f); err != nil {
+		return fmt.Errorf("dataset %s: %w", s.DatasetPath, err)
+	}
+	fields := map[string]string{}
+	for _, r := range roles {
+		fields[r] = s.Field(r)
+	}
+	comparable := struct {
+		Dataset   string            `json:"dataset_sha256"`
+		Format    string            `json:"format"`
+		Fields    map[string]string `json:"fields"`
+		Delimiter string            `json:"delimiter"`
+		Limit     int               `json:"limit"`
+		Metrics   []metric.Spec     `json:"metrics"`
+	}{hex.EncodeToString(dh.Sum(nil)), s.DatasetFormat, fields, s.Delimiter(), s.Config.Dataset.Limit, nil}
+	for _, m := range s.Metrics {
+		m.BaseDir = "" // where the suite lives does not change the scores
+		comparable.Metrics = append(comparable.Metrics, m)
+	}
+	if s.hash, err = hashJSON(comparable); err != nil {
+		return err
+	}
+
+	names := slices.Sorted(mapsKeys(s.Templates))
+	type promptText struct{ Name, System, User string }
+	whole := struct {
+		Config  Config
+		Prompts []promptText
+	}{Config: s.Config}
+	for _, n := range names {
+		sys, user := s.Templates[n].Text()
+		whole.Prompts = append(whole.Prompts, promptText{n, sys, user})
+	}
+	s.configHash, err = hashJSON(whole)
+	return err
+}
+
+func hashJSON(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("hash suite: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}

@@ -1,0 +1,205 @@
+package suite
+
+import (
+	"path/filepath"
+	"time"
+
+	"github.com/evalgate/evalgate/internal/metric"
+)
+
+// The providers a target may name.
+const (
+	ProviderRecorded = "recorded"
+	ProviderCommand  = "command"
+	ProviderBedrock  = "bedrock"
+	ProviderOpenAI   = "openai"
+)
+
+// Providers lists the provider names a target may use.
+var Providers = []string{ProviderBedrock, ProviderCommand, ProviderOpenAI, ProviderRecorded}
+
+// Roles of dataset columns: the keys of dataset.fields.
+const (
+	RoleID        = "id"
+	RoleInput     = "input"
+	RoleReference = "reference"
+	RoleContext   = "context"
+	RoleCluster   = "cluster"
+)
+
+// DefaultFields maps each dataset role to its column in the AWS migration
+// format; cluster has no default.
+var DefaultFields = map[string]string{
+	RoleID:        FieldID,
+	RoleInput:     FieldQuestion,
+	RoleReference: FieldReference,
+	RoleContext:   FieldContext,
+	RoleCluster:   "",
+}
+
+// Roles of a recorded target's columns: the keys of targets[].fields.
+const (
+	RecordedOutput       = "output"
+	RecordedLatency      = "latency"
+	RecordedInputTokens  = "input_tokens"
+	RecordedOutputTokens = "output_tokens"
+)
+
+// DefaultRecordedFields maps a recorded target's roles to the AWS migration
+// format's logged source-model columns.
+var DefaultRecordedFields = map[string]string{
+	RecordedOutput:       FieldSourceAnswer,
+	RecordedLatency:      FieldSourceLatency,
+	RecordedInputTokens:  FieldSourceInTokens,
+	RecordedOutputTokens: FieldSourceOutTokens,
+}
+
+// Gate modes and criterion severities.
+const (
+	ModeRegression     = "regression"
+	ModeNonInferiority = "non_inferiority"
+	SeverityFail       = "fail"
+	SeverityWarn       = "warn"
+)
+
+// DefaultRepeats is how often each sample is sent to each target.
+const DefaultRepeats = 1
+
+// Suite is a loaded, checked evalgate.yaml with its files read: what the run
+// engine needs, and nothing it has to check again.
+type Suite struct {
+	// Config is the file as written, without defaults filled in.
+	Config Config
+	// Path is the config file; Dir its directory, against which relative
+	// paths resolve.
+	Path string
+	Dir  string
+	// DatasetPath is the dataset file, resolved; DatasetFormat "jsonl" or "csv".
+	DatasetPath   string
+	DatasetFormat string
+	// Templates are the compiled prompts by name.
+	Templates map[string]*Template
+	// Metrics are the declared metrics in order, BaseDir set to Dir.
+	Metrics []metric.Spec
+
+	hash, configHash string
+}
+
+// Hash identifies what makes two runs comparable: the dataset's content, the
+// metric definitions and the reference settings (columns, delimiter, limit).
+// Results with different hashes must not be paired.
+func (s *Suite) Hash() string { return s.hash }
+
+// ConfigHash identifies the whole config and the prompt texts: it changes on
+// any edit.
+func (s *Suite) ConfigHash() string { return s.configHash }
+
+// Field returns the dataset column that plays role (RoleID, RoleInput, ...),
+// as mapped by dataset.fields or the default. The cluster role also honours
+// gate.cluster.
+func (s *Suite) Field(role string) string {
+	if role == RoleCluster && s.Config.Gate.Cluster != "" {
+		return s.Config.Gate.Cluster
+	}
+	if c, ok := s.Config.Dataset.Fields[role]; ok && c != "" {
+		return c
+	}
+	return DefaultFields[role]
+}
+
+// RecordedField returns the column of a recorded target that plays role
+// (RecordedOutput, RecordedLatency, ...).
+func (s *Suite) RecordedField(t *TargetConfig, role string) string {
+	if c, ok := t.Fields[role]; ok && c != "" {
+		return c
+	}
+	return DefaultRecordedFields[role]
+}
+
+// Target returns the target with the given id.
+func (s *Suite) Target(id string) (*TargetConfig, bool) {
+	for i := range s.Config.Targets {
+		if s.Config.Targets[i].ID == id {
+			return &s.Config.Targets[i], true
+		}
+	}
+	return nil, false
+}
+
+// Concurrency is run.concurrency or DefaultConcurrency.
+func (s *Suite) Concurrency() int {
+	return orDefault(s.Config.Run.Concurrency, DefaultConcurrency)
+}
+
+// Repeats is run.repeats or DefaultRepeats.
+func (s *Suite) Repeats() int { return orDefault(s.Config.Run.Repeats, DefaultRepeats) }
+
+// Timeout is the per-call timeout of target t (nil for the suite's): the
+// target's timeout, else run.timeout, else DefaultTimeout.
+func (s *Suite) Timeout(t *TargetConfig) time.Duration {
+	if t != nil && t.Timeout > 0 {
+		return time.Duration(t.Timeout)
+	}
+	return orDefault(time.Duration(s.Config.Run.Timeout), DefaultTimeout)
+}
+
+// Deadline is run.deadline; zero means none.
+func (s *Suite) Deadline() time.Duration { return time.Duration(s.Config.Run.Deadline) }
+
+// Retries is run.retries or DefaultRetries (0 is a valid setting).
+func (s *Suite) Retries() int {
+	if s.Config.Run.Retries != nil {
+		return *s.Config.Run.Retries
+	}
+	return DefaultRetries
+}
+
+// CacheEnabled is run.cache, true unless set to false.
+func (s *Suite) CacheEnabled() bool { return s.Config.Run.Cache == nil || *s.Config.Run.Cache }
+
+// CacheDir is run.cache_dir or DefaultCacheDir, resolved against Dir.
+func (s *Suite) CacheDir() string {
+	return s.resolve(orDefault(s.Config.Run.CacheDir, DefaultCacheDir))
+}
+
+// ResultsPath is run.results or DefaultResults, resolved against Dir.
+func (s *Suite) ResultsPath() string {
+	return s.resolve(orDefault(s.Config.Run.Results, DefaultResults))
+}
+
+// Delimiter is dataset.reference_delimiter or DefaultDelimiter.
+func (s *Suite) Delimiter() string {
+	return orDefault(s.Config.Dataset.ReferenceDelimiter, DefaultDelimiter)
+}
+
+// Confidence is gate.confidence or DefaultConfidence.
+func (s *Suite) Confidence() float64 { return orDefault(s.Config.Gate.Confidence, DefaultConfidence) }
+
+// Mode is gate.mode or ModeRegression.
+func (s *Suite) Mode() string { return orDefault(s.Config.Gate.Mode, ModeRegression) }
+
+// CriterionMode is the criterion's mode, else the gate's.
+func (s *Suite) CriterionMode(c Criterion) string { return orDefault(c.Mode, s.Mode()) }
+
+// CriterionSeverity is the criterion's severity, else SeverityFail.
+func (s *Suite) CriterionSeverity(c Criterion) string { return orDefault(c.Severity, SeverityFail) }
+
+// resolve returns p resolved against the config's directory (absolute paths
+// are returned as they are).
+func (s *Suite) resolve(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(s.Dir, p)
+}
+
+// ResolvePath returns p resolved against the config's directory.
+func (s *Suite) ResolvePath(p string) string { return s.resolve(p) }
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
