@@ -1,0 +1,153 @@
+// Package cli wires the command line, the environment and standard streams into
+// evalgate's subcommands. Nothing below this package reads os.Args or os.Getenv.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Env is what a command may use of the process: passed in, never global, so
+// that every test runs in parallel with its own environment.
+type Env struct {
+	Getenv func(string) string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// command is one subcommand. Flag parsing (flags) is split from the work (run)
+// so each is tested alone.
+type command struct {
+	name    string
+	summary string
+	usage   string // arguments after the flags, for --help
+	// flags defines the command's flags on fs and returns the function that
+	// runs it once they are parsed.
+	flags func(fs *flag.FlagSet) func(ctx context.Context, e *Env, args []string) error
+}
+
+// commands is the table of subcommands.
+func commands() []command {
+	return []command{
+		runCommand(),
+		validateCommand(),
+		schemaCommand(),
+	}
+}
+
+// Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
+var Version = "dev"
+
+// Main runs evalgate with args (without the program name) and returns the
+// process exit code.
+func Main(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &Env{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(stdout)
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitPass
+	}
+	if args[0] == "--version" || args[0] == "version" {
+		fmt.Fprintln(stdout, "evalgate", Version)
+		return ExitPass
+	}
+	var cmd *command
+	for _, c := range commands() {
+		if c.name == args[0] {
+			cmd = &c
+			break
+		}
+	}
+	if cmd == nil {
+		fmt.Fprintf(stderr, "evalgate: unknown command %q%s\nRun 'evalgate --help' for the list.\n", args[0], suggest(args[0], commandNames()))
+		return ExitUsage
+	}
+	fs := flag.NewFlagSet("evalgate "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	run := cmd.flags(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: evalgate %s [flags] %s\n\n%s\n\nFlags:\n", cmd.name, cmd.usage, cmd.summary)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return ExitPass
+		}
+		return ExitUsage
+	}
+	err := run(ctx, e, fs.Args())
+	code := exitCode(err)
+	if err != nil {
+		fmt.Fprintf(stderr, "evalgate %s: %v\n", cmd.name, err)
+	}
+	return code
+}
+
+func commandNames() []string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "evalgate: a CI quality gate for LLM applications.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: evalgate <command> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'evalgate <command> --help' for a command's flags.")
+	fmt.Fprintln(w, "Exit codes: 0 pass, 1 regressed, 2 usage/config/data error, 3 provider failure, 4 incomplete.")
+}
+
+// suggest returns ", did you mean X?" for the closest name within edit
+// distance 2, or "".
+func suggest(s string, names []string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		if d := editDistance(strings.ToLower(s), n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(", did you mean %q?", best)
+}
+
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}

@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Exit codes: the one place where outcomes become process exit codes
+// (../DESIGN.md). A gate that exits 0 when nothing was evaluated is worse than
+// none, so "nothing ran" is ExitIncomplete, never ExitPass.
+const (
+	ExitPass       = 0 // every criterion passed
+	ExitRegressed  = 1 // a success criterion regressed
+	ExitUsage      = 2 // usage, config or data error
+	ExitProvider   = 3 // provider or infrastructure failure
+	ExitIncomplete = 4 // budget or deadline hit, cancelled, or nothing evaluated
+)
+
+// exitError carries an exit code up to Main.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErr marks err as the user's mistake (config, dataset, flags).
+func usageErr(err error) error { return &exitError{ExitUsage, err} }
+
+// usagef is usageErr with formatting.
+func usagef(format string, args ...any) error { return usageErr(fmt.Errorf(format, args...)) }
+
+// providerErr marks err as a provider or infrastructure failure.
+func providerErr(err error) error { return &exitError{ExitProvider, err} }
+
+// outcome is a run's result that is not an error but still decides the code
+// (regressed, incomplete); its message is printed like an error.
+func outcome(code int, format string, args ...any) error {
+	return &exitError{code, fmt.Errorf(format, args...)}
+}
+
+// exitCode maps an error returned by a command to the process exit code.
+// Errors not marked otherwise are infrastructure failures: an unexpected error
+// must never look like a pass or like the user's mistake.
+func exitCode(err error) int {
+	if err == nil {
+		return ExitPass
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return ExitProvider
+}

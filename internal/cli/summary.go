@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/evalgate/evalgate/internal/metric"
+	"github.com/evalgate/evalgate/internal/results"
+	"github.com/evalgate/evalgate/internal/run"
+	"github.com/evalgate/evalgate/internal/suite"
+)
+
+// printSummary writes the terminal summary of a run: per target the records,
+// errors, the mean of each metric, tokens, cost and latency.
+func printSummary(w io.Writer, s *suite.Suite, targets []run.Target, metrics []metric.Metric, sum results.Summary, path string) {
+	fmt.Fprintf(w, "\nsuite %s: %s", s.Config.Name, sum.Status)
+	if sum.Reason != "" {
+		fmt.Fprintf(w, " (%s)", sum.Reason)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	cols := []string{"target", "n", "errors"}
+	for _, m := range metrics {
+		cols = append(cols, m.Info().Name)
+	}
+	cols = append(cols, "in tok", "out tok", "cost $", "p50 ms", "p95 ms", "")
+	fmt.Fprintln(tw, strings.Join(cols, "\t"))
+	for _, ts := range sum.Targets {
+		row := []string{ts.ID, fmt.Sprint(ts.Records), fmt.Sprint(ts.Errors)}
+		for _, m := range metrics {
+			name := m.Info().Name
+			if n := ts.Scored[name]; n > 0 {
+				row = append(row, fmt.Sprintf("%.3f", ts.Means[name]))
+			} else {
+				row = append(row, "-")
+			}
+		}
+		cost := "unknown"
+		if ts.CostUSD != nil {
+			cost = fmt.Sprintf("%.4f", *ts.CostUSD)
+		}
+		row = append(row, fmt.Sprint(ts.Usage.InputTokens), fmt.Sprint(ts.Usage.OutputTokens), cost,
+			fmt.Sprintf("%.0f", ts.LatencyP50MS), fmt.Sprintf("%.0f", ts.LatencyP95MS), "")
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	tw.Flush()
+	for i, ts := range sum.Targets {
+		var notes []string
+		if ts.Skipped > 0 {
+			notes = append(notes, fmt.Sprintf("%d calls not made", ts.Skipped))
+		}
+		if ts.Cached > 0 {
+			notes = append(notes, fmt.Sprintf("%d from cache", ts.Cached))
+		}
+		if ts.Retries > 0 {
+			notes = append(notes, fmt.Sprintf("%d retries", ts.Retries))
+		}
+		if ts.CostUSD == nil {
+			notes = append(notes, fmt.Sprintf("cost unknown: model %q is not in the pricing catalog (set pricing: on the target)", targets[i].Info.Model))
+		}
+		if len(notes) > 0 {
+			fmt.Fprintf(w, "  %s: %s\n", ts.ID, strings.Join(notes, "; "))
+		}
+	}
+	fmt.Fprintf(w, "results: %s\n", path)
+}

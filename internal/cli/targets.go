@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/evalgate/evalgate/internal/pricing"
+	cmdprovider "github.com/evalgate/evalgate/internal/provider/command"
+	"github.com/evalgate/evalgate/internal/provider/recorded"
+	"github.com/evalgate/evalgate/internal/results"
+	"github.com/evalgate/evalgate/internal/run"
+	"github.com/evalgate/evalgate/internal/suite"
+)
+
+// buildTargets makes each target ready to call: its provider (wrapped in a
+// cassette player or recorder when it has a cassette), prompt, price and
+// limits. The returned func closes what was opened.
+func buildTargets(ctx context.Context, e *Env, s *suite.Suite, targets []*suite.TargetConfig, record bool) ([]run.Target, func(), error) {
+	var closers []func() error
+	closeAll := func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	var out []run.Target
+	for _, tc := range targets {
+		t := run.Target{
+			Info:      results.TargetInfo{ID: tc.ID, Provider: tc.Provider, Model: tc.Model, Prompt: tc.Prompt, Params: tc.Params},
+			Params:    tc.Params,
+			Stream:    tc.Stream,
+			Cacheable: true,
+			Timeout:   s.Timeout(tc),
+		}
+		input := s.Field(suite.RoleInput)
+		// A target without a prompt (a recorded one) sends the sample's input
+		// field as it is.
+		t.Render = func(fields map[string]string) (string, string, error) { return "", fields[input], nil }
+		if tpl, ok := s.Templates[tc.Prompt]; ok {
+			t.Render = tpl.Render
+			t.Info.PromptHash = tpl.Hash()
+		}
+		t.Price = priceOf(tc)
+		t.Info.Priced = t.Price != nil
+
+		p, closer, err := newProvider(ctx, e, s, tc, record)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		if closer != nil {
+			closers = append(closers, closer)
+		}
+		t.Provider = p
+		// Replays are local reads: caching them would only copy files.
+		if tc.Provider == suite.ProviderRecorded || (tc.Cassette != "" && !record) {
+			t.Cacheable = false
+		}
+		out = append(out, t)
+	}
+	return out, closeAll, nil
+}
+
+// priceOf is the target's own pricing, else the catalog's, else nil (unknown).
+func priceOf(tc *suite.TargetConfig) *pricing.Price {
+	if p := tc.Pricing; p != nil {
+		return &pricing.Price{InputPerMTok: p.InputPerMTok, OutputPerMTok: p.OutputPerMTok,
+			CacheReadPerMTok: p.CacheReadPerMTok, CacheWritePerMTok: p.CacheWritePerMTok}
+	}
+	if m, ok := pricing.Lookup(tc.Model); ok {
+		return &m.Price
+	}
+	return nil
+}
+
+// newProvider builds the adapter a target names.
+func newProvider(ctx context.Context, e *Env, s *suite.Suite, tc *suite.TargetConfig, record bool) (run.Provider, func() error, error) {
+	if tc.Cassette != "" && !record {
+		c, err := recorded.OpenCassette(s.ResolvePath(tc.Cassette))
+		if err != nil {
+			return nil, nil, usagef("target %q: %v", tc.ID, err)
+		}
+		return c, c.Close, nil
+	}
+	var p run.Provider
+	switch tc.Provider {
+	case suite.ProviderRecorded:
+		if tc.Cassette != "" {
+			return nil, nil, usagef("target %q: --record needs a real provider; a recorded target only replays its cassette", tc.ID)
+		}
+		d, err := recorded.NewDataset(recorded.Columns{
+			Output:       s.RecordedField(tc, suite.RecordedOutput),
+			Latency:      s.RecordedField(tc, suite.RecordedLatency),
+			InputTokens:  s.RecordedField(tc, suite.RecordedInputTokens),
+			OutputTokens: s.RecordedField(tc, suite.RecordedOutputTokens),
+			LatencyUnit:  tc.LatencyUnit,
+		})
+		if err != nil {
+			return nil, nil, usagef("target %q: %v", tc.ID, err)
+		}
+		p = d
+	case suite.ProviderCommand:
+		c, err := cmdprovider.New(tc.Command, s.Dir, nil)
+		if err != nil {
+			return nil, nil, usagef("target %q: %v", tc.ID, err)
+		}
+		p = c
+	default:
+		lp, err := newLiveProvider(ctx, e, tc)
+		if err != nil {
+			return nil, nil, err
+		}
+		p = lp
+	}
+	if tc.Cassette != "" && record {
+		r, err := recorded.NewRecorder(s.ResolvePath(tc.Cassette), p)
+		if err != nil {
+			return nil, nil, usagef("target %q: %v", tc.ID, err)
+		}
+		return r, r.Close, nil
+	}
+	return p, nil, nil
+}
+
+// newLiveProvider builds a provider that calls a hosted model.
+func newLiveProvider(ctx context.Context, e *Env, tc *suite.TargetConfig) (run.Provider, error) {
+	return nil, usagef("target %q: provider %q is not available in this build", tc.ID, tc.Provider)
+}

@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/evalgate/evalgate/internal/suite"
+)
+
+func validateCommand() command {
+	return command{
+		name:    "validate",
+		summary: "check a suite config and its dataset without calling any model",
+		flags: func(fs *flag.FlagSet) func(context.Context, *Env, []string) error {
+			config := fs.String("config", "evalgate.yaml", "suite config `file`")
+			return func(ctx context.Context, e *Env, args []string) error {
+				if len(args) > 0 {
+					return usagef("unexpected argument %q (the suite is given with --config)", args[0])
+				}
+				s, err := suite.Load(*config)
+				if err != nil {
+					return usageErr(err)
+				}
+				rep, err := suite.Validate(ctx, s)
+				if err != nil {
+					return usageErr(err)
+				}
+				fmt.Fprint(e.Stdout, rep.String())
+				if n := len(rep.Errors()); n > 0 {
+					return usagef("%s: %d problems to fix before running", s.Path, n)
+				}
+				fmt.Fprintf(e.Stdout, "%s: ok\n", s.Path)
+				return nil
+			}
+		},
+	}
+}
+
+func schemaCommand() command {
+	return command{
+		name:    "schema",
+		summary: "print the JSON Schema of evalgate.yaml (for editor completion)",
+		flags: func(fs *flag.FlagSet) func(context.Context, *Env, []string) error {
+			return func(ctx context.Context, e *Env, args []string) error {
+				if len(args) > 0 {
+					return usagef("unexpected argument %q", args[0])
+				}
+				_, err := e.Stdout.Write(suite.Schema())
+				return err
+			}
+		},
+	}
+}
