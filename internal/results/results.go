@@ -48,10 +48,10 @@ type Header struct {
 
 // TargetInfo describes one target of the run.
 type TargetInfo struct {
-	ID       string          `json:"id"`
-	Provider string          `json:"provider"`
-	Model    string          `json:"model"`
-	Prompt   string          `json:"prompt,omitempty"`
+	ID       string `json:"id"`
+	Provider string `json:"provider"`
+	Model    string `json:"model"`
+	Prompt   string `json:"prompt,omitempty"`
 	// PromptHash changes when the prompt's text changes.
 	PromptHash string          `json:"prompt_hash,omitempty"`
 	Params     provider.Params `json:"params"`

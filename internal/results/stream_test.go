@@ -1,0 +1,126 @@
+package results
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/evalgate/evalgate/internal/metric"
+)
+
+func writeFile(t *testing.T, recs []Record, sum *Summary) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "sub", "results.jsonl")
+	w, err := Create(path, Header{Suite: "s", SuiteHash: "h", Repeats: 1,
+		Targets: []TargetInfo{{ID: "a", Provider: "recorded", Model: "m"}},
+		Metrics: []metric.Info{{Name: "f1", Min: 0, Max: 1, Direction: metric.HigherIsBetter}}})
+	require.NoError(t, err)
+	for _, r := range recs {
+		require.NoError(t, w.Write(r))
+	}
+	if sum != nil {
+		require.NoError(t, w.Close(*sum))
+	} else {
+		require.NoError(t, w.Abort())
+	}
+	return path
+}
+
+func TestRoundTrip(t *testing.T) {
+	t.Parallel()
+	cost := 0.25
+	recs := []Record{
+		{SampleID: "1", Target: "a", Output: "<b>@team</b> & \"quotes\"\nnew line", CostUSD: &cost, Scores: map[string]float64{"f1": 0.5}},
+		{SampleID: "2", Target: "a", Error: &RecordError{Kind: "throttled", Message: "429"}},
+	}
+	path := writeFile(t, recs, &Summary{Status: StatusComplete, Finished: time.Unix(0, 0).UTC()})
+	h, got, sum, err := ReadAll(path)
+	require.NoError(t, err)
+	assert.Equal(t, Format, h.Format)
+	assert.Equal(t, Version, h.Version)
+	assert.Equal(t, "s", h.Suite)
+	require.Len(t, got, 2)
+	assert.Equal(t, recs[0].Output, got[0].Output)
+	assert.Equal(t, KindRecord, got[0].Kind)
+	assert.Equal(t, 0.25, *got[0].CostUSD)
+	assert.Nil(t, got[1].CostUSD)
+	assert.Equal(t, "throttled", got[1].Error.Kind)
+	require.NotNil(t, sum)
+	assert.Equal(t, 2, sum.Records, "the writer counts the records it wrote")
+
+	// Model output is stored as written, not HTML-escaped.
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), `<b>@team</b> & \"quotes\"`)
+}
+
+func TestTruncatedFile(t *testing.T) {
+	t.Parallel()
+	path := writeFile(t, []Record{{SampleID: "1", Target: "a"}}, nil)
+	r, err := Open(path)
+	require.NoError(t, err)
+	defer r.Close()
+	_, err = r.Next()
+	require.NoError(t, err)
+	_, err = r.Next()
+	require.ErrorIs(t, err, ErrTruncated)
+	assert.Nil(t, r.Summary())
+}
+
+func TestCutMidRecord(t *testing.T) {
+	t.Parallel()
+	path := writeFile(t, []Record{{SampleID: "1", Target: "a", Output: "a long answer"}}, &Summary{Status: StatusComplete})
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	cut := strings.Index(string(raw), "a long answer")
+	require.NoError(t, os.WriteFile(path, raw[:cut], 0o644))
+	_, _, _, err = ReadAll(path)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "line 2: invalid JSON")
+	assert.Contains(t, err.Error(), "truncated mid-record")
+}
+
+func TestNotAResultsFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cases := map[string]string{
+		"empty.jsonl":   "",
+		"other.jsonl":   `{"kind":"header","format":"something.else","version":1}` + "\n",
+		"garbage.jsonl": "\x00\x01binary",
+		"future.jsonl":  `{"kind":"header","format":"evalgate.results","version":99}` + "\n",
+	}
+	want := map[string]string{
+		"empty.jsonl":   "empty file",
+		"other.jsonl":   "not an evalgate results file",
+		"garbage.jsonl": "not an evalgate results file",
+		"future.jsonl":  "format version 99, this evalgate reads version 1",
+	}
+	for name, body := range cases {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+		_, err := Open(p)
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), want[name], name)
+	}
+}
+
+func TestLongRecordLine(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 3<<20) // longer than any bufio buffer
+	path := writeFile(t, []Record{{SampleID: "1", Target: "a", Output: long}}, &Summary{Status: StatusComplete})
+	r, err := Open(path)
+	require.NoError(t, err)
+	defer r.Close()
+	rec, err := r.Next()
+	require.NoError(t, err)
+	assert.Len(t, rec.Output, len(long))
+	_, err = r.Next()
+	assert.True(t, errors.Is(err, io.EOF))
+}
