@@ -1,0 +1,205 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/evalgate/evalgate/internal/results"
+)
+
+// invoke runs evalgate with args and returns the exit code, stdout and stderr.
+func invoke(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := map[string]string{}
+	code := Main(ctx, args, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// copyExample copies examples/support into a temporary directory, so that
+// tests write their results and cache there.
+func copyExample(t *testing.T) string {
+	t.Helper()
+	dst := t.TempDir()
+	src := filepath.Join("..", "..", "examples", "support")
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			if d.Name() == ".evalgate" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	require.NoError(t, err)
+	return dst
+}
+
+func TestRunBundledExample(t *testing.T) {
+	t.Parallel()
+	dir := copyExample(t)
+	out := filepath.Join(dir, "out.jsonl")
+	code, stdout, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--out", out, "--progress", "off")
+	require.Equal(t, ExitPass, code, "stderr: %s", stderr)
+	assert.Contains(t, stdout, "suite support-answers: complete")
+	assert.Contains(t, stdout, "haiku")
+
+	h, recs, sum, err := results.ReadAll(out)
+	require.NoError(t, err)
+	assert.Equal(t, "support-answers", h.Suite)
+	require.Len(t, h.Targets, 2)
+	assert.True(t, h.Targets[0].Priced && h.Targets[1].Priced)
+	assert.Len(t, recs, 60)
+	require.NotNil(t, sum)
+	assert.Equal(t, results.StatusComplete, sum.Status)
+	for _, r := range recs {
+		assert.Nil(t, r.Error, "%s/%s", r.Target, r.SampleID)
+		assert.Contains(t, r.Scores, "f1")
+		assert.NotEmpty(t, r.Cluster)
+		require.NotNil(t, r.CostUSD)
+	}
+}
+
+func TestHelpAndUnknownCommand(t *testing.T) {
+	t.Parallel()
+	code, stdout, _ := invoke(t, context.Background(), "--help")
+	assert.Equal(t, ExitPass, code)
+	assert.Contains(t, stdout, "run ")
+	assert.Contains(t, stdout, "Exit codes")
+
+	code, _, stderr := invoke(t, context.Background(), "rnu")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, stderr, `did you mean "run"?`)
+
+	code, stdout, _ = invoke(t, context.Background(), "run", "--help")
+	assert.Equal(t, ExitPass, code)
+	assert.Contains(t, stdout, "-budget")
+
+	code, _, _ = invoke(t, context.Background())
+	assert.Equal(t, ExitUsage, code)
+}
+
+func TestSchemaCommandPrintsJSONSchema(t *testing.T) {
+	t.Parallel()
+	code, stdout, _ := invoke(t, context.Background(), "schema")
+	require.Equal(t, ExitPass, code)
+	assert.Contains(t, stdout, `"$schema"`)
+	assert.Contains(t, stdout, `"targets"`)
+}
+
+// suiteDir writes a suite with a dataset and extra target keys.
+func suiteDir(t *testing.T, dataset, targetYAML, runYAML string) string {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "data.jsonl"), []byte(dataset), 0o644))
+	cfg := "version: 1\nname: t\ndataset: {path: data.jsonl}\nprompts:\n  p: {user: \"Q: {{question}}\"}\ntargets:\n" + targetYAML +
+		"metrics: [f1]\nrun:\n  results: out.jsonl\n" + runYAML
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "evalgate.yaml"), []byte(cfg), 0o644))
+	return dir
+}
+
+const twoRows = `{"sample_id":"1","question":"q1","answer_ground_truth":"a"}
+{"sample_id":"2","question":"q2","answer_ground_truth":"b"}
+`
+
+func script(t *testing.T, dir, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, "model.sh")
+	require.NoError(t, os.WriteFile(p, []byte("#!/bin/sh\n"+body+"\n"), 0o755))
+	return p
+}
+
+func commandTarget(path string) string {
+	return "  - {id: app, provider: command, model: app, prompt: p, command: [" + path + "], timeout: 300ms}\n"
+}
+
+func TestRunBadInputs(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		dataset string
+		script  string
+		runYAML string
+		code    int
+		want    string
+	}{
+		{name: "empty dataset", dataset: "", script: `echo '{"text":"a"}'`, code: ExitUsage, want: "no samples"},
+		{name: "binary dataset", dataset: "\x00\x01\x02PK\x03\x04", script: `echo '{"text":"a"}'`, code: ExitUsage, want: "data.jsonl"},
+		{name: "duplicate ids", dataset: twoRows + `{"sample_id":"1","question":"q3"}` + "\n", script: `echo '{"text":"a"}'`, code: ExitUsage, want: `duplicate sample ids`},
+		{name: "row without the prompt's field", dataset: twoRows + `{"sample_id":"3","query":"q3"}` + "\n", script: `echo '{"text":"a"}'`, code: ExitUsage, want: `line 3 (sample 3) has no field "question" that prompt "p" uses`},
+		{name: "command exits non-zero", dataset: twoRows, script: "echo boom >&2; exit 2", runYAML: "  retries: 0\n", code: ExitProvider, want: "every call failed"},
+		{name: "command prints invalid JSON", dataset: twoRows, script: "echo '<html>'", runYAML: "  retries: 0\n", code: ExitProvider, want: "every call failed"},
+		{name: "command hangs", dataset: twoRows, script: "sleep 20", runYAML: "  retries: 1\n", code: ExitProvider, want: "every call failed"},
+		{name: "cache dir cannot be made", dataset: twoRows, script: `echo '{"text":"a"}'`, runYAML: "  cache_dir: data.jsonl/cache\n", code: ExitUsage, want: "set run.cache_dir to a writable directory"},
+		{name: "nothing evaluated before the deadline", dataset: twoRows, script: "sleep 1; echo '{\"text\":\"a\"}'", runYAML: "  deadline: 1ms\n", code: ExitIncomplete, want: "nothing was evaluated"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			s := script(t, dir, tc.script)
+			dir = suiteDir(t, tc.dataset, commandTarget(s), tc.runYAML)
+			code, _, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
+			assert.Equal(t, tc.code, code, "stderr: %s", stderr)
+			assert.Contains(t, stderr, tc.want)
+		})
+	}
+}
+
+func TestRunKeepsRecordsWhenSomeCallsFail(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	// Fails for sample 2 only: the run completes and the good record is kept.
+	s := script(t, dir, `if grep -q '"sample_id":"2"'; then exit 1; fi; echo '{"text":"a"}'`)
+	dir = suiteDir(t, twoRows, commandTarget(s), "  retries: 0\n")
+	code, stdout, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
+	assert.Equal(t, ExitPass, code, stderr)
+	assert.Contains(t, stdout, "app")
+	_, recs, sum, err := results.ReadAll(filepath.Join(dir, "out.jsonl"))
+	require.NoError(t, err)
+	require.Len(t, recs, 2)
+	assert.Equal(t, 1, sum.Targets[0].Errors)
+}
+
+func TestRunCancelledWritesSummary(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := script(t, dir, `echo '{"text":"a"}'`)
+	dir = suiteDir(t, twoRows, commandTarget(s), "")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	code, _, stderr := invoke(t, ctx, "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
+	assert.Equal(t, ExitIncomplete, code, stderr)
+	_, recs, sum, err := results.ReadAll(filepath.Join(dir, "out.jsonl"))
+	require.NoError(t, err)
+	assert.Empty(t, recs)
+	require.NotNil(t, sum, "a cancelled run still closes its results with a summary")
+	assert.Equal(t, results.StatusIncomplete, sum.Status)
+}
+
+func TestValidateReportsConfigErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "data.jsonl"), []byte(twoRows), 0o644))
+	cfg := "version: 1\nname: t\ndataset: {path: data.jsonl}\ntargets:\n  - {id: a, provider: recorded, model: m, temprature: 0}\nmetrics: [f1]\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "evalgate.yaml"), []byte(cfg), 0o644))
+	code, _, stderr := invoke(t, context.Background(), "validate", "--config", filepath.Join(dir, "evalgate.yaml"))
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, stderr, "evalgate.yaml:5")
+	assert.Contains(t, stderr, "temprature")
+}
