@@ -63,12 +63,13 @@ func OpenDataset(s *Suite) (*DatasetReader, error) {
 	for _, r := range roles0 {
 		roles[r] = s.Field(r)
 	}
-	return openDataset(s.DatasetPath, s.DatasetFormat, roles, s.Config.Dataset.Limit)
+	return openDataset(s.DatasetPath, s.DatasetFormat, roles, s.Config.Dataset.Limit, MaxRecordBytes)
 }
 
 var roles0 = []string{RoleID, RoleInput, RoleReference, RoleContext, RoleCluster}
 
-func openDataset(path, format string, roles map[string]string, limit int) (*DatasetReader, error) {
+// openDataset opens a dataset; maxRecord is MaxRecordBytes except in tests.
+func openDataset(path, format string, roles map[string]string, limit, maxRecord int) (*DatasetReader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("dataset %s: %w", path, err)
@@ -81,9 +82,9 @@ func openDataset(path, format string, roles map[string]string, limit int) (*Data
 	d := &DatasetReader{path: path, f: f, roles: roles, limit: limit}
 	switch format {
 	case "jsonl":
-		d.src = &jsonlSource{r: br}
+		d.src = &jsonlSource{r: br, max: maxRecord}
 	case "csv":
-		src, err := newCSVSource(br)
+		src, err := newCSVSource(br, maxRecord)
 		if err != nil {
 			f.Close()
 			return nil, datasetError(path, err)
@@ -175,6 +176,7 @@ func (d *DatasetReader) Close() error { return d.f.Close() }
 // jsonlSource reads JSON Lines: one object per line, blank lines skipped.
 type jsonlSource struct {
 	r    *bufio.Reader
+	max  int
 	line int
 	buf  []byte
 }
@@ -200,10 +202,10 @@ func (j *jsonlSource) readLine() ([]byte, error) {
 	j.buf = j.buf[:0]
 	for {
 		chunk, err := j.r.ReadSlice('\n')
-		if len(j.buf)+len(chunk) > MaxRecordBytes {
+		if len(j.buf)+len(chunk) > j.max {
 			j.line++
 			j.buf = nil
-			return nil, fmt.Errorf("the line is longer than %d MiB, evalgate's limit for one sample; shorten it", MaxRecordBytes>>20)
+			return nil, fmt.Errorf("the line is longer than %s, evalgate's limit for one sample; shorten it", sizeText(j.max))
 		}
 		switch {
 		case err == nil:
@@ -275,8 +277,8 @@ type csvSource struct {
 	header []string
 }
 
-func newCSVSource(br *bufio.Reader) (*csvSource, error) {
-	budget := &budgetReader{r: br}
+func newCSVSource(br *bufio.Reader, maxRecord int) (*csvSource, error) {
+	budget := &budgetReader{r: br, max: int64(maxRecord)}
 	cr := csv.NewReader(budget)
 	cr.ReuseRecord = true
 	header, err := cr.Read()
@@ -360,22 +362,29 @@ func datasetError(path string, err error) error {
 	return fmt.Errorf("dataset %s: %w", path, err)
 }
 
-// budgetReader fails once more than MaxRecordBytes were read past mark, the
+// budgetReader fails once more than max bytes were read past mark, the
 // end of the last record: a runaway quoted field then stops with an error
 // instead of reading the rest of the file into memory.
 type budgetReader struct {
 	r     io.Reader
+	max   int64
 	total int64
 	mark  int64
 }
 
-var errRecordTooLong = fmt.Errorf("the record is longer than %d MiB, evalgate's limit for one sample (an unclosed quote makes the rest of the file one field)", MaxRecordBytes>>20)
-
 func (b *budgetReader) Read(p []byte) (int, error) {
-	if b.total-b.mark > MaxRecordBytes {
-		return 0, errRecordTooLong
+	if b.total-b.mark > b.max {
+		return 0, fmt.Errorf("the record is longer than %s, evalgate's limit for one sample (an unclosed quote makes the rest of the file one field)", sizeText(int(b.max)))
 	}
 	n, err := b.r.Read(p)
 	b.total += int64(n)
 	return n, err
+}
+
+// sizeText writes a byte limit for a message.
+func sizeText(n int) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

@@ -21,10 +21,13 @@ type decoder struct {
 	// value and of its key.
 	vals map[string]*yaml.Node
 	keys map[string]*yaml.Node
+	// bad holds the paths whose value could not be decoded: already reported,
+	// so later checks leave them alone.
+	bad map[string]bool
 }
 
 func newDecoder(file string) *decoder {
-	return &decoder{file: file, vals: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}}
+	return &decoder{file: file, vals: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}, bad: map[string]bool{}}
 }
 
 func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
@@ -35,10 +38,19 @@ func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
 	d.errs = append(d.errs, e)
 }
 
-// has reports whether path was written (with a non-null value).
-func (d *decoder) has(path string) bool {
+// written reports whether path was written (with a non-null value).
+func (d *decoder) written(path string) bool {
 	n, ok := d.vals[path]
 	return ok && !isNull(n)
+}
+
+// has reports whether path was written with a value that could be decoded.
+func (d *decoder) has(path string) bool { return d.written(path) && !d.bad[path] }
+
+// typeError reports a value of the wrong type at path.
+func (d *decoder) typeError(n *yaml.Node, path, format string, args ...any) {
+	d.bad[path] = true
+	d.errorf(n, format, args...)
 }
 
 // at returns the node to blame for path: its value, else its key, else the
@@ -147,7 +159,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	case anyType:
 		var x any
 		if err := n.Decode(&x); err != nil {
-			d.errorf(n, "%s: %v", path, err)
+			d.typeError(n, path, "%s: %v", path, err)
 			return
 		}
 		if x != nil {
@@ -160,12 +172,14 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.Pointer:
 		p := reflect.New(v.Type().Elem())
 		d.decode(n, p.Elem(), path)
-		v.Set(p)
+		if !d.bad[path] {
+			v.Set(p)
+		}
 	case reflect.Struct:
 		d.decodeStruct(n, v, path)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			d.errorf(n, "%s: expected a list, got %s", path, describe(n))
+			d.typeError(n, path, "%s: expected a list, got %s", path, describe(n))
 			return
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -185,21 +199,21 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		v.Set(m)
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
-			d.errorf(n, "%s: expected a string, got %s", path, describe(n))
+			d.typeError(n, path, "%s: expected a string, got %s", path, describe(n))
 			return
 		}
 		v.SetString(n.Value)
 	case reflect.Bool:
 		b, err := strconv.ParseBool(n.Value)
 		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || err != nil {
-			d.errorf(n, "%s: expected true or false, got %s", path, describe(n))
+			d.typeError(n, path, "%s: expected true or false, got %s", path, describe(n))
 			return
 		}
 		v.SetBool(b)
 	case reflect.Int, reflect.Int64:
 		var i int64
 		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || n.Decode(&i) != nil {
-			d.errorf(n, "%s: expected a whole number, got %s", path, describe(n))
+			d.typeError(n, path, "%s: expected a whole number, got %s", path, describe(n))
 			return
 		}
 		v.SetInt(i)
@@ -207,13 +221,13 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		var f float64
 		tag := n.ShortTag()
 		if n.Kind != yaml.ScalarNode || (tag != "!!int" && tag != "!!float") || n.Decode(&f) != nil {
-			d.errorf(n, "%s: expected a number, got %s", path, describe(n))
+			d.typeError(n, path, "%s: expected a number, got %s", path, describe(n))
 			return
 		}
 		v.SetFloat(f)
 	default:
 		// Only reachable when Config grows a field of a new kind.
-		d.errorf(n, "%s: cannot decode into %s", path, v.Type())
+		d.typeError(n, path, "%s: cannot decode into %s", path, v.Type())
 	}
 }
 
@@ -224,6 +238,7 @@ type keyValue struct{ key, val *yaml.Node }
 // error.
 func (d *decoder) pairs(n *yaml.Node, path string) []keyValue {
 	if n.Kind != yaml.MappingNode {
+		d.bad[path] = true
 		d.errorf(n, "%s: expected a mapping, got %s", where(path), describe(n))
 		return nil
 	}
@@ -305,11 +320,11 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 func (d *decoder) decodeDuration(n *yaml.Node, v reflect.Value, path string) {
 	dur, err := time.ParseDuration(n.Value)
 	if n.Kind != yaml.ScalarNode || err != nil {
-		d.errorf(n, "%s: expected a duration like \"30s\" or \"5m\", got %s", path, describe(n))
+		d.typeError(n, path, "%s: expected a duration like \"30s\" or \"5m\", got %s", path, describe(n))
 		return
 	}
 	if dur <= 0 {
-		d.errorf(n, "%s: a duration must be positive, got %s", path, describe(n))
+		d.typeError(n, path, "%s: a duration must be positive, got %s", path, describe(n))
 		return
 	}
 	v.Set(reflect.ValueOf(Duration(dur)))
@@ -317,7 +332,7 @@ func (d *decoder) decodeDuration(n *yaml.Node, v reflect.Value, path string) {
 
 func (d *decoder) decodeMargin(n *yaml.Node, v reflect.Value, path string) {
 	bad := func() {
-		d.errorf(n, "%s: expected a number (absolute, 0.05) or a percentage (relative, \"5%%\"), got %s", path, describe(n))
+		d.typeError(n, path, "%s: expected a number (absolute, 0.05) or a percentage (relative, \"5%%\"), got %s", path, describe(n))
 	}
 	if n.Kind != yaml.ScalarNode {
 		bad()
@@ -340,7 +355,7 @@ func (d *decoder) decodeMargin(n *yaml.Node, v reflect.Value, path string) {
 		}
 	}
 	if m.Value < 0 {
-		d.errorf(n, "%s: a margin cannot be negative, got %s", path, describe(n))
+		d.typeError(n, path, "%s: a margin cannot be negative, got %s", path, describe(n))
 		return
 	}
 	v.Set(reflect.ValueOf(m))

@@ -71,8 +71,8 @@ func suggest(word string, candidates []string) string {
 		}
 	}
 	// Allow about one typo per three characters, so "temprature" finds
-	// "temperature" but "foo" does not find "top_k".
-	limit := max(1, len([]rune(word))/3)
+	// "temperature" and "rouge" finds "rouge_l", but "foo" does not find "top_k".
+	limit := max(1, (len([]rune(word))+2)/3)
 	if best == "" || bestDist > limit {
 		return ""
 	}

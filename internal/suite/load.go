@@ -93,10 +93,11 @@ func (c *checker) check() {
 	c.checkRun()
 }
 
-// require reports a missing key; hint says what to write.
+// require reports a missing key; hint says what to write. It returns whether
+// the key has a usable value.
 func (c *checker) require(path, hint string) bool {
-	if c.has(path) {
-		return true
+	if c.written(path) {
+		return !c.bad[path]
 	}
 	key := path[strings.LastIndexAny(path, ".")+1:]
 	c.errorf(c.at(path), "missing required key '%s' in %s%s", key, where(parentPath(path)), hint)
@@ -392,7 +393,7 @@ func (c *checker) checkCriteria() {
 		}
 		var bounds []string
 		for _, k := range []string{"min", "max_drop", "max_increase", "max_error_rate"} {
-			if c.has(path + "." + k) {
+			if c.written(path + "." + k) {
 				bounds = append(bounds, k)
 			}
 		}
