@@ -1,0 +1,146 @@
+// Command enginebench measures the run engine: N samples through a local fake
+// provider with a fixed latency, streamed from a real JSONL dataset through
+// real metrics into a real results file. It prints wall time against the ideal
+// N x latency / concurrency, CPU time per sample and peak RSS.
+//
+//	go run ./bench/enginebench -samples 2000 -concurrency 16 -latency 50ms
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/evalgate/evalgate/internal/metric"
+	"github.com/evalgate/evalgate/internal/provider"
+	"github.com/evalgate/evalgate/internal/results"
+	"github.com/evalgate/evalgate/internal/run"
+	"github.com/evalgate/evalgate/internal/suite"
+)
+
+// fixedLatency answers every call after the same delay, like a model server
+// whose latency does not depend on load.
+type fixedLatency struct{ d time.Duration }
+
+func (f fixedLatency) Complete(ctx context.Context, req provider.Request) (provider.Response, error) {
+	t := time.NewTimer(f.d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return provider.Response{}, ctx.Err()
+	}
+	return provider.Response{Text: "You can reset it from Settings > Security; the link expires after one hour.",
+		Usage: provider.Usage{InputTokens: 120, OutputTokens: 24}, Latency: f.d}, nil
+}
+
+func main() {
+	n := flag.Int("samples", 2000, "samples to evaluate")
+	conc := flag.Int("concurrency", 16, "calls in flight")
+	lat := flag.Duration("latency", 50*time.Millisecond, "fake provider latency")
+	flag.Parse()
+	if err := bench(*n, *conc, *lat); err != nil {
+		fmt.Fprintln(os.Stderr, "enginebench:", err)
+		os.Exit(1)
+	}
+}
+
+func bench(n, conc int, lat time.Duration) error {
+	dir, err := os.MkdirTemp("", "enginebench-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := writeDataset(filepath.Join(dir, "data.jsonl"), n); err != nil {
+		return err
+	}
+	// The suite gives the dataset, prompt and metrics; its target is replaced
+	// by the in-process fake below, so its command is never run.
+	cfg := fmt.Sprintf("version: 1\nname: bench\ndataset: {path: data.jsonl}\nprompts:\n  p: {system: be brief, user: \"Context: {{context}}\\nQuestion: {{question}}\"}\n"+
+		"targets:\n  - {id: fake, provider: command, command: [unused], model: fake, prompt: p}\nmetrics: [f1, rouge_l, exact_match]\nrun: {concurrency: %d}\n", conc)
+	cfgPath := filepath.Join(dir, "evalgate.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		return err
+	}
+	s, err := suite.Load(cfgPath)
+	if err != nil {
+		return err
+	}
+	var metrics []metric.Metric
+	var infos []metric.Info
+	for _, spec := range s.Metrics {
+		m, err := metric.New(spec)
+		if err != nil {
+			return err
+		}
+		metrics = append(metrics, m)
+		infos = append(infos, m.Info())
+	}
+	tpl := s.Templates["p"]
+	target := run.Target{Info: results.TargetInfo{ID: "fake", Provider: "fake", Model: "fake"},
+		Provider: fixedLatency{lat}, Render: tpl.Render}
+	w, err := results.Create(filepath.Join(dir, "results.jsonl"), results.Header{Suite: "bench", Metrics: infos})
+	if err != nil {
+		return err
+	}
+	ds, err := suite.OpenDataset(s)
+	if err != nil {
+		return err
+	}
+	defer ds.Close()
+
+	cpu0 := cpuTime()
+	start := time.Now()
+	sum, err := run.New([]run.Target{target}, metrics, run.Options{Concurrency: conc, Retries: 0}).Run(context.Background(), ds, w)
+	wall := time.Since(start)
+	cpu := cpuTime() - cpu0
+	if err != nil {
+		return err
+	}
+	if err := w.Close(sum); err != nil {
+		return err
+	}
+	ideal := time.Duration(n) * lat / time.Duration(conc)
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	fmt.Printf("samples=%d concurrency=%d latency=%s\n", n, conc, lat)
+	fmt.Printf("records=%d errors=%d status=%s\n", sum.Targets[0].Records, sum.Targets[0].Errors, sum.Status)
+	fmt.Printf("wall=%.3fs ideal=%.3fs overhead=%+.2f%%\n", wall.Seconds(), ideal.Seconds(), 100*(wall.Seconds()/ideal.Seconds()-1))
+	fmt.Printf("cpu=%.3fs cpu_per_sample=%.1fus\n", cpu.Seconds(), float64(cpu.Microseconds())/float64(n))
+	fmt.Printf("peak_rss=%.1fMiB\n", float64(ru.Maxrss)/1024)
+	return nil
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// writeDataset writes n samples of realistic size (a paragraph of context).
+func writeDataset(path string, n int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	ctx := "Password resets are done from Settings > Security. A reset link is emailed and expires after one hour. Accounts that use single sign-on reset their password with the identity provider instead."
+	for i := 0; i < n; i++ {
+		row := map[string]string{
+			"sample_id":           fmt.Sprintf("s%06d", i),
+			"question":            fmt.Sprintf("How do I reset my password (case %d)?", i),
+			"context":             ctx,
+			"answer_ground_truth": "Reset it from Settings > Security with the emailed link, valid for one hour.",
+		}
+		if err := enc.Encode(row); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
+}
