@@ -121,8 +121,10 @@ type scorer struct {
 	score func(in Input) (Score, error)
 }
 
+// Info returns the metric's description.
 func (m *scorer) Info() Info { return m.info }
 
+// Score scores one record; built-ins are pure CPU work and ignore ctx.
 func (m *scorer) Score(_ context.Context, in Input) (Score, error) { return m.score(in) }
 
 // passFail turns a boolean outcome into the 0/1 score of a PassFail metric.
