@@ -101,6 +101,7 @@ func openDataset(path, format string, roles map[string]string, limit, maxRecord 
 // text.
 func sniff(br *bufio.Reader) error {
 	head, _ := br.Peek(sniffBytes)
+	truncated := len(head) == sniffBytes
 	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
 		_, _ = br.Discard(3)
 		head = head[3:]
@@ -112,21 +113,17 @@ func sniff(br *bufio.Reader) error {
 	if i := bytes.IndexByte(head, 0); i >= 0 {
 		return &lineError{lineOf(i), fmt.Errorf("the file looks binary or UTF-16 (a NUL byte at offset %d); give a UTF-8 .jsonl or .csv file", i)}
 	}
-	// The peek may cut the last character in two; only complete ones count.
-	valid := head
-	for k := 0; k < utf8.UTFMax && len(valid) > 0 && !utf8.Valid(valid); k++ {
-		valid = valid[:len(valid)-1]
-	}
-	if !utf8.Valid(valid) {
-		i := 0
-		for i < len(head) {
-			r, size := utf8.DecodeRune(head[i:])
-			if r == utf8.RuneError && size == 1 {
+	// The peek may cut the last character in two: an incomplete character
+	// at the end of a full peek is not an error.
+	for i := 0; i < len(head); {
+		r, size := utf8.DecodeRune(head[i:])
+		if r == utf8.RuneError && size == 1 {
+			if truncated && !utf8.FullRune(head[i:]) {
 				break
 			}
-			i += size
+			return &lineError{lineOf(i), fmt.Errorf("the file is not UTF-8 text (invalid byte 0x%02x at offset %d); save it as UTF-8", head[i], i)}
 		}
-		return &lineError{lineOf(i), fmt.Errorf("the file is not UTF-8 text (invalid byte 0x%02x at offset %d); save it as UTF-8", head[i], i)}
+		i += size
 	}
 	return nil
 }
