@@ -6,6 +6,8 @@ package metric
 import (
 	"context"
 	"time"
+
+	"github.com/evalgate/evalgate/internal/provider"
 )
 
 // Direction says which way a metric improves.
@@ -58,6 +60,10 @@ type Score struct {
 	Raw *float64
 	// Detail is a short explanation (a judge's reasoning, an SME's note).
 	Detail string
+	// Usage and CostUSD are what scoring cost, for metrics that call a model
+	// (judges); CostUSD is nil when that model's price is unknown.
+	Usage   provider.Usage
+	CostUSD *float64
 }
 
 // Metric scores one record.

@@ -88,6 +88,10 @@ type Record struct {
 	// Raw scores before normalization and short explanations, by metric name.
 	Raw     map[string]float64 `json:"raw,omitempty"`
 	Details map[string]string  `json:"details,omitempty"`
+	// JudgeUsage and JudgeCostUSD are what scoring this record cost (LLM
+	// judges), kept apart from the target's own usage and cost.
+	JudgeUsage   *provider.Usage `json:"judge_usage,omitempty"`
+	JudgeCostUSD *float64        `json:"judge_cost_usd,omitempty"`
 }
 
 // RecordError is a failed call.
@@ -133,4 +137,8 @@ type TargetSummary struct {
 	LatencyP95MS float64        `json:"latency_p95_ms"`
 	Cached       int            `json:"cached,omitempty"`
 	Retries      int            `json:"retries,omitempty"`
+	// JudgeUsage and JudgeCostUSD total what judging this target's records
+	// cost; JudgeCostUSD is nil when a judge's price is unknown.
+	JudgeUsage   provider.Usage `json:"judge_usage,omitempty"`
+	JudgeCostUSD *float64       `json:"judge_cost_usd,omitempty"`
 }

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"sort"
 	"strings"
 	"sync"
@@ -86,6 +85,9 @@ type Options struct {
 	BackoffMax  time.Duration
 	// Progress, if set, is told about every finished record.
 	Progress Progress
+	// Caller, when set, is the caller the engine uses (built with NewCaller
+	// and shared with judge metrics); its options then win over these.
+	Caller *Caller
 	// sleep is replaced in tests.
 	sleep func(ctx context.Context, d time.Duration) error
 }
@@ -121,12 +123,23 @@ var ErrDataset = errors.New("dataset error")
 // Engine runs targets and metrics over samples.
 type Engine struct {
 	opts    Options
+	caller  *Caller
 	targets []Target
 	metrics []metric.Metric
 }
 
-// New returns an engine, filling defaults.
+// New returns an engine, filling defaults. Its calls go through
+// opts.Caller when set (so that judge metrics share it), else a new Caller.
 func New(targets []Target, metrics []metric.Metric, opts Options) *Engine {
+	c := opts.Caller
+	if c == nil {
+		c = NewCaller(opts)
+	}
+	return &Engine{opts: c.opts, caller: c, targets: targets, metrics: metrics}
+}
+
+// withDefaults fills the zero values of opts.
+func withDefaults(opts Options) Options {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = suite.DefaultConcurrency
 	}
@@ -148,46 +161,13 @@ func New(targets []Target, metrics []metric.Metric, opts Options) *Engine {
 	if opts.sleep == nil {
 		opts.sleep = sleepCtx
 	}
-	return &Engine{opts: opts, targets: targets, metrics: metrics}
+	return opts
 }
 
 type job struct {
 	sample suite.Sample
 	target int
 	repeat int
-}
-
-// stopper records the first reason to stop dispatching new calls.
-type stopper struct {
-	once   sync.Once
-	ch     chan struct{}
-	mu     sync.Mutex
-	reason string
-	err    error
-}
-
-func (s *stopper) stop(reason string, err error) {
-	s.once.Do(func() {
-		s.mu.Lock()
-		s.reason, s.err = reason, err
-		s.mu.Unlock()
-		close(s.ch)
-	})
-}
-
-func (s *stopper) stopped() bool {
-	select {
-	case <-s.ch:
-		return true
-	default:
-		return false
-	}
-}
-
-func (s *stopper) get() (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.reason, s.err
 }
 
 // outcome is a worker's answer for one job: a record, or a skip.
@@ -214,10 +194,9 @@ func (e *Engine) Run(ctx context.Context, samples Samples, w RecordWriter) (resu
 	callCtx, cancelCalls := context.WithCancel(ctx)
 	defer cancelCalls()
 
-	st := &stopper{ch: make(chan struct{})}
+	st := e.caller.st
 	jobs := make(chan job)
 	outs := make(chan outcome, e.opts.Concurrency)
-	var spent budget
 
 	// Producer: reads the dataset and hands out jobs in order sample, repeat,
 	// target, so that the targets of one sample run close together in time.
@@ -263,7 +242,7 @@ func (e *Engine) Run(ctx context.Context, samples Samples, w RecordWriter) (resu
 					outs <- outcome{skipped: true, target: j.target}
 					continue
 				}
-				outs <- e.do(callCtx, j, st, &spent)
+				outs <- e.do(callCtx, j)
 			}
 		}()
 	}
@@ -319,7 +298,7 @@ func (e *Engine) Run(ctx context.Context, samples Samples, w RecordWriter) (resu
 }
 
 // do makes one call (from the cache, or with retries) and scores it.
-func (e *Engine) do(ctx context.Context, j job, st *stopper, spent *budget) outcome {
+func (e *Engine) do(ctx context.Context, j job) outcome {
 	t := &e.targets[j.target]
 	rec := results.Record{
 		SampleID:  j.sample.ID,
@@ -344,58 +323,48 @@ func (e *Engine) do(ctx context.Context, j job, st *stopper, spent *budget) outc
 		Fields:   j.sample.Fields,
 		Repeat:   j.repeat,
 	}
-
-	var resp provider.Response
-	cached := false
-	key := ""
-	if t.Cacheable && e.opts.Cache != nil {
-		key = Key(t.Info.Provider, req)
-		resp, cached = e.opts.Cache.Get(key)
+	r, err := e.caller.complete(ctx, t, req)
+	rec.Attempts = r.attempts
+	retries := max(r.attempts-1, 0)
+	switch {
+	case errors.Is(err, errBudget):
+		return outcome{skipped: true, target: j.target}
+	case err != nil && ctx.Err() != nil:
+		// Stopped mid-call: the record is not finished; it is not written.
+		return outcome{skipped: true, target: j.target, retries: retries}
+	case err != nil:
+		rec.Error = &results.RecordError{Kind: provider.KindOf(err).String(), Message: err.Error()}
+		return outcome{rec: rec, target: j.target, retries: retries}
 	}
-	retries := 0
-	if !cached {
-		if e.opts.BudgetUSD > 0 && spent.get() >= e.opts.BudgetUSD {
-			st.stop(ReasonBudget, nil)
-			return outcome{skipped: true, target: j.target}
-		}
-		var attempts int
-		resp, attempts, err = e.call(ctx, t, req)
-		retries = attempts - 1
-		rec.Attempts = attempts
-		if err != nil {
-			if ctx.Err() != nil {
-				// Stopped mid-call: the record is not finished; it is not written.
-				return outcome{skipped: true, target: j.target, retries: retries}
-			}
-			kind := provider.KindOf(err)
-			rec.Error = &results.RecordError{Kind: kind.String(), Message: err.Error()}
-			if kind == provider.KindAuth {
-				st.stop("authentication failed: "+err.Error(), fmt.Errorf("%w: %w", ErrAuth, err))
-			}
-			return outcome{rec: rec, target: j.target, retries: retries}
-		}
-		if key != "" {
-			// A cache that cannot be written costs money on the next run, not
-			// this one's results; the directory was probed at start.
-			_ = e.opts.Cache.Put(key, resp)
-		}
-	}
-
+	resp := r.resp
 	rec.Output = resp.Text
 	rec.Usage = resp.Usage
 	rec.LatencyMS = ms(resp.Latency)
 	rec.TTFTMS = ms(resp.TTFT)
 	rec.StopReason = resp.StopReason
-	rec.Cached = cached
-	if t.Price != nil {
-		c := t.Price.Cost(resp.Usage)
-		rec.CostUSD = &c
-		if !cached {
-			spent.add(c)
-		}
-	}
+	rec.Cached = r.cached
+	rec.CostUSD = r.cost
 	e.score(ctx, &rec, j.sample, user, resp)
 	return outcome{rec: rec, target: j.target, retries: retries}
+}
+
+// judgeCost adds what a metric's model calls cost to the record; a call on
+// an unpriced model makes the judge cost unknown.
+func judgeCost(rec *results.Record, sc metric.Score, unpriced *bool) {
+	if sc.Usage == (provider.Usage{}) && sc.CostUSD == nil {
+		return
+	}
+	if rec.JudgeUsage == nil {
+		rec.JudgeUsage = &provider.Usage{}
+		zero := 0.0
+		rec.JudgeCostUSD = &zero
+	}
+	*rec.JudgeUsage = rec.JudgeUsage.Add(sc.Usage)
+	if sc.CostUSD == nil {
+		*unpriced = true
+		return
+	}
+	*rec.JudgeCostUSD += *sc.CostUSD
 }
 
 // KindTemplate is the record error kind of a prompt that could not be
@@ -414,6 +383,7 @@ func (e *Engine) score(ctx context.Context, rec *results.Record, s suite.Sample,
 	if s.Reference != "" {
 		in.References = strings.Split(s.Reference, e.opts.Delimiter)
 	}
+	judgeUnpriced := false
 	for _, m := range e.metrics {
 		name := m.Info().Name
 		sc, err := m.Score(ctx, in)
@@ -443,104 +413,12 @@ func (e *Engine) score(ctx context.Context, rec *results.Record, s suite.Sample,
 			}
 			rec.Details[name] = sc.Detail
 		}
+		judgeCost(rec, sc, &judgeUnpriced)
+	}
+	if judgeUnpriced {
+		rec.JudgeCostUSD = nil
 	}
 }
-
-// call makes the request, retrying throttled and transient failures with
-// exponential backoff and full jitter (honouring a Retry-After), each attempt
-// bounded by the per-call timeout. It returns the number of attempts made.
-func (e *Engine) call(ctx context.Context, t *Target, req provider.Request) (provider.Response, int, error) {
-	for attempt := 1; ; attempt++ {
-		resp, err := e.attempt(ctx, t, req)
-		if err == nil {
-			return resp, attempt, nil
-		}
-		if ctx.Err() != nil || !provider.KindOf(err).Retryable() || attempt > e.opts.Retries {
-			return resp, attempt, err
-		}
-		d := e.backoff(attempt)
-		if ra := provider.RetryAfterOf(err); ra > d {
-			d = ra
-		}
-		if err := e.opts.sleep(ctx, d); err != nil {
-			return resp, attempt, err
-		}
-	}
-}
-
-func (e *Engine) attempt(ctx context.Context, t *Target, req provider.Request) (provider.Response, error) {
-	if t.Limiter != nil {
-		release, err := t.Limiter.Acquire(ctx, estimateTokens(req))
-		if err != nil {
-			return provider.Response{}, err
-		}
-		resp, err := e.timed(ctx, t, req)
-		release(provider.KindOf(err) == provider.KindThrottled, resp.Usage.InputTokens+resp.Usage.OutputTokens)
-		return resp, err
-	}
-	return e.timed(ctx, t, req)
-}
-
-func (e *Engine) timed(ctx context.Context, t *Target, req provider.Request) (provider.Response, error) {
-	timeout := e.opts.Timeout
-	if t.Timeout > 0 {
-		timeout = t.Timeout
-	}
-	cctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	resp, err := t.Provider.Complete(cctx, req)
-	if err != nil && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) {
-		// Our per-call timeout, not the run's: the service was slow, retry.
-		return resp, &provider.Error{Kind: provider.KindTransient, Provider: t.Info.Provider,
-			Err: fmt.Errorf("no response within %s (timeout): %w", timeout, err)}
-	}
-	return resp, err
-}
-
-// estimateTokens guesses a request's tokens for tokens-per-minute limits:
-// about four characters a token for the prompt, plus the reply's cap.
-func estimateTokens(req provider.Request) int {
-	n := len(req.System)
-	for _, m := range req.Messages {
-		n += len(m.Content)
-	}
-	est := n / 4
-	if req.Params.MaxTokens != nil {
-		est += *req.Params.MaxTokens
-	}
-	return est
-}
-
-func (e *Engine) backoff(attempt int) time.Duration {
-	d := e.opts.BackoffBase << (attempt - 1)
-	if d > e.opts.BackoffMax || d <= 0 {
-		d = e.opts.BackoffMax
-	}
-	// Full jitter spreads retries of many workers that were throttled together.
-	return time.Duration(rand.Int64N(int64(d)) + 1)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// budget is the money spent so far.
-type budget struct {
-	mu    sync.Mutex
-	spent float64
-}
-
-func (b *budget) add(c float64) { b.mu.Lock(); b.spent += c; b.mu.Unlock() }
-func (b *budget) get() float64  { b.mu.Lock(); defer b.mu.Unlock(); return b.spent }
 
 // aggregator builds the summary from the records as they stream past.
 type aggregator struct {
@@ -549,11 +427,13 @@ type aggregator struct {
 	sum     []results.TargetSummary
 	totals  []map[string]float64
 	lat     [][]float64
-	stats_  Stats
+	// judgeUnpriced marks targets whose judge cost is unknown.
+	judgeUnpriced []bool
+	stats_        Stats
 }
 
 func newAggregator(targets []Target, metrics []metric.Metric) *aggregator {
-	a := &aggregator{targets: targets}
+	a := &aggregator{targets: targets, judgeUnpriced: make([]bool, len(targets))}
 	for _, m := range metrics {
 		a.metrics = append(a.metrics, m.Info().Name)
 	}
@@ -602,6 +482,19 @@ func (a *aggregator) add(o outcome) {
 		a.stats_.CostUSD += *r.CostUSD
 	}
 	a.lat[o.target] = append(a.lat[o.target], r.LatencyMS)
+	if r.JudgeUsage != nil {
+		s.JudgeUsage = s.JudgeUsage.Add(*r.JudgeUsage)
+		switch {
+		case r.JudgeCostUSD == nil:
+			a.judgeUnpriced[o.target] = true
+		case !a.judgeUnpriced[o.target]:
+			if s.JudgeCostUSD == nil {
+				s.JudgeCostUSD = new(float64)
+			}
+			*s.JudgeCostUSD += *r.JudgeCostUSD
+			a.stats_.CostUSD += *r.JudgeCostUSD
+		}
+	}
 	for k, v := range r.Scores {
 		a.totals[o.target][k] += v
 		s.Scored[k]++
@@ -623,6 +516,9 @@ func (a *aggregator) finish() []results.TargetSummary {
 		sort.Float64s(lat)
 		a.sum[i].LatencyP50MS = Quantile(lat, 0.50)
 		a.sum[i].LatencyP95MS = Quantile(lat, 0.95)
+		if a.judgeUnpriced[i] {
+			a.sum[i].JudgeCostUSD = nil
+		}
 	}
 	return a.sum
 }

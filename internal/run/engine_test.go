@@ -144,7 +144,7 @@ func TestRunRetriesThrottledAndTransientOnly(t *testing.T) {
 		return provider.Response{Text: "ok"}, nil
 	}}
 	e := New([]Target{target("a", flaky)}, nil, Options{Concurrency: 1, Retries: 4})
-	e.opts.sleep = noSleep
+	e.caller.opts.sleep = noSleep
 	w := &memWriter{}
 	sum, err := e.Run(context.Background(), &sliceSamples{n: 2}, w)
 	require.NoError(t, err)
@@ -169,7 +169,7 @@ func TestRunGivesUpAfterRetries(t *testing.T) {
 		return provider.Response{}, &provider.Error{Kind: provider.KindTransient, Provider: "fake", Err: errors.New("503")}
 	}}
 	e := New([]Target{target("a", down)}, nil, Options{Concurrency: 2, Retries: 2})
-	e.opts.sleep = noSleep
+	e.caller.opts.sleep = noSleep
 	w := &memWriter{}
 	_, err := e.Run(context.Background(), &sliceSamples{n: 3}, w)
 	require.NoError(t, err)
@@ -190,7 +190,7 @@ func TestRunHonoursRetryAfter(t *testing.T) {
 	}}
 	e := New([]Target{target("a", p)}, nil, Options{Concurrency: 1, Retries: 1, BackoffBase: time.Millisecond, BackoffMax: time.Millisecond})
 	var slept []time.Duration
-	e.opts.sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
+	e.caller.opts.sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
 	_, err := e.Run(context.Background(), &sliceSamples{n: 1}, &memWriter{})
 	require.NoError(t, err)
 	assert.Equal(t, []time.Duration{7 * time.Second}, slept)
@@ -268,7 +268,7 @@ func TestRunPerCallTimeoutIsTransient(t *testing.T) {
 		return provider.Response{}, ctx.Err()
 	})
 	e := New([]Target{target("a", blocking)}, nil, Options{Concurrency: 1, Timeout: 10 * time.Millisecond, Retries: 1})
-	e.opts.sleep = noSleep
+	e.caller.opts.sleep = noSleep
 	w := &memWriter{}
 	_, err := e.Run(context.Background(), &sliceSamples{n: 1}, w)
 	require.NoError(t, err)
@@ -412,4 +412,69 @@ func TestKeyIgnoresSampleFieldsButNotPrompt(t *testing.T) {
 	r4 := r
 	r4.Params.Temperature = &temp
 	assert.NotEqual(t, k, Key("bedrock", r4))
+}
+
+func TestCompleterSharesCacheAndBudgetWithTheRun(t *testing.T) {
+	t.Parallel()
+	cache, err := OpenCache(t.TempDir())
+	require.NoError(t, err)
+	caller := NewCaller(Options{Concurrency: 1, Cache: cache, BudgetUSD: 2.5})
+	judge := target("judge", echoes())
+	judge.Price = &pricing.Price{InputPerMTok: 10000} // $1 a call
+	jc := caller.Completer(judge, 1)
+	req := provider.Request{Model: "j", Messages: []provider.Message{{Role: provider.RoleUser, Content: "grade this"}}}
+	for i := 0; i < 2; i++ {
+		resp, err := jc.Complete(context.Background(), req)
+		require.NoError(t, err)
+		assert.Equal(t, "answer: grade this", resp.Text)
+	}
+	assert.EqualValues(t, 1, judge.Provider.(*fakeProvider).calls.Load(), "the second judge call is served from the cache")
+	assert.InDelta(t, 1.0, caller.Spent(), 1e-9)
+	require.NotNil(t, jc.CostOf(provider.Usage{InputTokens: 100}))
+
+	// The run's target calls spend the rest of the budget the judge started.
+	ta := target("a", echoes())
+	ta.Price = &pricing.Price{InputPerMTok: 10000}
+	w := &memWriter{}
+	sum, err := New([]Target{ta}, nil, Options{Caller: caller}).Run(context.Background(), &sliceSamples{n: 5}, w)
+	require.NoError(t, err)
+	assert.Len(t, w.recs, 2, "$1 of judge + 2 x $1 of target calls reach the $2.50 budget")
+	assert.Equal(t, ReasonBudget, sum.Reason)
+}
+
+// paidMetric stands in for a judge: every score costs tokens and money.
+type paidMetric struct{ priced bool }
+
+func (paidMetric) Info() metric.Info {
+	return metric.Info{Name: "judged", Min: 0, Max: 1, Direction: metric.HigherIsBetter}
+}
+func (p paidMetric) Score(context.Context, metric.Input) (metric.Score, error) {
+	sc := metric.Score{Value: 1, Usage: provider.Usage{InputTokens: 10, OutputTokens: 2}}
+	if p.priced {
+		c := 0.5
+		sc.CostUSD = &c
+	}
+	return sc, nil
+}
+
+func TestJudgeCostIsKeptApartFromTheTargets(t *testing.T) {
+	t.Parallel()
+	for _, priced := range []bool{true, false} {
+		ta := target("a", echoes())
+		ta.Price = &pricing.Price{InputPerMTok: 1}
+		w := &memWriter{}
+		sum, err := New([]Target{ta}, []metric.Metric{paidMetric{priced}}, Options{}).Run(context.Background(), &sliceSamples{n: 4}, w)
+		require.NoError(t, err)
+		ts := sum.Targets[0]
+		assert.Equal(t, provider.Usage{InputTokens: 40, OutputTokens: 8}, ts.JudgeUsage)
+		assert.InDelta(t, 4*100/1e6, *ts.CostUSD, 1e-12, "the target's cost excludes judging")
+		if priced {
+			require.NotNil(t, ts.JudgeCostUSD)
+			assert.InDelta(t, 2.0, *ts.JudgeCostUSD, 1e-12)
+			assert.InDelta(t, 0.5, *w.recs[0].JudgeCostUSD, 1e-12)
+		} else {
+			assert.Nil(t, ts.JudgeCostUSD, "an unpriced judge's cost is unknown, not 0")
+			assert.Nil(t, w.recs[0].JudgeCostUSD)
+		}
+	}
 }

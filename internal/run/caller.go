@@ -1,0 +1,253 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/evalgate/evalgate/internal/provider"
+)
+
+// Caller makes model calls the way the run makes them: from the response
+// cache when it can, within the cost budget, paced by the target's limiter,
+// each attempt bounded by the per-call timeout, throttled and transient
+// failures retried with backoff. The engine calls targets through it, and
+// metrics that call a model (LLM judges) get a Completer from it, so that
+// their calls share the same cache, retries, limits and budget.
+//
+// A Caller belongs to one run.
+type Caller struct {
+	opts  Options
+	st    *stopper
+	spent budget
+}
+
+// NewCaller returns a caller for one run; opts are completed as by New.
+func NewCaller(opts Options) *Caller {
+	return &Caller{opts: withDefaults(opts), st: &stopper{ch: make(chan struct{})}}
+}
+
+// errBudget is returned for a call not made because the budget is spent.
+var errBudget = errors.New(ReasonBudget)
+
+// callResult is one call as the record needs it.
+type callResult struct {
+	resp     provider.Response
+	cached   bool
+	attempts int
+	cost     *float64
+}
+
+// complete makes one call for target t. It returns errBudget when the budget
+// is spent (no call made), and stops the run on an authentication failure.
+func (c *Caller) complete(ctx context.Context, t *Target, req provider.Request) (callResult, error) {
+	var r callResult
+	key := ""
+	if t.Cacheable && c.opts.Cache != nil {
+		key = Key(t.Info.Provider, req)
+		if resp, ok := c.opts.Cache.Get(key); ok {
+			r.resp, r.cached = resp, true
+			r.cost = t.cost(resp.Usage)
+			return r, nil
+		}
+	}
+	if c.opts.BudgetUSD > 0 && c.spent.get() >= c.opts.BudgetUSD {
+		c.st.stop(ReasonBudget, nil)
+		return r, errBudget
+	}
+	resp, attempts, err := c.call(ctx, t, req)
+	r.attempts = attempts
+	if err != nil {
+		if provider.KindOf(err) == provider.KindAuth {
+			c.st.stop("authentication failed: "+err.Error(), fmt.Errorf("%w: %w", ErrAuth, err))
+		}
+		return r, err
+	}
+	r.resp = resp
+	if key != "" {
+		// A cache that cannot be written costs money on the next run, not
+		// this one's results; the directory was probed at start.
+		_ = c.opts.Cache.Put(key, resp)
+	}
+	r.cost = t.cost(resp.Usage)
+	if r.cost != nil {
+		c.spent.add(*r.cost)
+	}
+	return r, nil
+}
+
+// cost is the USD cost of usage for t, nil when its price is unknown.
+func (t *Target) cost(u provider.Usage) *float64 {
+	if t.Price == nil {
+		return nil
+	}
+	c := t.Price.Cost(u)
+	return &c
+}
+
+// Spent is what the run's calls have cost so far.
+func (c *Caller) Spent() float64 { return c.spent.get() }
+
+// Completer calls one model through a Caller, with its own bound on calls in
+// flight: what a judge metric is given instead of a bare provider.
+type Completer struct {
+	c   *Caller
+	t   Target
+	sem chan struct{}
+}
+
+// Completer returns a Completer for t allowing at most concurrency calls in
+// flight (0: the run's concurrency).
+func (c *Caller) Completer(t Target, concurrency int) *Completer {
+	if concurrency <= 0 {
+		concurrency = c.opts.Concurrency
+	}
+	return &Completer{c: c, t: t, sem: make(chan struct{}, concurrency)}
+}
+
+// Complete makes the call. The response's cost is CostOf(resp.Usage).
+func (p *Completer) Complete(ctx context.Context, req provider.Request) (provider.Response, error) {
+	select {
+	case p.sem <- struct{}{}:
+	case <-ctx.Done():
+		return provider.Response{}, ctx.Err()
+	}
+	defer func() { <-p.sem }()
+	r, err := p.c.complete(ctx, &p.t, req)
+	return r.resp, err
+}
+
+// CostOf is the USD cost of usage on this model, nil when its price is unknown.
+func (p *Completer) CostOf(u provider.Usage) *float64 { return p.t.cost(u) }
+
+// stopper records the first reason to stop dispatching new calls.
+type stopper struct {
+	once   sync.Once
+	ch     chan struct{}
+	mu     sync.Mutex
+	reason string
+	err    error
+}
+
+func (s *stopper) stop(reason string, err error) {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.reason, s.err = reason, err
+		s.mu.Unlock()
+		close(s.ch)
+	})
+}
+
+func (s *stopper) stopped() bool {
+	select {
+	case <-s.ch:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *stopper) get() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reason, s.err
+}
+
+// call makes the request, retrying throttled and transient failures with
+// exponential backoff and full jitter (honouring a Retry-After), each attempt
+// bounded by the per-call timeout. It returns the number of attempts made.
+func (c *Caller) call(ctx context.Context, t *Target, req provider.Request) (provider.Response, int, error) {
+	for attempt := 1; ; attempt++ {
+		resp, err := c.attempt(ctx, t, req)
+		if err == nil {
+			return resp, attempt, nil
+		}
+		if ctx.Err() != nil || !provider.KindOf(err).Retryable() || attempt > c.opts.Retries {
+			return resp, attempt, err
+		}
+		d := c.backoff(attempt)
+		if ra := provider.RetryAfterOf(err); ra > d {
+			d = ra
+		}
+		if err := c.opts.sleep(ctx, d); err != nil {
+			return resp, attempt, err
+		}
+	}
+}
+
+func (c *Caller) attempt(ctx context.Context, t *Target, req provider.Request) (provider.Response, error) {
+	if t.Limiter != nil {
+		release, err := t.Limiter.Acquire(ctx, estimateTokens(req))
+		if err != nil {
+			return provider.Response{}, err
+		}
+		resp, err := c.timed(ctx, t, req)
+		release(provider.KindOf(err) == provider.KindThrottled, resp.Usage.InputTokens+resp.Usage.OutputTokens)
+		return resp, err
+	}
+	return c.timed(ctx, t, req)
+}
+
+func (c *Caller) timed(ctx context.Context, t *Target, req provider.Request) (provider.Response, error) {
+	timeout := c.opts.Timeout
+	if t.Timeout > 0 {
+		timeout = t.Timeout
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	resp, err := t.Provider.Complete(cctx, req)
+	if err != nil && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) {
+		// Our per-call timeout, not the run's: the service was slow, retry.
+		return resp, &provider.Error{Kind: provider.KindTransient, Provider: t.Info.Provider,
+			Err: fmt.Errorf("no response within %s (timeout): %w", timeout, err)}
+	}
+	return resp, err
+}
+
+// estimateTokens guesses a request's tokens for tokens-per-minute limits:
+// about four characters a token for the prompt, plus the reply's cap.
+func estimateTokens(req provider.Request) int {
+	n := len(req.System)
+	for _, m := range req.Messages {
+		n += len(m.Content)
+	}
+	est := n / 4
+	if req.Params.MaxTokens != nil {
+		est += *req.Params.MaxTokens
+	}
+	return est
+}
+
+func (c *Caller) backoff(attempt int) time.Duration {
+	d := c.opts.BackoffBase << (attempt - 1)
+	if d > c.opts.BackoffMax || d <= 0 {
+		d = c.opts.BackoffMax
+	}
+	// Full jitter spreads retries of many workers that were throttled together.
+	return time.Duration(rand.Int64N(int64(d)) + 1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// budget is the money spent so far.
+type budget struct {
+	mu    sync.Mutex
+	spent float64
+}
+
+func (b *budget) add(c float64) { b.mu.Lock(); b.spent += c; b.mu.Unlock() }
+func (b *budget) get() float64  { b.mu.Lock(); defer b.mu.Unlock(); return b.spent }
