@@ -15,6 +15,7 @@ type ConfigError struct {
 	Msg    string
 }
 
+// Error formats the mistake as file:line:col: message.
 func (e *ConfigError) Error() string {
 	switch {
 	case e.Line == 0:
@@ -29,6 +30,7 @@ func (e *ConfigError) Error() string {
 // so that one run of `evalgate validate` shows everything to fix.
 type ConfigErrors []*ConfigError
 
+// Error lists the mistakes one a line.
 func (es ConfigErrors) Error() string {
 	lines := make([]string, len(es))
 	for i, e := range es {
@@ -37,7 +39,7 @@ func (es ConfigErrors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// Unwrap lets errors.As find a single *ConfigError.
+// Unwrap lets errors.As find one *ConfigError.
 func (es ConfigErrors) Unwrap() []error {
 	out := make([]error, len(es))
 	for i, e := range es {

@@ -343,11 +343,8 @@ func (c *checker) checkMetrics() {
 		}
 		name := orDefault(m.Name, m.Type)
 		typ := orDefault(m.Type, m.Name)
-		switch {
-		case !isID(name):
+		if !isID(name) {
 			c.errorf(c.at(path+".name"), "metric name '%s' may use only letters, digits, '_', '-' and '.'", name)
-		case slices.Contains(AggregateMetrics, name):
-			c.errorf(c.at(path+".name"), "metric name '%s' is taken by a metric the gate computes; criteria can use it without declaring it, so remove it or rename it", name)
 		}
 		if first, dup := seen[name]; dup {
 			c.errorf(c.at(path+".name"), "duplicate metric name '%s' (also metrics[%d]); give one of them a different name", name, first)
@@ -418,7 +415,12 @@ func (c *checker) metricNames() []string {
 	for _, m := range c.cfg.Metrics {
 		names = append(names, orDefault(m.Name, m.Type))
 	}
-	return append(names, AggregateMetrics...)
+	for _, a := range AggregateMetrics {
+		if !slices.Contains(names, a) {
+			names = append(names, a)
+		}
+	}
+	return names
 }
 
 func (c *checker) checkEnum(path, v string, allowed ...string) {

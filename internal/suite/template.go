@@ -37,6 +37,7 @@ type TemplateSyntaxError struct {
 	Msg      string
 }
 
+// Error names the prompt, the part and the position.
 func (e *TemplateSyntaxError) Error() string {
 	return fmt.Sprintf("prompt %s (%s part) line %d column %d: %s", e.Template, e.Part, e.Line, e.Column, e.Msg)
 }
@@ -48,6 +49,7 @@ type MissingFieldError struct {
 	Field    string
 }
 
+// Error names the prompt and the field, and says what to change.
 func (e *MissingFieldError) Error() string {
 	return fmt.Sprintf("prompt %s: placeholder {{%s}} has no field '%s' in the sample; add the column to the dataset or change the placeholder", e.Template, e.Field, e.Field)
 }
