@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/evalgate/evalgate/internal/provider"
+	"github.com/evalgate/evalgate/internal/throttle"
 )
 
 // credentialsMarker wraps the credential chain so that a failure to find or
@@ -173,26 +173,7 @@ func retryAfterOf(err error) time.Duration {
 	if !errors.As(err, &respErr) || respErr.Response == nil {
 		return 0
 	}
-	return ParseRetryAfter(respErr.Response.Header.Get("Retry-After"), time.Now())
-}
-
-// ParseRetryAfter reads an HTTP Retry-After value, delay-seconds or an
-// HTTP-date relative to now; unparsable or past values are zero.
-func ParseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s <= 0 {
-			return 0
-		}
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
+	return throttle.ParseRetryAfter(respErr.Response.Header.Get("Retry-After"), time.Now())
 }
 
 // profileFor is the cross-region inference profile prefix of a region.

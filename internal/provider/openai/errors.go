@@ -16,6 +16,7 @@ import (
 	"github.com/openai/openai-go/v3/packages/ssestream"
 
 	"github.com/evalgate/evalgate/internal/provider"
+	"github.com/evalgate/evalgate/internal/throttle"
 )
 
 // classify turns an SDK error into a *provider.Error whose message says what
@@ -111,17 +112,5 @@ func retryAfter(resp *http.Response) time.Duration {
 	if ms, err := strconv.ParseFloat(resp.Header.Get("Retry-After-Ms"), 64); err == nil && ms > 0 {
 		return time.Duration(ms * float64(time.Millisecond))
 	}
-	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s <= 0 {
-			return 0
-		}
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
+	return throttle.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 }
