@@ -1,0 +1,375 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/evalgate/evalgate/internal/metric"
+	"github.com/evalgate/evalgate/internal/results"
+)
+
+// key identifies a record within one target: pairs are formed on it.
+type key struct {
+	sample string
+	repeat int
+}
+
+// obs is what the gate keeps of one record: numbers, not outputs.
+type obs struct {
+	cluster string
+	errored bool
+	// scores holds only finite scores; a metric absent here is missing for
+	// this record (failed call, score error, NaN).
+	scores  map[string]float64
+	latency float64
+	ttft    float64 // 0 when unknown
+	cost    float64
+	hasCost bool
+	inTok   float64
+	outTok  float64
+}
+
+// side is one side's records, read from its results file.
+type side struct {
+	ref     Side
+	header  results.Header
+	info    SideInfo
+	metrics map[string]metric.Info
+	recs    map[key]*obs
+	// dropped counts non-finite scores left out.
+	dropped int
+}
+
+// load reads both sides, in one pass when they are two targets of one file.
+func load(ctx context.Context, baseline, target Side) (*side, *side, error) {
+	if baseline.Path == target.Path {
+		sides, err := readSides(ctx, baseline.Path, []Side{baseline, target}, []string{"baseline", "target"})
+		if err != nil {
+			return nil, nil, err
+		}
+		if sides[0].info.Target == sides[1].info.Target {
+			return nil, nil, fmt.Errorf("baseline and target are both %s: name two targets (FILE#target) or two files", baseline.Path+"#"+sides[0].info.Target)
+		}
+		return sides[0], sides[1], nil
+	}
+	b, err := readSides(ctx, baseline.Path, []Side{baseline}, []string{"baseline"})
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := readSides(ctx, target.Path, []Side{target}, []string{"target"})
+	if err != nil {
+		return nil, nil, err
+	}
+	return b[0], t[0], nil
+}
+
+// readSides streams one results file into the sides that read it.
+func readSides(ctx context.Context, path string, refs []Side, roles []string) ([]*side, error) {
+	r, err := results.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s results: %w", roles[0], err)
+	}
+	defer r.Close()
+	h := r.Header()
+	out := make([]*side, len(refs))
+	byTarget := map[string]*side{}
+	for i, ref := range refs {
+		ti, err := pickTarget(h, ref)
+		if err != nil {
+			return nil, fmt.Errorf("%s results %s: %w", roles[i], path, err)
+		}
+		s := &side{ref: ref, header: h, recs: map[key]*obs{}, metrics: map[string]metric.Info{}}
+		s.info = SideInfo{Path: path, Target: ti.ID, Provider: ti.Provider, Model: ti.Model, Suite: h.Suite, SuiteHash: h.SuiteHash}
+		for _, m := range h.Metrics {
+			s.metrics[m.Name] = m
+		}
+		out[i] = s
+		if _, dup := byTarget[ti.ID]; !dup {
+			byTarget[ti.ID] = s
+		}
+	}
+	for n := 0; ; n++ {
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s results: %w%s", strings.Join(roles, "/"), err, truncatedHint(err))
+		}
+		s, ok := byTarget[rec.Target]
+		if !ok {
+			continue
+		}
+		k := key{rec.SampleID, rec.Repeat}
+		if _, dup := s.recs[k]; dup {
+			return nil, fmt.Errorf("results %s: target %s has two records for sample %q repeat %d; merge shards without overlap", path, rec.Target, rec.SampleID, rec.Repeat)
+		}
+		s.recs[k] = s.observe(rec)
+	}
+	sum := r.Summary()
+	for _, s := range out {
+		s.info.Records = len(s.recs)
+		s.info.Status = results.StatusComplete
+		if sum != nil {
+			s.info.Status, s.info.Reason = sum.Status, sum.Reason
+		}
+	}
+	return out, nil
+}
+
+// truncatedHint tells the user what to do about a file cut short, whether it
+// ends at a line boundary (ErrTruncated) or mid-record (invalid JSON).
+func truncatedHint(err error) string {
+	if errors.Is(err, results.ErrTruncated) || strings.Contains(err.Error(), "truncated") {
+		return "; re-run the suite or fetch the complete file (a partial baseline would bias the comparison)"
+	}
+	return ""
+}
+
+// pickTarget finds the side's target in the header.
+func pickTarget(h results.Header, ref Side) (results.TargetInfo, error) {
+	var ids []string
+	for _, t := range h.Targets {
+		ids = append(ids, t.ID)
+		if t.ID == ref.Target {
+			return t, nil
+		}
+	}
+	switch {
+	case ref.Target != "":
+		return results.TargetInfo{}, fmt.Errorf("no target %q (targets: %s)", ref.Target, strings.Join(ids, ", "))
+	case len(h.Targets) == 1:
+		return h.Targets[0], nil
+	case len(h.Targets) == 0:
+		return results.TargetInfo{}, fmt.Errorf("the header lists no targets")
+	}
+	return results.TargetInfo{}, fmt.Errorf("the file has targets %s: name one as FILE#target", strings.Join(ids, ", "))
+}
+
+func (s *side) observe(rec results.Record) *obs {
+	o := &obs{
+		cluster: rec.Cluster,
+		errored: rec.Error != nil,
+		latency: rec.LatencyMS,
+		ttft:    rec.TTFTMS,
+		inTok:   float64(rec.Usage.InputTokens),
+		outTok:  float64(rec.Usage.OutputTokens),
+	}
+	if rec.CostUSD != nil && !math.IsNaN(*rec.CostUSD) {
+		o.cost, o.hasCost = *rec.CostUSD, true
+	}
+	if !o.errored && len(rec.Scores) > 0 {
+		o.scores = make(map[string]float64, len(rec.Scores))
+		for m, v := range rec.Scores {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				s.dropped++
+				continue
+			}
+			o.scores[m] = v
+		}
+	}
+	return o
+}
+
+// checkComparable refuses results of different suites (unless allowed) and
+// warns when the suite's definition changed between the runs.
+func checkComparable(b, t *side, cfg Config, v *Verdict) error {
+	bh, th := b.header, t.header
+	if bh.Suite != th.Suite {
+		if !cfg.AllowSuiteMismatch {
+			return fmt.Errorf("baseline is suite %q and target is suite %q: results of different suites are not comparable (pass --allow-suite-mismatch to compare them anyway)", bh.Suite, th.Suite)
+		}
+		v.warn("baseline is suite %q and target suite %q; compared anyway as asked", bh.Suite, th.Suite)
+	}
+	if bh.SuiteHash != th.SuiteHash && b.ref.Path != t.ref.Path {
+		// A pull request that edits the dataset or a metric changes the hash;
+		// pairing on sample ids still compares like with like for the
+		// dataset, so this warns instead of failing every such PR.
+		v.warn("the suite changed between the runs (suite_hash %s vs %s): the dataset or metric definitions differ; pairs are formed on shared sample ids, and a metric whose definition changed is not comparable", short(bh.SuiteHash), short(th.SuiteHash))
+	}
+	for name, ti := range t.metrics {
+		bi, ok := b.metrics[name]
+		if !ok {
+			continue
+		}
+		if bi.Direction != ti.Direction || bi.PassFail != ti.PassFail {
+			return fmt.Errorf("metric %s is defined differently in the baseline (direction %s, pass/fail %v) and the target (direction %s, pass/fail %v): rename one or re-run the baseline", name, bi.Direction, bi.PassFail, ti.Direction, ti.PassFail)
+		}
+	}
+	for _, s := range []*side{b, t} {
+		if s.dropped > 0 {
+			v.warn("%s: %d non-finite scores (NaN or infinite) were left out as missing", s.info.Target, s.dropped)
+		}
+	}
+	if b.info.Status == results.StatusIncomplete {
+		v.warn("the baseline's run is incomplete (%s): only the samples it reached are compared", orUnknown(b.info.Reason))
+	}
+	return nil
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	if h == "" {
+		return "none"
+	}
+	return h
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "reason not recorded"
+	}
+	return s
+}
+
+// pair is one (sample, repeat) on both sides.
+type pair struct {
+	key
+	b, t *obs
+}
+
+// paired is the paired set with its dependence structure.
+type paired struct {
+	pairs []pair
+	d     design
+	// samples are the paired sample ids, sorted.
+	samples []string
+	repeats int
+	// metrics and aggs hold the inference of each comparison for the
+	// criteria.
+	metrics map[string]*metricInf
+	aggs    map[string]*aggInf
+}
+
+// pairUp pairs records on (sample id, repeat) in a fixed order (so that the
+// bootstrap is reproducible whatever the order of the files), lists samples
+// on one side only, and sets the clusters: the cluster field when the suite
+// names one, else the sample when there are repeats (a sample's repeats are
+// correlated), else none.
+func pairUp(b, t *side, cfg Config, v *Verdict) *paired {
+	p := &paired{}
+	bSamples, tSamples := map[string]bool{}, map[string]bool{}
+	for k := range b.recs {
+		bSamples[k.sample] = true
+	}
+	for k, o := range t.recs {
+		tSamples[k.sample] = true
+		if bo, ok := b.recs[k]; ok {
+			p.pairs = append(p.pairs, pair{k, bo, o})
+		}
+	}
+	slices.SortFunc(p.pairs, func(x, y pair) int {
+		if c := strings.Compare(x.sample, y.sample); c != 0 {
+			return c
+		}
+		return x.repeat - y.repeat
+	})
+	reps := map[string]int{}
+	for _, pr := range p.pairs {
+		if reps[pr.sample] == 0 {
+			p.samples = append(p.samples, pr.sample)
+		}
+		reps[pr.sample]++
+		p.repeats = max(p.repeats, reps[pr.sample])
+	}
+	v.Pairs, v.Samples, v.Repeats = len(p.pairs), len(p.samples), p.repeats
+	for _, pr := range p.pairs {
+		if !pr.b.errored && !pr.t.errored {
+			v.Evaluated++
+		}
+	}
+	v.BaselineOnly, v.BaselineOnlyCount = oneSide(bSamples, tSamples)
+	v.TargetOnly, v.TargetOnlyCount = oneSide(tSamples, bSamples)
+
+	field := cfg.Cluster
+	if field == "" {
+		field = t.header.Cluster
+	}
+	if field == "" {
+		field = b.header.Cluster
+	}
+	switch {
+	case field != "":
+		v.Cluster = field
+	case p.repeats > 1:
+		v.Cluster = "sample_id"
+	}
+	if v.Cluster != "" {
+		ids := map[string]int{}
+		cl := make([]int, len(p.pairs))
+		for i, pr := range p.pairs {
+			c := pr.sample
+			if field != "" {
+				c = pr.t.cluster
+				if c == "" {
+					c = pr.b.cluster
+				}
+				if c == "" {
+					// A sample without a cluster value is its own cluster.
+					c = "\x00" + pr.sample
+				}
+			}
+			id, ok := ids[c]
+			if !ok {
+				id = len(ids)
+				ids[c] = id
+			}
+			cl[i] = id
+		}
+		p.d = design{clusters: cl, g: len(ids)}
+		v.Clusters = len(ids)
+	}
+	if v.BaselineOnlyCount > 0 || v.TargetOnlyCount > 0 {
+		v.warn("%d samples are only in the baseline and %d only in the target; the comparison uses the %d pairs on both", v.BaselineOnlyCount, v.TargetOnlyCount, len(p.pairs))
+	}
+	return p
+}
+
+// oneSide returns (up to MaxListed, sorted) the samples of a not in b, and
+// their number.
+func oneSide(a, b map[string]bool) ([]string, int) {
+	var ids []string
+	for id := range a {
+		if !b[id] {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	n := len(ids)
+	if n > MaxListed {
+		ids = ids[:MaxListed]
+	}
+	return ids, n
+}
+
+// newVerdict starts a verdict with what the headers say.
+func newVerdict(b, t *side, cfg Config) *Verdict {
+	v := &Verdict{
+		Baseline:   b.info,
+		Target:     t.info,
+		Mode:       cfg.Mode,
+		Confidence: cfg.Confidence,
+		metricInfo: map[string]metric.Info{},
+	}
+	for _, s := range []*side{b, t} {
+		for n, i := range s.metrics {
+			v.metricInfo[n] = i
+		}
+	}
+	for n, i := range aggregateInfo {
+		v.metricInfo[n] = i
+	}
+	return v
+}

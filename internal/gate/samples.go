@@ -1,0 +1,190 @@
+package gate
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/evalgate/evalgate/internal/metric"
+	"github.com/evalgate/evalgate/internal/results"
+)
+
+// sampleMetric is the metric the shown samples are chosen by: the configured
+// one, else the first criterion's scored metric, else the first metric
+// compared on both sides.
+func sampleMetric(p *paired, v *Verdict, cfg Config) string {
+	usable := func(m string) bool {
+		mi := p.metrics[m]
+		return mi != nil && len(mi.idx) > 0 && mi.bv != nil
+	}
+	if cfg.SampleMetric != "" && usable(cfg.SampleMetric) {
+		return cfg.SampleMetric
+	}
+	for _, c := range cfg.Criteria {
+		if usable(c.Metric) {
+			return c.Metric
+		}
+	}
+	for _, m := range v.Metrics {
+		if usable(m.Metric) {
+			return m.Metric
+		}
+	}
+	return ""
+}
+
+// pickSamples chooses the most regressed and most improved samples by their
+// mean change over repeats, then reads their inputs and answers in a second
+// pass over the files: only these few outputs are ever held in memory.
+func pickSamples(ctx context.Context, p *paired, b, t *side, v *Verdict, cfg Config) error {
+	if cfg.Samples < 0 {
+		return nil
+	}
+	m := sampleMetric(p, v, cfg)
+	if m == "" {
+		return nil
+	}
+	if cfg.SampleMetric != "" && cfg.SampleMetric != m {
+		v.warn("samples are shown by %s: %s is not scored on both sides", m, cfg.SampleMetric)
+	}
+	v.SampleBy = m
+	mi := p.metrics[m]
+	sign := 1.0
+	if mi.info.Direction == metric.LowerIsBetter {
+		sign = -1
+	}
+	type acc struct {
+		sum   float64
+		n     int
+		worst int // index into mi.idx of the repeat with the largest fall
+		best  int
+	}
+	bySample := map[string]*acc{}
+	var order []string
+	for j, i := range mi.idx {
+		s := p.pairs[i].sample
+		a := bySample[s]
+		if a == nil {
+			a = &acc{worst: j, best: j}
+			bySample[s] = a
+			order = append(order, s)
+		}
+		g := sign * (mi.tv[j] - mi.bv[j])
+		a.sum += g
+		a.n++
+		if g < sign*(mi.tv[a.worst]-mi.bv[a.worst]) {
+			a.worst = j
+		}
+		if g > sign*(mi.tv[a.best]-mi.bv[a.best]) {
+			a.best = j
+		}
+	}
+	gain := func(s string) float64 { a := bySample[s]; return a.sum / float64(a.n) }
+	diff := func(s string, j int) SampleDiff {
+		pr := p.pairs[mi.idx[j]]
+		return SampleDiff{SampleID: s, Repeat: pr.repeat, Delta: sign * gain(s),
+			BaselineScore: Num(mi.bv[j]), TargetScore: Num(mi.tv[j])}
+	}
+	var worse, better []string
+	for _, s := range order {
+		switch g := gain(s); {
+		case g < 0:
+			worse = append(worse, s)
+		case g > 0:
+			better = append(better, s)
+		}
+	}
+	// Ties go to the sample id so that the report is stable.
+	slices.SortStableFunc(worse, func(x, y string) int { return cmpFloat(gain(x), gain(y)) })
+	slices.SortStableFunc(better, func(x, y string) int { return cmpFloat(gain(y), gain(x)) })
+	for _, s := range worse[:min(len(worse), cfg.Samples)] {
+		v.Regressed = append(v.Regressed, diff(s, bySample[s].worst))
+	}
+	for _, s := range better[:min(len(better), cfg.Samples)] {
+		v.Improved = append(v.Improved, diff(s, bySample[s].best))
+	}
+	if len(v.Regressed)+len(v.Improved) == 0 {
+		return nil
+	}
+	want := map[key][]*SampleDiff{}
+	for i := range v.Regressed {
+		d := &v.Regressed[i]
+		want[key{d.SampleID, d.Repeat}] = append(want[key{d.SampleID, d.Repeat}], d)
+	}
+	for i := range v.Improved {
+		d := &v.Improved[i]
+		want[key{d.SampleID, d.Repeat}] = append(want[key{d.SampleID, d.Repeat}], d)
+	}
+	fill := map[string]func(rec results.Record, d *SampleDiff){
+		b.info.Target: func(rec results.Record, d *SampleDiff) {
+			d.BaselineOutput, d.BaselineError = clip(rec.Output), recErr(rec)
+			if d.Input == "" {
+				d.Input, d.Reference = clip(rec.Input), clip(rec.Reference)
+			}
+		},
+	}
+	tfill := func(rec results.Record, d *SampleDiff) {
+		d.TargetOutput, d.TargetError = clip(rec.Output), recErr(rec)
+		// The target's rendered prompt is the one under review.
+		d.Input, d.Reference = clip(rec.Input), clip(rec.Reference)
+	}
+	if b.ref.Path == t.ref.Path {
+		fill[t.info.Target] = tfill
+		return readOutputs(ctx, b.info.Path, want, fill)
+	}
+	if err := readOutputs(ctx, b.info.Path, want, fill); err != nil {
+		return err
+	}
+	return readOutputs(ctx, t.info.Path, want, map[string]func(results.Record, *SampleDiff){t.info.Target: tfill})
+}
+
+// readOutputs streams a results file again and fills the wanted samples.
+func readOutputs(ctx context.Context, path string, want map[key][]*SampleDiff, fill map[string]func(results.Record, *SampleDiff)) error {
+	r, err := results.Open(path)
+	if err != nil {
+		return fmt.Errorf("reading outputs: %w", err)
+	}
+	defer r.Close()
+	for n := 0; ; n++ {
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		rec, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading outputs: %w", err)
+		}
+		f, ok := fill[rec.Target]
+		if !ok {
+			continue
+		}
+		for _, d := range want[key{rec.SampleID, rec.Repeat}] {
+			f(rec, d)
+		}
+	}
+}
+
+func recErr(rec results.Record) string {
+	if rec.Error == nil {
+		return ""
+	}
+	return clip(strings.TrimSpace(rec.Error.Kind + ": " + rec.Error.Message))
+}
+
+// clip keeps the first MaxOutputRunes runes of s.
+func clip(s string) string {
+	n := 0
+	for i := range s {
+		if n == MaxOutputRunes {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
+}
