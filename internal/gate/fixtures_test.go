@@ -76,13 +76,13 @@ func genRecords(s sim, n, repeats int) []results.Record {
 			cost := s.cost * (0.8 + 0.4*rng.Float64())
 			out = append(out, results.Record{
 				SampleID: "s" + strconv.Itoa(1000+i), Target: s.target, Repeat: r,
-				Cluster:   "doc" + strconv.Itoa(i/4),
-				Input:     "question " + strconv.Itoa(i), Reference: "answer " + strconv.Itoa(i),
+				Cluster: "doc" + strconv.Itoa(i/4),
+				Input:   "question " + strconv.Itoa(i), Reference: "answer " + strconv.Itoa(i),
 				Output:    s.target + " says " + strconv.Itoa(i),
 				Usage:     provider.Usage{InputTokens: 100 + i%7, OutputTokens: 40 + i%5},
 				LatencyMS: s.latency * (0.5 + rng.ExpFloat64()*0.5), TTFTMS: s.latency / 4,
-				CostUSD:   &cost,
-				Scores:    map[string]float64{"correctness": c, "exact_match": pass},
+				CostUSD: &cost,
+				Scores:  map[string]float64{"correctness": c, "exact_match": pass},
 			})
 		}
 	}

@@ -436,4 +436,3 @@ func TestParseSide(t *testing.T) {
 		assert.Equal(t, tc.in, got.String())
 	}
 }
-
