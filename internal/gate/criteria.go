@@ -8,7 +8,6 @@ import (
 
 	"github.com/evalgate/evalgate/internal/metric"
 	"github.com/evalgate/evalgate/internal/suite"
-	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // How a check is decided (documented in the README):
@@ -506,7 +505,6 @@ func checkErrorRate(k *check, maxRate float64, p *paired, cfg Config) {
 	}
 	lo, hi := clopperPearson(nt, n, cfg.Confidence)
 	r.Estimate = Interval{Est: float64(nt) / float64(n), Lo: lo, Hi: hi, Method: MethodExact, N: n}
-	bin := distuv.Binomial{N: float64(n), P: maxRate}
 	switch maxRate {
 	case 0:
 		// A zero maximum is broken by the first failure, with certainty.
@@ -517,7 +515,6 @@ func checkErrorRate(k *check, maxRate float64, p *paired, cfg Config) {
 	case 1:
 		k.pBad, k.pGood = 1, 0
 	default:
-		k.pBad = bin.Survival(float64(nt) - 1) // P(X >= nt)
-		k.pGood = bin.CDF(float64(nt))         // P(X <= nt)
+		k.pBad, k.pGood = binomGreater(nt, n, maxRate), binomLess(nt, n, maxRate)
 	}
 }

@@ -305,6 +305,18 @@ func mcnemarRegressed(improved, regressed int) float64 {
 	return distuv.Binomial{N: float64(n), P: 0.5}.Survival(float64(regressed - 1))
 }
 
+// binomGreater is P(X >= k) for X ~ Binomial(n, p): the one-sided p-value
+// for "the rate is above p".
+func binomGreater(k, n int, p float64) float64 {
+	return distuv.Binomial{N: float64(n), P: p}.Survival(float64(k) - 1)
+}
+
+// binomLess is P(X <= k) for X ~ Binomial(n, p): the one-sided p-value for
+// "the rate is below p".
+func binomLess(k, n int, p float64) float64 {
+	return distuv.Binomial{N: float64(n), P: p}.CDF(float64(k))
+}
+
 // clopperPearson is the exact binomial interval of x successes in n.
 func clopperPearson(x, n int, conf float64) (lo, hi float64) {
 	if n == 0 {
