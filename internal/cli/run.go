@@ -83,7 +83,7 @@ func runSuite(ctx context.Context, e *Env, o runOptions) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	built, closeTargets, err := buildTargets(ctx, e, s, targets, o.record)
+	built, closeTargets, err := buildTargets(ctx, e, s, targets, o.record, newLimiters(s.Concurrency()))
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 // buildTargets makes each target ready to call: its provider (wrapped in a
 // cassette player or recorder when it has a cassette), prompt, price and
 // limits. The returned func closes what was opened.
-func buildTargets(ctx context.Context, e *Env, s *suite.Suite, targets []*suite.TargetConfig, record bool) ([]run.Target, func(), error) {
+func buildTargets(ctx context.Context, e *Env, s *suite.Suite, targets []*suite.TargetConfig, record bool, lims *limiters) ([]run.Target, func(), error) {
 	var closers []func() error
 	closeAll := func() {
 		for _, c := range closers {
@@ -50,10 +50,12 @@ func buildTargets(ctx context.Context, e *Env, s *suite.Suite, targets []*suite.
 			closers = append(closers, closer)
 		}
 		t.Provider = p
-		// Replays are local reads: caching them would only copy files.
-		if tc.Provider == suite.ProviderRecorded || (tc.Cassette != "" && !record) {
-			t.Cacheable = false
-		}
+		// Replays are local reads: caching or pacing them would only slow
+		// them down.
+		replay := tc.Provider == suite.ProviderRecorded || (tc.Cassette != "" && !record)
+		// A recording must see every call, not the cache's copy of it.
+		t.Cacheable = !replay && !(record && tc.Cassette != "")
+		t.Limiter = lims.forTarget(tc, replay)
 		out = append(out, t)
 	}
 	return out, closeAll, nil
@@ -118,9 +120,4 @@ func newProvider(ctx context.Context, e *Env, s *suite.Suite, tc *suite.TargetCo
 		return r, r.Close, nil
 	}
 	return p, nil, nil
-}
-
-// newLiveProvider builds a provider that calls a hosted model.
-func newLiveProvider(ctx context.Context, e *Env, tc *suite.TargetConfig) (run.Provider, error) {
-	return nil, usagef("target %q: provider %q is not available in this build", tc.ID, tc.Provider)
 }

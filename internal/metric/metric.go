@@ -5,6 +5,8 @@ package metric
 
 import (
 	"context"
+	"encoding/json"
+	"math"
 	"time"
 
 	"github.com/evalgate/evalgate/internal/provider"
@@ -25,7 +27,7 @@ const (
 type Info struct {
 	Name      string    `json:"name"`
 	Min       float64   `json:"min"`
-	Max       float64   `json:"max"` // +Inf for unbounded metrics (latency, cost)
+	Max       float64   `json:"max"` // +Inf for unbounded metrics (latency, cost); null in JSON
 	Direction Direction `json:"direction"`
 	// PassFail is true for metrics whose scores are only 0 or 1.
 	PassFail bool `json:"pass_fail,omitempty"`
@@ -86,4 +88,37 @@ type Spec struct {
 	Options map[string]any
 	// BaseDir resolves relative file paths in options (a JSON Schema file).
 	BaseDir string
+}
+
+// infoJSON is Info on the wire: JSON has no infinity, so an unbounded
+// maximum is written as null.
+type infoJSON struct {
+	Name           string    `json:"name"`
+	Min            float64   `json:"min"`
+	Max            *float64  `json:"max"`
+	Direction      Direction `json:"direction"`
+	PassFail       bool      `json:"pass_fail,omitempty"`
+	NeedsReference bool      `json:"needs_reference,omitempty"`
+}
+
+// MarshalJSON writes an unbounded Max as null.
+func (i Info) MarshalJSON() ([]byte, error) {
+	j := infoJSON{Name: i.Name, Min: i.Min, Direction: i.Direction, PassFail: i.PassFail, NeedsReference: i.NeedsReference}
+	if !math.IsInf(i.Max, 1) {
+		j.Max = &i.Max
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads a null Max as +Inf.
+func (i *Info) UnmarshalJSON(b []byte) error {
+	var j infoJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*i = Info{Name: j.Name, Min: j.Min, Max: math.Inf(1), Direction: j.Direction, PassFail: j.PassFail, NeedsReference: j.NeedsReference}
+	if j.Max != nil {
+		i.Max = *j.Max
+	}
+	return nil
 }

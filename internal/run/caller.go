@@ -185,7 +185,7 @@ func (c *Caller) attempt(ctx context.Context, t *Target, req provider.Request) (
 			return provider.Response{}, err
 		}
 		resp, err := c.timed(ctx, t, req)
-		release(provider.KindOf(err) == provider.KindThrottled, resp.Usage.InputTokens+resp.Usage.OutputTokens)
+		release(err, resp.Usage.InputTokens+resp.Usage.OutputTokens)
 		return resp, err
 	}
 	return c.timed(ctx, t, req)

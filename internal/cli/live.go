@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"context"
+	"sync"
+
+	"github.com/evalgate/evalgate/internal/provider"
+	"github.com/evalgate/evalgate/internal/provider/bedrock"
+	"github.com/evalgate/evalgate/internal/provider/openai"
+	"github.com/evalgate/evalgate/internal/run"
+	"github.com/evalgate/evalgate/internal/suite"
+	"github.com/evalgate/evalgate/internal/throttle"
+)
+
+// newLiveProvider builds a provider that calls a hosted model.
+func newLiveProvider(ctx context.Context, e *Env, tc *suite.TargetConfig) (run.Provider, error) {
+	switch tc.Provider {
+	case suite.ProviderBedrock:
+		// Credentials and region come from the AWS SDK's default chain (env,
+		// profile, web identity), so OIDC in GitHub Actions works unchanged.
+		c, err := bedrock.New(ctx, bedrock.Options{Region: tc.Region, Endpoint: tc.Endpoint})
+		if err != nil {
+			return nil, providerErr(err)
+		}
+		return c, nil
+	case suite.ProviderOpenAI:
+		c, err := openai.New(openai.Options{BaseURL: tc.BaseURL, APIKeyEnv: tc.APIKeyEnv, Getenv: e.Getenv})
+		if err != nil {
+			return nil, usageErr(err)
+		}
+		return c, nil
+	}
+	return nil, usagef("target %q: unknown provider %q", tc.ID, tc.Provider)
+}
+
+// limiters hands out one adaptive limiter per provider and model, so that
+// targets (and judges) calling the same model share its quota.
+type limiters struct {
+	mu          sync.Mutex
+	concurrency int
+	m           map[throttle.Key]*throttle.Limiter
+}
+
+func newLimiters(concurrency int) *limiters {
+	return &limiters{concurrency: concurrency, m: map[throttle.Key]*throttle.Limiter{}}
+}
+
+// forTarget returns the limiter of a live target, nil for local providers
+// (recorded, command, cassettes), which have no quota to respect.
+func (l *limiters) forTarget(tc *suite.TargetConfig, replay bool) run.Limiter {
+	if replay || (tc.Provider != suite.ProviderBedrock && tc.Provider != suite.ProviderOpenAI) {
+		return nil
+	}
+	k := throttle.Key{Provider: tc.Provider + "/" + tc.Region + tc.Endpoint + tc.BaseURL, Model: tc.Model}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim, ok := l.m[k]
+	if !ok {
+		rpm, tpm := 0, 0
+		if tc.RateLimit != nil {
+			rpm, tpm = tc.RateLimit.RPM, tc.RateLimit.TPM
+		}
+		lim = throttle.New(rpm, tpm, l.concurrency)
+		// The first target's rate limits stand for the model's quota.
+		l.m[k] = lim
+	}
+	return limiterAdapter{lim}
+}
+
+// limiterAdapter maps the engine's view of a call's end onto the limiter's.
+type limiterAdapter struct{ l *throttle.Limiter }
+
+func (a limiterAdapter) Acquire(ctx context.Context, est int) (func(error, int), error) {
+	release, err := a.l.Acquire(ctx, est)
+	if err != nil {
+		return nil, err
+	}
+	return func(err error, used int) {
+		switch {
+		case err == nil:
+			release(throttle.OK, used)
+		case provider.KindOf(err) == provider.KindThrottled:
+			release(throttle.Throttled, used)
+		default:
+			release(throttle.Failed, used)
+		}
+	}, nil
+}
