@@ -203,3 +203,14 @@ func TestValidateReportsConfigErrors(t *testing.T) {
 	assert.Contains(t, stderr, "evalgate.yaml:5")
 	assert.Contains(t, stderr, "temprature")
 }
+
+// The schema committed at the repository root (which the example's
+// yaml-language-server line points at) is what `evalgate schema` prints.
+func TestCommittedSchemaIsCurrent(t *testing.T) {
+	t.Parallel()
+	code, stdout, _ := invoke(t, context.Background(), "schema")
+	require.Equal(t, ExitPass, code)
+	committed, err := os.ReadFile(filepath.Join("..", "..", "evalgate.schema.json"))
+	require.NoError(t, err)
+	assert.Equal(t, stdout, string(committed), "regenerate with: go run ./cmd/evalgate schema > evalgate.schema.json")
+}
