@@ -57,7 +57,7 @@ func TestRunBundledExample(t *testing.T) {
 	code, stdout, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--out", out, "--progress", "off")
 	require.Equal(t, ExitPass, code, "stderr: %s", stderr)
 	assert.Contains(t, stdout, "suite support-answers: complete")
-	assert.Contains(t, stdout, "haiku")
+	assert.Contains(t, stdout, "nova-lite")
 
 	h, recs, sum, err := results.ReadAll(out)
 	require.NoError(t, err)

@@ -43,12 +43,12 @@ func TestRecordFromBedrockUnderThrottlingThenReplay(t *testing.T) {
 	cfg, err := os.ReadFile(cfgPath)
 	require.NoError(t, err)
 	live := strings.Replace(string(cfg), "region: us-east-1", "region: us-east-1\n    endpoint: "+srv.Endpoint(), 1)
-	live = strings.Replace(live, "cassettes/haiku.jsonl", "cassettes/recorded.jsonl", 1)
+	live = strings.Replace(live, "cassettes/nova-lite.jsonl", "cassettes/recorded.jsonl", 1)
 	live = strings.Replace(live, "run:\n", "run:\n  retries: 10\n", 1)
 	require.NoError(t, os.WriteFile(cfgPath, []byte(live), 0o644))
 
 	out := filepath.Join(dir, "live.jsonl")
-	code, _, stderr := invoke(t, context.Background(), "run", "--config", cfgPath, "--record", "--targets", "haiku", "--out", out, "--progress", "off")
+	code, _, stderr := invoke(t, context.Background(), "run", "--config", cfgPath, "--record", "--targets", "nova-lite", "--out", out, "--progress", "off")
 	require.Equal(t, ExitPass, code, stderr)
 	_, recs, sum, err := results.ReadAll(out)
 	require.NoError(t, err)
@@ -63,7 +63,7 @@ func TestRecordFromBedrockUnderThrottlingThenReplay(t *testing.T) {
 
 	// The cassette now replays offline: the server is not called again.
 	calls := srv.Calls()
-	code, _, stderr = invoke(t, context.Background(), "run", "--config", cfgPath, "--targets", "haiku", "--out", out, "--progress", "off")
+	code, _, stderr = invoke(t, context.Background(), "run", "--config", cfgPath, "--targets", "nova-lite", "--out", out, "--progress", "off")
 	require.Equal(t, ExitPass, code, stderr)
 	assert.Equal(t, calls, srv.Calls())
 	_, recs, _, err = results.ReadAll(out)

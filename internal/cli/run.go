@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"golang.org/x/term"
 
+	"github.com/evalgate/evalgate/internal/gate"
 	"github.com/evalgate/evalgate/internal/metric"
+	"github.com/evalgate/evalgate/internal/report"
 	"github.com/evalgate/evalgate/internal/results"
 	"github.com/evalgate/evalgate/internal/run"
 	"github.com/evalgate/evalgate/internal/suite"
@@ -31,6 +34,8 @@ type runOptions struct {
 	record      bool
 	targets     string
 	progress    string
+	// baseline overrides gate.baseline: a target id or FILE[#target].
+	baseline string
 }
 
 func runCommand() command {
@@ -49,6 +54,7 @@ func runCommand() command {
 			fs.BoolVar(&o.record, "record", false, "call the real provider of targets that have a cassette, and (re)write the cassette")
 			fs.StringVar(&o.targets, "targets", "", "comma-separated target `ids` to run (default: all)")
 			fs.StringVar(&o.progress, "progress", "auto", "progress display: auto, bar, lines or off")
+			fs.StringVar(&o.baseline, "baseline", "", "compare with this baseline instead of gate.baseline: a target `id` or a results FILE[#target]")
 			return func(ctx context.Context, e *Env, args []string) error {
 				if len(args) > 0 {
 					return usagef("unexpected argument %q (the suite is given with --config)", args[0])
@@ -59,65 +65,108 @@ func runCommand() command {
 	}
 }
 
-// runSuite is `evalgate run` from start to end.
+// runSuite is `evalgate run`: execute the suite, print what it found, and
+// turn the outcome into the exit code.
 func runSuite(ctx context.Context, e *Env, o runOptions) error {
+	r, err := executeSuite(ctx, e, o)
+	if r == nil {
+		return err
+	}
+	printSummary(e.Stdout, r.suite, r.targets, r.metrics, r.summary, r.resultsPath)
+	if r.verdict != nil {
+		printVerdict(e.Stdout, r)
+	}
+	if r.gateSkipped != "" {
+		fmt.Fprintf(e.Stdout, "gate skipped: %s\n", r.gateSkipped)
+	}
+	return err
+}
+
+// suiteRun is what executing one suite produced.
+type suiteRun struct {
+	suite       *suite.Suite
+	targets     []run.Target
+	metrics     []metric.Metric
+	resultsPath string
+	summary     results.Summary
+	// verdict is nil when the suite names no baseline (or the run failed
+	// before it could be compared).
+	verdict *gate.Verdict
+	// reportPath and verdictPath are the Markdown report and the JSON
+	// verdict written next to the results ("" without a verdict).
+	reportPath  string
+	verdictPath string
+	// gateSkipped says why a suite that names a baseline was not compared.
+	gateSkipped string
+}
+
+// executeSuite runs one suite from its config to its verdict. The error it
+// returns carries the exit code; the suiteRun is nil only when nothing ran.
+func executeSuite(ctx context.Context, e *Env, o runOptions) (*suiteRun, error) {
 	// 1. Load and check the suite: nothing is called before it is sound.
 	s, err := suite.Load(o.config)
 	if err != nil {
-		return usageErr(err)
+		return nil, usageErr(err)
 	}
 	applyFlags(s, o)
 	targets, err := selectTargets(s, o.targets)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// 2. Read the whole dataset once before paying for any call: an empty
 	// file, duplicate ids or a prompt field missing from a row is found now,
 	// not after an hour of model calls.
 	planned, err := preflight(s, targets)
 	if err != nil {
-		return usageErr(err)
+		return nil, usageErr(err)
 	}
-	// 3. Build metrics and targets.
-	metrics, err := buildMetrics(s)
-	if err != nil {
-		return usageErr(err)
-	}
-	built, closeTargets, err := buildTargets(ctx, e, s, targets, o.record, newLimiters(s.Concurrency()))
-	if err != nil {
-		return err
-	}
-	defer closeTargets()
-	// 4. Open the cache and the results file.
+	// 3. Build metrics and targets; their calls share one Caller (cache,
+	// retries, limits, budget).
 	opts, err := engineOptions(s)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	opts.Progress = newProgress(e, o.progress, planned*len(targets)*s.Repeats())
+	caller := run.NewCaller(opts)
+	opts.Caller = caller
+	lims := newLimiters(s.Concurrency())
+	metrics, err := buildMetrics(s)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	built, closeTargets, err := buildTargets(ctx, e, s, targets, o.record, lims)
+	if err != nil {
+		return nil, err
+	}
+	defer closeTargets()
+	// 4. Open the results file.
 	resultsPath := s.ResultsPath()
 	if o.out != "" {
 		resultsPath = o.out
 	}
 	w, err := results.Create(resultsPath, header(s, built, metrics))
 	if err != nil {
-		return usageErr(err)
+		return nil, usageErr(err)
 	}
 	// 5. Run, streaming records to the file.
-	opts.Progress = newProgress(e, o.progress, planned*len(built)*opts.Repeats)
 	ds, err := suite.OpenDataset(s)
 	if err != nil {
 		w.Abort()
-		return usageErr(err)
+		return nil, usageErr(err)
 	}
 	defer ds.Close()
 	sum, runErr := run.New(built, metrics, opts).Run(ctx, ds, w)
 	// 6. Close the results with their summary, whatever happened: finished
 	// records are never lost.
 	if err := w.Close(sum); err != nil {
-		return providerErr(err)
+		return nil, providerErr(err)
 	}
-	printSummary(e.Stdout, s, built, metrics, sum, resultsPath)
-	// 7. Decide the exit code.
-	return runOutcome(sum, runErr)
+	r := &suiteRun{suite: s, targets: built, metrics: metrics, resultsPath: resultsPath, summary: sum}
+	if err := runOutcome(sum, runErr); err != nil && exitCode(err) != ExitIncomplete {
+		return r, err
+	}
+	// 7. Compare with the baseline, when the suite (or --baseline) names one.
+	return r, compareRun(ctx, r, o, runOutcome(sum, runErr))
 }
 
 // runOutcome maps how the run ended to an error with the right exit code.
@@ -328,4 +377,92 @@ func newProgress(e *Env, mode string, total int) run.Progress {
 		interactive = false
 	}
 	return &run.Printer{W: e.Stderr, Interactive: interactive, Total: total}
+}
+
+// compareRun compares the run's gated target with its baseline, when the
+// suite or --baseline names one, writes the JSON verdict and the Markdown
+// report next to the results, and returns the verdict's outcome. runErr is
+// how the run itself ended (nil or incomplete).
+func compareRun(ctx context.Context, r *suiteRun, o runOptions, runErr error) error {
+	base, target, ok, err := gateSides(r, o.baseline)
+	if err != nil || !ok {
+		if err != nil {
+			return err
+		}
+		return runErr
+	}
+	v, err := gate.Compare(ctx, base, target, gate.FromSuite(&r.suite.Config))
+	if err != nil {
+		return usageErr(fmt.Errorf("compare %s with %s: %w", target, base, err))
+	}
+	r.verdict = v
+	stem := strings.TrimSuffix(r.resultsPath, filepath.Ext(r.resultsPath))
+	r.verdictPath, r.reportPath = stem+".verdict.json", stem+".report.md"
+	js, err := report.JSON(v)
+	if err != nil {
+		return providerErr(err)
+	}
+	md := report.Markdown(v, report.Options{Title: r.suite.Config.Name})
+	if err := os.WriteFile(r.verdictPath, js, 0o644); err != nil {
+		return providerErr(fmt.Errorf("write verdict: %w", err))
+	}
+	if err := os.WriteFile(r.reportPath, []byte(md), 0o644); err != nil {
+		return providerErr(fmt.Errorf("write report: %w", err))
+	}
+	if code := v.ExitCode(); code != ExitPass {
+		return outcome(code, "verdict %s: %s", v.Status, v.Reason)
+	}
+	return runErr
+}
+
+// gateSides resolves the baseline and the gated target of a run. ok is false
+// when no baseline is named: the run is then not gated.
+func gateSides(r *suiteRun, override string) (base, target gate.Side, ok bool, err error) {
+	s := r.suite
+	name, fromFlag := s.Config.Gate.Baseline, false
+	if override != "" {
+		name, fromFlag = override, true
+	}
+	if name == "" {
+		return base, target, false, nil
+	}
+	ran := map[string]bool{}
+	var ids []string
+	for _, t := range r.targets {
+		ran[t.Info.ID] = true
+		ids = append(ids, t.Info.ID)
+	}
+	if _, isTarget := s.Target(name); isTarget {
+		if !ran[name] {
+			r.gateSkipped = fmt.Sprintf("the baseline target %q was not run (--targets)", name)
+			return base, target, false, nil
+		}
+		base = gate.Side{Path: r.resultsPath, Target: name}
+	} else {
+		base, err = gate.ParseSide(name)
+		if err != nil {
+			return base, target, false, usagef("baseline: %v", err)
+		}
+		if !fromFlag {
+			base.Path = s.ResolvePath(base.Path)
+		}
+	}
+	gated := s.Config.Gate.Target
+	if gated == "" {
+		var candidates []string
+		for _, id := range ids {
+			if base.Path != r.resultsPath || id != base.Target {
+				candidates = append(candidates, id)
+			}
+		}
+		if len(candidates) != 1 {
+			return base, target, false, usagef("%s: set gate.target to the target to compare with the baseline (run targets: %s)", s.Path, strings.Join(ids, ", "))
+		}
+		gated = candidates[0]
+	}
+	if !ran[gated] {
+		r.gateSkipped = fmt.Sprintf("the gated target %q was not run (--targets)", gated)
+		return base, target, false, nil
+	}
+	return base, gate.Side{Path: r.resultsPath, Target: gated}, true, nil
 }

@@ -66,3 +66,18 @@ func printSummary(w io.Writer, s *suite.Suite, targets []run.Target, metrics []m
 	}
 	fmt.Fprintf(w, "results: %s\n", path)
 }
+
+// printVerdict writes the gate's verdict under the run summary: the verdict,
+// one line per criterion check, and where the full report is.
+func printVerdict(w io.Writer, r *suiteRun) {
+	v := r.verdict
+	fmt.Fprintf(w, "\nverdict: %s — %s\n", strings.ToUpper(string(v.Status)), v.Reason)
+	fmt.Fprintf(w, "  %s vs baseline %s, %d pairs\n", v.Target.Label(), v.Baseline.Label(), v.Pairs)
+	for _, c := range v.Criteria {
+		fmt.Fprintf(w, "  %-13s %-28s %s\n", c.Status, c.Metric+" "+c.Bound, c.Reason)
+	}
+	for _, warn := range v.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", warn)
+	}
+	fmt.Fprintf(w, "report: %s\nverdict: %s\n", r.reportPath, r.verdictPath)
+}
