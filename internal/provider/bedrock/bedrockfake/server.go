@@ -21,6 +21,9 @@ type Options struct {
 	ThrottleRate float64
 	// Seed makes the throttled calls the same from run to run.
 	Seed uint64
+	// Capacity throttles, as a loaded service does, every call that arrives
+	// while Capacity calls are already in flight (0: no limit).
+	Capacity int
 	// Reply is the answer to every successful call; zero means a short
 	// default answer.
 	Reply Reply
@@ -38,6 +41,7 @@ type Server struct {
 	rng *rand.Rand
 
 	calls     atomic.Int64
+	inFlight  atomic.Int64
 	throttled atomic.Int64
 	succeeded atomic.Int64
 }
@@ -87,7 +91,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusBadRequest, "SerializationException", err.Error())
 		return
 	}
-	if s.throttle() {
+	n := s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
+	if s.throttle() || (s.opts.Capacity > 0 && n > int64(s.opts.Capacity)) {
 		s.throttled.Add(1)
 		WriteError(w, http.StatusTooManyRequests, "ThrottlingException", "Too many requests, please wait before trying again.")
 		return
