@@ -1,0 +1,111 @@
+package pricing_test
+
+import (
+	"bytes"
+	"flag"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/evalgate/evalgate/internal/pricing"
+	"github.com/evalgate/evalgate/internal/provider"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestCatalogEntriesAreComplete(t *testing.T) {
+	t.Parallel()
+	all := pricing.List(pricing.Filter{})
+	require.GreaterOrEqual(t, len(all), 25)
+	for _, m := range all {
+		t.Run(m.ID, func(t *testing.T) {
+			t.Parallel()
+			assert.Contains(t, []string{"bedrock", "openai"}, m.Provider)
+			u, err := url.Parse(m.Source)
+			require.NoError(t, err)
+			assert.Equal(t, "https", u.Scheme, "source must be a public https page")
+			asOf, err := time.Parse(time.DateOnly, m.AsOf)
+			require.NoError(t, err, "as_of is YYYY-MM-DD")
+			assert.True(t, asOf.After(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)))
+			assert.Positive(t, m.Price.InputPerMTok)
+			assert.Positive(t, m.Price.OutputPerMTok)
+			assert.GreaterOrEqual(t, m.Price.CacheReadPerMTok, 0.0)
+			assert.GreaterOrEqual(t, m.Price.CacheWritePerMTok, 0.0)
+			if m.Price.CacheReadPerMTok > 0 {
+				assert.Less(t, m.Price.CacheReadPerMTok, m.Price.InputPerMTok, "a cache hit is cheaper than input")
+			}
+			assert.Positive(t, m.ContextWindow)
+			assert.Contains(t, m.Modalities, "text")
+		})
+	}
+}
+
+func TestLookup(t *testing.T) {
+	t.Parallel()
+	const base = "anthropic.claude-3-5-haiku-20241022-v1:0"
+	for _, id := range []string{base, "us." + base, "eu." + base, "apac." + base, "global." + base} {
+		m, ok := pricing.Lookup(id)
+		require.True(t, ok, id)
+		assert.Equal(t, id, m.ID, "the entry carries the id asked for")
+		assert.Equal(t, 0.80, m.Price.InputPerMTok)
+	}
+	for _, id := range []string{"gpt-4o-mini", "amazon.nova-micro-v1:0"} {
+		_, ok := pricing.Lookup(id)
+		assert.True(t, ok, id)
+	}
+}
+
+func TestLookupUnknownModel(t *testing.T) {
+	t.Parallel()
+	for _, id := range []string{"", "gpt-unknown", "us.", "xx.anthropic.claude-3-5-haiku-20241022-v1:0", "claude-3-5-haiku"} {
+		_, ok := pricing.Lookup(id)
+		assert.False(t, ok, "%q", id)
+	}
+}
+
+func TestCost(t *testing.T) {
+	t.Parallel()
+	m, ok := pricing.Lookup("anthropic.claude-3-5-haiku-20241022-v1:0")
+	require.True(t, ok)
+	got := m.Price.Cost(provider.Usage{InputTokens: 1_000_000, OutputTokens: 500_000, CacheReadTokens: 2_000_000, CacheWriteTokens: 100_000})
+	assert.InDelta(t, 0.80+2.00+0.16+0.10, got, 1e-9)
+}
+
+func TestList(t *testing.T) {
+	t.Parallel()
+	ids := func(ms []pricing.Model) []string {
+		var out []string
+		for _, m := range ms {
+			out = append(out, m.ID)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano"}, ids(pricing.List(pricing.Filter{Query: "GPT-4.1"})))
+	assert.Equal(t, []string{"amazon.nova-lite-v1:0", "amazon.nova-premier-v1:0", "amazon.nova-pro-v1:0"},
+		ids(pricing.List(pricing.Filter{Query: "nova", Modality: "video"})))
+	assert.Equal(t, []string{"amazon.nova-premier-v1:0", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano"},
+		ids(pricing.List(pricing.Filter{MinContext: 1_000_000})))
+	for _, m := range pricing.List(pricing.Filter{Provider: "openai"}) {
+		assert.Equal(t, "openai", m.Provider)
+	}
+	assert.Empty(t, pricing.List(pricing.Filter{Query: "no-such-model"}))
+}
+
+func TestWriteTable(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	require.NoError(t, pricing.WriteTable(&buf, pricing.List(pricing.Filter{Query: "a"})))
+	golden := filepath.Join("testdata", t.Name()+".golden")
+	if *update {
+		require.NoError(t, os.MkdirAll("testdata", 0o755))
+		require.NoError(t, os.WriteFile(golden, buf.Bytes(), 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), buf.String())
+}
