@@ -18,8 +18,12 @@ import (
 // be read off the interval the report prints.
 //
 //   - regression: fail when the estimate is significantly beyond the limit on
-//     the bad side (Holm-adjusted p < α); otherwise inconclusive when the
-//     point estimate is beyond the limit (looks worse, not shown), else pass.
+//     the bad side (Holm-adjusted p < α). Otherwise pass, except that it is
+//     inconclusive when the point estimate is beyond the limit and the suite
+//     is too small to tell (the minimum detectable effect exceeds the margin,
+//     or significance was lost to Holm's correction). A non-significant dip
+//     on a well-powered suite is noise and passes quietly: a gate that warns
+//     on noise is switched off as surely as one that fails on it.
 //   - non_inferiority: pass when the estimate is significantly within the
 //     limit (p < α); fail when it is significantly beyond; else inconclusive.
 //
@@ -39,7 +43,10 @@ type check struct {
 	// margin is the allowed change on the estimate's scale (0 for floors
 	// and error rates, which have no margin to compare the MDE with).
 	margin float64
-	done   bool
+	// noMargin marks checks without a margin (floors, error rates) whose
+	// estimate beyond the limit is worth a warning when not significant.
+	noMargin bool
+	done     bool
 }
 
 func (c *check) settle(s CriterionStatus, format string, args ...any) {
@@ -97,8 +104,8 @@ func decide(c *check, alpha float64, family int, conf float64) {
 			c.settle(CheckFail, "%s is significantly beyond the limit %s (p = %s%s)", est, lim, fmtP(float64(r.P)), holmNote(padj, family))
 		case c.beyond && float64(r.P) < alpha:
 			c.settle(CheckInconclusive, "%s is beyond the limit %s with p = %s, but not after Holm's correction across %d checks (p = %s)", est, lim, fmtP(float64(r.P)), family, fmtP(padj))
-		case c.beyond:
-			c.settle(CheckInconclusive, "%s is beyond the limit %s, but not significantly at %s (p = %s): the suite cannot tell a regression from noise", est, lim, level, fmtP(float64(r.P)))
+		case c.beyond && (c.margin > 0 && float64(r.MDE) > c.margin || c.margin == 0 && c.noMargin):
+			c.settle(CheckInconclusive, "%s is beyond the limit %s, but not significantly at %s (p = %s): the suite is too small to tell a regression from noise", est, lim, level, fmtP(float64(r.P)))
 		default:
 			c.settle(CheckPass, "%s: no significant move beyond the limit %s", est, lim)
 		}
@@ -280,7 +287,7 @@ func checkFloor(k *check, floor float64, info metric.Info, p *paired, cfg Config
 	r.Estimate = in.interval(cfg.Confidence)
 	r.MDE = Num(in.mde(cfg.Confidence))
 	k.pBad, k.pGood = in.pBelow(floor), in.pAbove(floor)
-	k.beyond = in.est < floor
+	k.beyond, k.noMargin = in.est < floor, true
 	if math.IsNaN(k.pBad) {
 		k.settle(CheckInconclusive, "too few target scores for %s (%d) to bound the mean", info.Name, len(vals))
 	}
@@ -492,7 +499,7 @@ func checkErrorRate(k *check, maxRate float64, p *paired, cfg Config) {
 		}
 	}
 	r.Baseline, r.Target = Num(float64(nb)/float64(n)), Num(float64(nt)/float64(n))
-	k.beyond = float64(nt)/float64(n) > maxRate
+	k.beyond, k.noMargin = float64(nt)/float64(n) > maxRate, true
 	if p.d.clustered() {
 		in := meanInference(x, p.d, cfg.Bootstrap, cfg.seedFor("errors/"+name), false)
 		r.Estimate = in.interval(cfg.Confidence)

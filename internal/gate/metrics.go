@@ -157,6 +157,9 @@ type aggGroup struct {
 	name  string
 	value func(o *obs) (float64, bool)
 	stats []aggStat
+	// percentiles says a statistic needs the values sorted (means do not;
+	// sorting every replicate is most of the bootstrap's cost).
+	percentiles bool
 }
 
 func meanOf(x []float64) float64 {
@@ -187,7 +190,8 @@ var aggregateGroups = []aggGroup{
 		},
 	},
 	{
-		name:  "latency",
+		name:        "latency",
+		percentiles: true,
 		value: func(o *obs) (float64, bool) { return o.latency, !o.errored && o.latency > 0 },
 		stats: []aggStat{
 			{"latency_mean", "ms", meanOf},
@@ -197,7 +201,8 @@ var aggregateGroups = []aggGroup{
 		},
 	},
 	{
-		name:  "ttft",
+		name:        "ttft",
+		percentiles: true,
 		value: func(o *obs) (float64, bool) { return o.ttft, !o.errored && o.ttft > 0 },
 		stats: []aggStat{
 			{"ttft_p50", "ms", pct(0.50)},
@@ -275,8 +280,10 @@ func compareAggregates(p *paired, cfg Config) []AggregateResult {
 					rb = append(rb, bv[i])
 					rt = append(rt, tv[i])
 				}
-				slices.Sort(rb)
-				slices.Sort(rt)
+				if g.percentiles {
+					slices.Sort(rb)
+					slices.Sort(rt)
+				}
 				for j, s := range g.stats {
 					x, y := s.fn(rb), s.fn(rt)
 					o[4*j], o[4*j+1], o[4*j+2], o[4*j+3] = x, y, y-x, y/x
