@@ -192,7 +192,7 @@ var aggregateGroups = []aggGroup{
 	{
 		name:        "latency",
 		percentiles: true,
-		value: func(o *obs) (float64, bool) { return o.latency, !o.errored && o.latency > 0 },
+		value:       func(o *obs) (float64, bool) { return o.latency, !o.errored && o.latency > 0 },
 		stats: []aggStat{
 			{"latency_mean", "ms", meanOf},
 			{"latency_p50", "ms", pct(0.50)},
@@ -203,7 +203,7 @@ var aggregateGroups = []aggGroup{
 	{
 		name:        "ttft",
 		percentiles: true,
-		value: func(o *obs) (float64, bool) { return o.ttft, !o.errored && o.ttft > 0 },
+		value:       func(o *obs) (float64, bool) { return o.ttft, !o.errored && o.ttft > 0 },
 		stats: []aggStat{
 			{"ttft_p50", "ms", pct(0.50)},
 			{"ttft_p95", "ms", pct(0.95)},
