@@ -362,7 +362,10 @@ func (e fixedEmbedder) Embed(_ context.Context, texts []string) ([][]float64, pr
 // pricedEmbedder also has a price.
 type pricedEmbedder struct{ fixedEmbedder }
 
-func (pricedEmbedder) CostOf(u provider.Usage) *float64 { c := float64(u.InputTokens) * 1e-6; return &c }
+func (pricedEmbedder) CostOf(u provider.Usage) *float64 {
+	c := float64(u.InputTokens) * 1e-6
+	return &c
+}
 
 func TestAnswerRelevancy(t *testing.T) {
 	t.Parallel()
