@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,6 +74,39 @@ func TestRunBundledExample(t *testing.T) {
 		assert.NotEmpty(t, r.Cluster)
 		require.NotNil(t, r.CostUSD)
 	}
+
+	// The suite names a baseline, so the run is gated: verdict, report, JSON.
+	assert.Contains(t, stdout, "verdict: PASS")
+	md, err := os.ReadFile(filepath.Join(dir, "out.report.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "support-answers: pass")
+	assert.Contains(t, string(md), "kb-002", "the most regressed sample is shown")
+	var v struct {
+		Status   string `json:"status"`
+		ExitCode int    `json:"exit_code"`
+		Pairs    int    `json:"pairs"`
+	}
+	js, err := os.ReadFile(filepath.Join(dir, "out.verdict.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(js, &v))
+	assert.Equal(t, "pass", v.Status)
+	assert.Equal(t, 30, v.Pairs)
+}
+
+func TestRunGateRegressesWithExitOne(t *testing.T) {
+	t.Parallel()
+	dir := copyExample(t)
+	cfgPath := filepath.Join(dir, "evalgate.yaml")
+	cfg, err := os.ReadFile(cfgPath)
+	require.NoError(t, err)
+	// The same answers at a price that breaks the cost criterion.
+	strict := strings.Replace(string(cfg), "    region: us-east-1\n", "    region: us-east-1\n    pricing: {input_per_mtok: 10, output_per_mtok: 30}\n", 1)
+	require.NotEqual(t, string(cfg), strict)
+	require.NoError(t, os.WriteFile(cfgPath, []byte(strict), 0o644))
+	code, stdout, stderr := invoke(t, context.Background(), "run", "--config", cfgPath, "--out", filepath.Join(dir, "o.jsonl"), "--progress", "off")
+	assert.Equal(t, ExitRegressed, code, stderr)
+	assert.Contains(t, stdout, "verdict: REGRESSED")
+	assert.Contains(t, stderr, "cost_per_1k")
 }
 
 func TestHelpAndUnknownCommand(t *testing.T) {
