@@ -36,6 +36,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		runCommand(),
+		compareCommand(),
 		validateCommand(),
 		schemaCommand(),
 	}
@@ -77,10 +78,14 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdin 
 		fmt.Fprintf(fs.Output(), "Usage: evalgate %s [flags] %s\n\n%s\n\nFlags:\n", cmd.name, cmd.usage, cmd.summary)
 		fs.PrintDefaults()
 	}
+	if wantsHelp(args[1:]) {
+		// Help asked for is output, not an error: stdout, exit 0.
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return ExitPass
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
 			return ExitPass
 		}
 		return ExitUsage
@@ -91,6 +96,19 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdin 
 		fmt.Fprintf(stderr, "evalgate %s: %v\n", cmd.name, err)
 	}
 	return code
+}
+
+// wantsHelp reports whether the flags ask for help (before a "--").
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help", "--h":
+			return true
+		}
+	}
+	return false
 }
 
 func commandNames() []string {
