@@ -123,6 +123,12 @@ func typeOf(spec metric.Spec) string {
 // IsJudge reports whether spec declares a judge metric (pairwise included).
 func IsJudge(spec metric.Spec) bool { return Known(typeOf(spec)) }
 
+// NeedsContext reports whether a judge type reads the sample's context
+// column by default (context_field, DefaultContextField when unset).
+func NeedsContext(typ string) bool {
+	return criteria[typ].Context || typ == TypeFaithfulnessClaims
+}
+
 // IsPairwise reports whether spec declares a pairwise preference, which is
 // judged after the run (NewPairwise), not per record.
 func IsPairwise(spec metric.Spec) bool { return typeOf(spec) == TypePairwise }

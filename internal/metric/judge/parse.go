@@ -29,8 +29,11 @@ type Reply struct {
 // Parsing limits. A judge reply is bounded by max_tokens, so these only stop
 // a pathological reply (or a fuzzer) from costing quadratic time.
 const (
-	// maxReplyBytes is far above any max_tokens a judge is given.
-	maxReplyBytes = 256 << 10
+	// maxReplyBytes is far above any max_tokens a judge is given (16k
+	// tokens is about 64 KB).
+	maxReplyBytes = 64 << 10
+	// refusalBytes is where a refusal is looked for: judges decline up front.
+	refusalBytes = 1 << 10
 	// maxCandidates bounds the '{' positions tried as the start of an object.
 	maxCandidates = 256
 	// snippetRunes is how much of a bad reply an error message quotes.
@@ -125,9 +128,12 @@ func field(text, key string) (json.RawMessage, map[string]json.RawMessage, error
 	if strings.TrimSpace(text) == "" {
 		return nil, nil, errors.New("empty reply")
 	}
+	if len(text) > maxReplyBytes {
+		text = text[:maxReplyBytes]
+	}
 	objs := objects(text)
 	if len(objs) == 0 {
-		if refusalRE.MatchString(text) {
+		if refusalRE.MatchString(text[:min(len(text), refusalBytes)]) {
 			return nil, nil, fmt.Errorf("%w: %s", ErrRefused, quote(text))
 		}
 		return nil, nil, fmt.Errorf("no JSON object in the reply %s", quote(text))
@@ -158,9 +164,6 @@ func field(text, key string) (json.RawMessage, map[string]json.RawMessage, error
 // lower-cased: a bare object, one in a ```json fence, or one inside prose.
 // Nested objects are part of their parent, not found again.
 func objects(text string) []map[string]json.RawMessage {
-	if len(text) > maxReplyBytes {
-		text = text[:maxReplyBytes]
-	}
 	var out []map[string]json.RawMessage
 	tries := 0
 	for i := 0; i < len(text) && tries < maxCandidates; {
