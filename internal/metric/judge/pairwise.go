@@ -303,6 +303,7 @@ func parsePreference(text string) (string, string, error) {
 func summarize(out []PairOutcome) PairwiseResult {
 	res := PairwiseResult{Outcomes: out, Confidence: pairwiseConfidence}
 	var sp spend
+	spent := false
 	for _, o := range out {
 		switch o.Winner {
 		case WinTarget:
@@ -314,11 +315,17 @@ func summarize(out []PairOutcome) PairwiseResult {
 		default:
 			res.Errors++
 		}
+		// As the engine does for judge costs: an outcome that used no
+		// tokens and has no price (a call never made) changes nothing.
 		if o.Usage != (provider.Usage{}) || o.CostUSD != nil {
 			sp.add(o.Usage, o.CostUSD)
+			spent = true
 		}
 	}
-	res.Usage, res.CostUSD = sp.usage, sp.costUSD()
+	res.Usage = sp.usage
+	if spent {
+		res.CostUSD = sp.costUSD()
+	}
 	n := res.TargetWins + res.BaselineWins + res.Ties
 	res.WinRate, res.Low, res.High = wilson(float64(res.TargetWins)+float64(res.Ties)/2, n)
 	return res

@@ -1,0 +1,188 @@
+package cli
+
+import (
+	"context"
+	"maps"
+
+	"github.com/evalgate/evalgate/internal/metric"
+	"github.com/evalgate/evalgate/internal/metric/judge"
+	"github.com/evalgate/evalgate/internal/pricing"
+	"github.com/evalgate/evalgate/internal/provider"
+	"github.com/evalgate/evalgate/internal/provider/bedrock"
+	"github.com/evalgate/evalgate/internal/provider/openai"
+	"github.com/evalgate/evalgate/internal/results"
+	"github.com/evalgate/evalgate/internal/run"
+	"github.com/evalgate/evalgate/internal/suite"
+)
+
+// buildJudge builds a judge metric: the judge's provider (as newProvider
+// builds a target's), called through caller so that its calls share the
+// run's cache, retries, rate limits and budget with its own pool of calls in
+// flight, and for answer_relevancy the embedding model. The returned func
+// closes what was opened (a judge cassette).
+func buildJudge(ctx context.Context, e *Env, s *suite.Suite, spec metric.Spec, caller *run.Caller) (metric.Metric, func(), error) {
+	cfg, err := judge.Config(spec)
+	if err != nil {
+		return nil, nil, usageErr(err)
+	}
+	spec = withContextField(s, spec)
+	c, closer, err := judgeCompleter(ctx, e, s, spec.Name, cfg, caller)
+	if err != nil {
+		return nil, nil, err
+	}
+	var emb judge.Embedder
+	if judgeType(spec) == judge.TypeAnswerRelevancy {
+		ecfg, err := judge.EmbeddingConfigOf(spec)
+		if err != nil {
+			closer()
+			return nil, nil, usageErr(err)
+		}
+		if emb, err = newEmbedder(ctx, e, spec.Name, ecfg); err != nil {
+			closer()
+			return nil, nil, err
+		}
+	}
+	m, err := judge.New(spec, c, emb)
+	if err != nil {
+		closer()
+		return nil, nil, usageErr(err)
+	}
+	return m, closer, nil
+}
+
+// buildPairwise builds the pairwise preference a spec declares, to be asked
+// after the run over the paired records of the baseline and the target.
+func buildPairwise(ctx context.Context, e *Env, s *suite.Suite, spec metric.Spec, caller *run.Caller) (*judge.PairwiseJudge, func(), error) {
+	cfg, err := judge.Config(spec)
+	if err != nil {
+		return nil, nil, usageErr(err)
+	}
+	c, closer, err := judgeCompleter(ctx, e, s, spec.Name, cfg, caller)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := judge.NewPairwise(spec, c)
+	if err != nil {
+		closer()
+		return nil, nil, usageErr(err)
+	}
+	return p, closer, nil
+}
+
+func judgeType(spec metric.Spec) string {
+	if spec.Type != "" {
+		return spec.Type
+	}
+	return spec.Name
+}
+
+// withContextField points a judge that reads the context at the suite's
+// context column when the metric names none.
+func withContextField(s *suite.Suite, spec metric.Spec) metric.Spec {
+	if !judge.NeedsContext(judgeType(spec)) {
+		return spec
+	}
+	if _, set := spec.Options["context_field"]; set {
+		return spec
+	}
+	col := s.Field(suite.RoleContext)
+	if col == "" || col == judge.DefaultContextField {
+		return spec
+	}
+	opts := maps.Clone(spec.Options)
+	opts["context_field"] = col
+	spec.Options = opts
+	return spec
+}
+
+// judgeTargetConfig is the judge seen as a target, so that it is built,
+// priced and limited as targets are. Its ID keeps it apart from the suite's
+// targets in messages.
+func judgeTargetConfig(name string, cfg judge.JudgeConfig) *suite.TargetConfig {
+	tc := &suite.TargetConfig{
+		ID:        "judge:" + name,
+		Provider:  cfg.Provider,
+		Model:     cfg.Model,
+		Params:    cfg.Params,
+		Region:    cfg.Region,
+		Endpoint:  cfg.Endpoint,
+		BaseURL:   cfg.BaseURL,
+		APIKeyEnv: cfg.APIKeyEnv,
+		Command:   cfg.Command,
+		Cassette:  cfg.Cassette,
+		Timeout:   suite.Duration(cfg.TimeoutDuration()),
+	}
+	if p := cfg.Pricing; p != nil {
+		tc.Pricing = &suite.Pricing{InputPerMTok: p.InputPerMTok, OutputPerMTok: p.OutputPerMTok,
+			CacheReadPerMTok: p.CacheReadPerMTok, CacheWritePerMTok: p.CacheWritePerMTok}
+	}
+	return tc
+}
+
+// judgeCompleter builds the judge's provider and wraps it in a Completer of
+// the run's caller.
+func judgeCompleter(ctx context.Context, e *Env, s *suite.Suite, name string, cfg judge.JudgeConfig, caller *run.Caller) (*run.Completer, func(), error) {
+	if cfg.Provider == suite.ProviderRecorded {
+		return nil, nil, usagef("metric %q: a judge cannot be a recorded provider; use bedrock, openai or command (or a cassette to replay a judge)", name)
+	}
+	tc := judgeTargetConfig(name, cfg)
+	p, closer, err := newProvider(ctx, e, s, tc, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	closeFn := func() {}
+	if closer != nil {
+		closeFn = func() { closer() }
+	}
+	t := run.Target{
+		Info:     results.TargetInfo{ID: tc.ID, Provider: tc.Provider, Model: tc.Model, Params: tc.Params},
+		Provider: p,
+		Params:   tc.Params,
+		Price:    priceOf(tc),
+		// A replayed cassette is a local read: caching it would only copy files.
+		Cacheable: tc.Cassette == "",
+		Timeout:   s.Timeout(tc),
+	}
+	t.Info.Priced = t.Price != nil
+	return caller.Completer(t, cfg.Concurrency), closeFn, nil
+}
+
+// newEmbedder builds answer_relevancy's embedding model.
+func newEmbedder(ctx context.Context, e *Env, name string, cfg judge.EmbeddingConfig) (judge.Embedder, error) {
+	price := cfg.Pricing
+	if price == nil {
+		if m, ok := pricing.Lookup(cfg.Model); ok {
+			price = &m.Price
+		}
+	}
+	switch cfg.Provider {
+	case suite.ProviderBedrock:
+		c, err := bedrock.New(ctx, bedrock.Options{Region: cfg.Region, Endpoint: cfg.Endpoint})
+		if err != nil {
+			return nil, usagef("metric %q: embedding: %v", name, err)
+		}
+		return pricedEmbedder{Embedder: c.Embedder(cfg.Model), price: price}, nil
+	case suite.ProviderOpenAI:
+		c, err := openai.New(openai.Options{BaseURL: cfg.BaseURL, APIKeyEnv: cfg.APIKeyEnv, Getenv: e.Getenv})
+		if err != nil {
+			return nil, usagef("metric %q: embedding: %v", name, err)
+		}
+		return pricedEmbedder{Embedder: c.Embedder(cfg.Model), price: price}, nil
+	}
+	return nil, usagef("metric %q: embedding provider %q is not one of bedrock, openai", name, cfg.Provider)
+}
+
+// pricedEmbedder gives an embedder the CostOf the judge metrics look for.
+type pricedEmbedder struct {
+	judge.Embedder
+	price *pricing.Price
+}
+
+// CostOf is the USD cost of usage, nil when the model's price is unknown.
+func (p pricedEmbedder) CostOf(u provider.Usage) *float64 {
+	if p.price == nil {
+		return nil
+	}
+	c := p.price.Cost(u)
+	return &c
+}
