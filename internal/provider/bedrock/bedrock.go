@@ -229,14 +229,23 @@ func converseInput(req provider.Request) *bedrockruntime.ConverseInput {
 	if set {
 		in.InferenceConfig = &ic
 	}
-	// Converse has no top_k field: models that take one (Anthropic, Mistral,
-	// Nova as "topK" under inferenceConfig) read it from the native request
-	// body. "top_k" is the name Anthropic and Mistral models accept. Converse
+	// Converse has no top_k field: models that take one read it from their
+	// native request body, passed as additionalModelRequestFields. Converse
 	// has no seed either; Params.Seed is ignored.
 	if p.TopK != nil {
-		in.AdditionalModelRequestFields = document.NewLazyDocument(map[string]any{"top_k": *p.TopK})
+		in.AdditionalModelRequestFields = document.NewLazyDocument(topKField(req.Model, *p.TopK))
 	}
 	return in
+}
+
+// topKField is top_k in the native body of the model's family: Nova nests
+// it as inferenceConfig.topK; Anthropic and Mistral models read "top_k".
+// https://docs.aws.amazon.com/nova/latest/userguide/using-converse-api.html
+func topKField(model string, k int) map[string]any {
+	if strings.Contains(model, "amazon.nova") {
+		return map[string]any{"inferenceConfig": map[string]any{"topK": k}}
+	}
+	return map[string]any{"top_k": k}
 }
 
 func textOf(blocks []types.ContentBlock) string {

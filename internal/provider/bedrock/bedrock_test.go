@@ -252,6 +252,18 @@ func TestConverseOmitsUnsetParams(t *testing.T) {
 	assert.Equal(t, prefix+"/model/amazon.nova-micro-v1%3A0/converse", f.call(0).path)
 }
 
+func TestNovaTopKIsNested(t *testing.T) {
+	t.Parallel()
+	f := repliesWith(bedrockfake.Reply{Text: "ok"})
+	c := newClient(t, f)
+	req := fullRequest()
+	req.Model = "us.amazon.nova-lite-v1:0"
+
+	_, err := c.Complete(t.Context(), req)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"inferenceConfig": map[string]any{"topK": 50.0}}, f.call(0).body.AdditionalModelRequestFields)
+}
+
 func TestConverseStreamMeasuresTTFT(t *testing.T) {
 	t.Parallel()
 	f := streamsReply(bedrockfake.Reply{
