@@ -93,7 +93,7 @@ func TestJudgeErrorsAreErrorsNeverZero(t *testing.T) {
 		{"refuses twice", repliesInTurn(recorded(t, "refusal.txt")), 2, "judge refused"},
 		{"missing score twice", repliesInTurn(recorded(t, "missing_score.txt")), 2, `no "score" field`},
 		{"cut at max_tokens", &fakeJudge{respond: func(int, provider.Request) (provider.Response, error) {
-			return provider.Response{Text: recorded(t, "truncated.txt"), StopReason: provider.StopMaxTokens}, nil
+			return provider.Response{Text: recorded(t, "truncated.txt"), StopReason: provider.StopMaxTokens, Usage: provider.Usage{OutputTokens: 20}}, nil
 		}}, 2, "raise judge.params.max_tokens"},
 		{"call fails", alwaysFailsWith(provider.Errorf(provider.KindInvalidRequest, "bedrock", "bad model")), 1, "judge call: bedrock: invalid_request: bad model"},
 	}
@@ -107,6 +107,9 @@ func TestJudgeErrorsAreErrorsNeverZero(t *testing.T) {
 			assert.Zero(t, sc.Value)
 			assert.Nil(t, sc.Raw)
 			assert.Len(t, tt.judge.calls(), tt.calls)
+			if tt.calls == 2 {
+				assert.Equal(t, 40, sc.Usage.OutputTokens, "the failed attempts' usage comes back with the error")
+			}
 		})
 	}
 }
