@@ -327,7 +327,7 @@ func TestGatePushUsesSuiteBaselineAndModeInput(t *testing.T) {
 	o := g.outputsOf()
 	assert.Equal(t, "inconclusive", o["verdict"])
 	assert.Contains(t, g.summaryText(), "mode non_inferiority")
-	assert.Contains(t, g.summaryText(), `the suite's gate.baseline \\(source\\)`)
+	assert.Contains(t, g.summaryText(), "the suite's gate.baseline \\(source\\)")
 	assert.Zero(t, g.srv.Calls["GET actions/workflows/evalgate.yml/runs"])
 }
 
