@@ -74,8 +74,8 @@ func main() {
 	defer os.RemoveAll(dir)
 
 	fmt.Printf("%d runs per scenario, confidence 0.95, seed %d\n\n", *runs, *seed)
-	fmt.Println("| Scenario | n | Truth | Margin | Mode | evalgate pass | evalgate fail | evalgate inconclusive | underpowered warning | naive gate fail | Requirement |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| Scenario | n | Truth | Margin | Mode | evalgate exit 0 | verdict pass | verdict regressed | verdict inconclusive | underpowered warning | naive gate fails | Requirement |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for si, sc := range scenarios {
 		r, err := simulate(dir, si, sc, *runs, *seed)
 		if err != nil {
@@ -87,14 +87,14 @@ func main() {
 		if sc.repeats > 1 {
 			n += "×" + strconv.Itoa(sc.repeats)
 		}
-		fmt.Printf("| %s | %s | %+.3f | %.3f | %s | %.1f%% | %.1f%% | %.1f%% | %.0f%% | %.1f%% | %s |\n",
+		fmt.Printf("| %s | %s | %+.3f | %.3f | %s | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.0f%% | %.1f%% | %s |\n",
 			sc.name, n, sc.shift, sc.margin, sc.mode,
-			100*float64(r.pass)/total, 100*float64(r.fail)/total, 100*float64(r.inconclusive)/total,
+			100*float64(r.exit0)/total, 100*float64(r.pass)/total, 100*float64(r.fail)/total, 100*float64(r.inconclusive)/total,
 			100*float64(r.underpowered)/total, 100*float64(r.naiveFail)/total, sc.want)
 	}
 }
 
-type tally struct{ pass, fail, inconclusive, underpowered, naiveFail int }
+type tally struct{ exit0, pass, fail, inconclusive, underpowered, naiveFail int }
 
 // simulate runs one scenario on all CPUs.
 func simulate(dir string, si int, sc scenario, runs int, seed uint64) (tally, error) {
@@ -113,6 +113,7 @@ func simulate(dir string, si int, sc scenario, runs int, seed uint64) (tally, er
 				if err != nil && firstErr == nil {
 					firstErr = err
 				}
+				t.exit0 += res.exit0
 				t.pass += res.pass
 				t.fail += res.fail
 				t.inconclusive += res.inconclusive
@@ -228,14 +229,15 @@ func once(dir string, si int, sc scenario, run int, seed uint64) (tally, error) 
 	switch {
 	case v.Status == gate.StatusRegressed:
 		t.fail = 1
-	case v.Status == gate.StatusInconclusive && v.ExitCode() != gate.ExitPass:
-		t.inconclusive = 1
 	case v.Status == gate.StatusInconclusive:
 		t.inconclusive = 1
 	case v.Status == gate.StatusPass:
 		t.pass = 1
 	default:
 		return t, fmt.Errorf("unexpected verdict %s: %s", v.Status, v.Reason)
+	}
+	if v.ExitCode() == gate.ExitPass {
+		t.exit0 = 1
 	}
 	for _, c := range v.Criteria {
 		if c.Underpowered {
