@@ -38,6 +38,7 @@ func commands() []command {
 		runCommand(),
 		compareCommand(),
 		validateCommand(),
+		modelsCommand(),
 		schemaCommand(),
 	}
 }

@@ -248,3 +248,14 @@ func TestCommittedSchemaIsCurrent(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, stdout, string(committed), "regenerate with: go run ./cmd/evalgate schema > evalgate.schema.json")
 }
+
+func TestModelsListsAndFilters(t *testing.T) {
+	t.Parallel()
+	code, stdout, _ := invoke(t, context.Background(), "models", "--provider", "bedrock", "nova")
+	require.Equal(t, ExitPass, code)
+	assert.Contains(t, stdout, "amazon.nova-lite-v1:0")
+	assert.NotContains(t, stdout, "gpt-4o")
+	code, _, stderr := invoke(t, context.Background(), "models", "no-such-model")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, stderr, "no model in the catalog matches")
+}
