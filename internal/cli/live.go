@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 
-	"github.com/evalgate/evalgate/internal/provider"
 	"github.com/evalgate/evalgate/internal/provider/bedrock"
 	"github.com/evalgate/evalgate/internal/provider/openai"
 	"github.com/evalgate/evalgate/internal/run"
@@ -33,8 +32,9 @@ func newLiveProvider(ctx context.Context, e *Env, tc *suite.TargetConfig) (run.P
 	return nil, usagef("target %q: unknown provider %q", tc.ID, tc.Provider)
 }
 
-// limiters hands out one adaptive limiter per provider and model, so that
-// targets (and judges) calling the same model share its quota.
+// limiters hands out one adaptive limiter per provider, endpoint and model,
+// so that targets (and judges) calling the same model share its quota. The
+// first target naming a model sets its rate limits.
 type limiters struct {
 	mu          sync.Mutex
 	concurrency int
@@ -61,28 +61,7 @@ func (l *limiters) forTarget(tc *suite.TargetConfig, replay bool) run.Limiter {
 			rpm, tpm = tc.RateLimit.RPM, tc.RateLimit.TPM
 		}
 		lim = throttle.New(rpm, tpm, l.concurrency)
-		// The first target's rate limits stand for the model's quota.
 		l.m[k] = lim
 	}
-	return limiterAdapter{lim}
-}
-
-// limiterAdapter maps the engine's view of a call's end onto the limiter's.
-type limiterAdapter struct{ l *throttle.Limiter }
-
-func (a limiterAdapter) Acquire(ctx context.Context, est int) (func(error, int), error) {
-	release, err := a.l.Acquire(ctx, est)
-	if err != nil {
-		return nil, err
-	}
-	return func(err error, used int) {
-		switch {
-		case err == nil:
-			release(throttle.OK, used)
-		case provider.KindOf(err) == provider.KindThrottled:
-			release(throttle.Throttled, used)
-		default:
-			release(throttle.Failed, used)
-		}
-	}, nil
+	return lim
 }

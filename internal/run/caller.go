@@ -180,7 +180,7 @@ func (c *Caller) call(ctx context.Context, t *Target, req provider.Request) (pro
 
 func (c *Caller) attempt(ctx context.Context, t *Target, req provider.Request) (provider.Response, error) {
 	if t.Limiter != nil {
-		release, err := t.Limiter.Acquire(ctx, estimateTokens(req))
+		release, err := t.Limiter.Begin(ctx, estimateTokens(req))
 		if err != nil {
 			return provider.Response{}, err
 		}

@@ -29,11 +29,11 @@ type Provider interface {
 }
 
 // Limiter paces calls to one provider and model (requests and tokens per
-// minute, adaptive concurrency). Acquire blocks until a call may start; the
-// returned release reports how the call went (err nil on success) and the
-// tokens it used.
+// minute, adaptive concurrency); *throttle.Limiter is one. Begin blocks until
+// a call may start; the returned end reports how the call went (err nil on
+// success) and the tokens it used.
 type Limiter interface {
-	Acquire(ctx context.Context, estTokens int) (release func(err error, usedTokens int), err error)
+	Begin(ctx context.Context, estTokens int) (end func(err error, usedTokens int), err error)
 }
 
 // Samples yields the dataset one sample at a time; io.EOF ends it.

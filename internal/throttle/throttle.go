@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/evalgate/evalgate/internal/provider"
 )
 
 // Outcome is how a call ended, as far as the limiter cares.
@@ -310,4 +312,24 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+// Begin is Acquire for callers that report how a call ended as its error (the
+// run engine): nil is OK, a throttled provider error is Throttled, any other
+// error is Failed.
+func (l *Limiter) Begin(ctx context.Context, estTokens int) (end func(err error, usedTokens int), err error) {
+	release, err := l.Acquire(ctx, estTokens)
+	if err != nil {
+		return nil, err
+	}
+	return func(err error, used int) {
+		switch {
+		case err == nil:
+			release(OK, used)
+		case provider.KindOf(err) == provider.KindThrottled:
+			release(Throttled, used)
+		default:
+			release(Failed, used)
+		}
+	}, nil
 }
