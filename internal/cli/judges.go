@@ -20,13 +20,13 @@ import (
 // run's cache, retries, rate limits and budget with its own pool of calls in
 // flight, and for answer_relevancy the embedding model. The returned func
 // closes what was opened (a judge cassette).
-func buildJudge(ctx context.Context, e *Env, s *suite.Suite, spec metric.Spec, caller *run.Caller) (metric.Metric, func(), error) {
+func buildJudge(ctx context.Context, e *Env, s *suite.Suite, spec metric.Spec, caller *run.Caller, lims *limiters) (metric.Metric, func(), error) {
 	cfg, err := judge.Config(spec)
 	if err != nil {
 		return nil, nil, usageErr(err)
 	}
 	spec = withContextField(s, spec)
-	c, closer, err := judgeCompleter(ctx, e, s, spec.Name, cfg, caller)
+	c, closer, err := judgeCompleter(ctx, e, s, spec.Name, cfg, caller, lims)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -52,12 +52,12 @@ func buildJudge(ctx context.Context, e *Env, s *suite.Suite, spec metric.Spec, c
 
 // buildPairwise builds the pairwise preference a spec declares, to be asked
 // after the run over the paired records of the baseline and the target.
-func buildPairwise(ctx context.Context, e *Env, s *suite.Suite, spec metric.Spec, caller *run.Caller) (*judge.PairwiseJudge, func(), error) {
+func buildPairwise(ctx context.Context, e *Env, s *suite.Suite, spec metric.Spec, caller *run.Caller, lims *limiters) (*judge.PairwiseJudge, func(), error) {
 	cfg, err := judge.Config(spec)
 	if err != nil {
 		return nil, nil, usageErr(err)
 	}
-	c, closer, err := judgeCompleter(ctx, e, s, spec.Name, cfg, caller)
+	c, closer, err := judgeCompleter(ctx, e, s, spec.Name, cfg, caller, lims)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -121,7 +121,7 @@ func judgeTargetConfig(name string, cfg judge.JudgeConfig) *suite.TargetConfig {
 
 // judgeCompleter builds the judge's provider and wraps it in a Completer of
 // the run's caller.
-func judgeCompleter(ctx context.Context, e *Env, s *suite.Suite, name string, cfg judge.JudgeConfig, caller *run.Caller) (*run.Completer, func(), error) {
+func judgeCompleter(ctx context.Context, e *Env, s *suite.Suite, name string, cfg judge.JudgeConfig, caller *run.Caller, lims *limiters) (*run.Completer, func(), error) {
 	if cfg.Provider == suite.ProviderRecorded {
 		return nil, nil, usagef("metric %q: a judge cannot be a recorded provider; use bedrock, openai or command (or a cassette to replay a judge)", name)
 	}
@@ -142,6 +142,8 @@ func judgeCompleter(ctx context.Context, e *Env, s *suite.Suite, name string, cf
 		// A replayed cassette is a local read: caching it would only copy files.
 		Cacheable: tc.Cassette == "",
 		Timeout:   s.Timeout(tc),
+		// A judge on the same model as a target shares its quota.
+		Limiter: lims.forTarget(tc, tc.Cassette != ""),
 	}
 	t.Info.Priced = t.Price != nil
 	return caller.Completer(t, cfg.Concurrency), closeFn, nil

@@ -47,7 +47,7 @@ func TestBuildJudgeCallsThroughTheRunCaller(t *testing.T) {
 		"judge": map[string]any{"provider": "command", "command": []any{"./judge.sh"}, "concurrency": 2,
 			"pricing": map[string]any{"input_per_mtok": 3, "output_per_mtok": 15}},
 	}}
-	m, closeJudge, err := buildJudge(t.Context(), &Env{}, s, spec, caller)
+	m, closeJudge, err := buildJudge(t.Context(), &Env{}, s, spec, caller, newLimiters(4))
 	require.NoError(t, err)
 	defer closeJudge()
 	assert.Equal(t, "grounded", m.Info().Name)
@@ -76,7 +76,7 @@ func TestBuildPairwise(t *testing.T) {
 	spec := metric.Spec{Name: "preference", Type: "pairwise", Options: map[string]any{
 		"judge": map[string]any{"provider": "command", "command": []any{"./judge.sh"}},
 	}}
-	p, closeJudge, err := buildPairwise(t.Context(), &Env{}, s, spec, run.NewCaller(run.Options{}))
+	p, closeJudge, err := buildPairwise(t.Context(), &Env{}, s, spec, run.NewCaller(run.Options{}), newLimiters(4))
 	require.NoError(t, err)
 	defer closeJudge()
 	res, err := p.Compare(t.Context(), []judge.Pair{{SampleID: "a", Baseline: "x", Target: "y"}})
@@ -108,7 +108,7 @@ func TestBuildJudgeBadConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, _, err := buildJudge(t.Context(), &Env{Getenv: func(string) string { return "" }}, s, tt.spec, caller)
+			_, _, err := buildJudge(t.Context(), &Env{Getenv: func(string) string { return "" }}, s, tt.spec, caller, newLimiters(4))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.err)
 			assert.Equal(t, ExitUsage, exitCode(err))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/evalgate/evalgate/internal/gate"
 	"github.com/evalgate/evalgate/internal/metric"
+	"github.com/evalgate/evalgate/internal/metric/judge"
 	"github.com/evalgate/evalgate/internal/report"
 	"github.com/evalgate/evalgate/internal/results"
 	"github.com/evalgate/evalgate/internal/run"
@@ -84,9 +85,11 @@ func runSuite(ctx context.Context, e *Env, o runOptions) error {
 
 // suiteRun is what executing one suite produced.
 type suiteRun struct {
-	suite       *suite.Suite
-	targets     []run.Target
-	metrics     []metric.Metric
+	suite   *suite.Suite
+	targets []run.Target
+	metrics []metric.Metric
+	// pairwise are the pairwise-preference judges, asked after the run.
+	pairwise    []metric.Spec
 	resultsPath string
 	summary     results.Summary
 	// verdict is nil when the suite names no baseline (or the run failed
@@ -130,10 +133,11 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (*suiteRun, error) 
 	caller := run.NewCaller(opts)
 	opts.Caller = caller
 	lims := newLimiters(s.Concurrency())
-	metrics, err := buildMetrics(s)
+	metrics, pairwise, closeMetrics, err := buildMetrics(ctx, e, s, caller, lims)
 	if err != nil {
-		return nil, usageErr(err)
+		return nil, err
 	}
+	defer closeMetrics()
 	built, closeTargets, err := buildTargets(ctx, e, s, targets, o.record, lims)
 	if err != nil {
 		return nil, err
@@ -161,7 +165,7 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (*suiteRun, error) 
 	if err := w.Close(sum); err != nil {
 		return nil, providerErr(err)
 	}
-	r := &suiteRun{suite: s, targets: built, metrics: metrics, resultsPath: resultsPath, summary: sum}
+	r := &suiteRun{suite: s, targets: built, metrics: metrics, pairwise: pairwise, resultsPath: resultsPath, summary: sum}
 	if err := runOutcome(sum, runErr); err != nil && exitCode(err) != ExitIncomplete {
 		return r, err
 	}
@@ -311,16 +315,42 @@ func preflight(s *suite.Suite, targets []*suite.TargetConfig) (int, error) {
 	return n, nil
 }
 
-func buildMetrics(s *suite.Suite) ([]metric.Metric, error) {
+// buildMetrics builds the suite's per-record metrics, judges included (their
+// calls go through caller, sharing the run's cache, retries, limits and
+// budget). Pairwise preferences are not per record: they are returned apart,
+// to be asked after the run. The returned func closes what judges opened.
+func buildMetrics(ctx context.Context, e *Env, s *suite.Suite, caller *run.Caller, lims *limiters) ([]metric.Metric, []metric.Spec, func(), error) {
 	var out []metric.Metric
-	for _, spec := range s.Metrics {
-		m, err := metric.New(spec)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Path, err)
+	var pairwise []metric.Spec
+	var closers []func()
+	closeAll := func() {
+		for _, c := range closers {
+			c()
 		}
-		out = append(out, m)
 	}
-	return out, nil
+	for _, spec := range s.Metrics {
+		switch {
+		case judge.IsPairwise(spec):
+			pairwise = append(pairwise, spec)
+			continue
+		case judge.IsJudge(spec):
+			m, closer, err := buildJudge(ctx, e, s, spec, caller, lims)
+			if err != nil {
+				closeAll()
+				return nil, nil, nil, err
+			}
+			closers = append(closers, closer)
+			out = append(out, m)
+		default:
+			m, err := metric.New(spec)
+			if err != nil {
+				closeAll()
+				return nil, nil, nil, usagef("%s: %v", s.Path, err)
+			}
+			out = append(out, m)
+		}
+	}
+	return out, pairwise, closeAll, nil
 }
 
 func engineOptions(s *suite.Suite) (run.Options, error) {

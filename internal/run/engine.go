@@ -391,6 +391,8 @@ func (e *Engine) score(ctx context.Context, rec *results.Record, s suite.Sample,
 		if err == nil && (math.IsNaN(sc.Value) || math.IsInf(sc.Value, 0)) {
 			err = fmt.Errorf("metric returned %v", sc.Value)
 		}
+		// A judge that failed was still paid for.
+		judgeCost(rec, sc, &judgeUnpriced)
 		if err != nil {
 			if rec.ScoreErrors == nil {
 				rec.ScoreErrors = map[string]string{}
@@ -414,7 +416,6 @@ func (e *Engine) score(ctx context.Context, rec *results.Record, s suite.Sample,
 			}
 			rec.Details[name] = sc.Detail
 		}
-		judgeCost(rec, sc, &judgeUnpriced)
 	}
 	if judgeUnpriced {
 		rec.JudgeCostUSD = nil

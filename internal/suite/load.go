@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/evalgate/evalgate/internal/metric"
+	"github.com/evalgate/evalgate/internal/metric/judge"
 )
 
 // metricCatalog is what Load needs to know of the metric package; tests give
@@ -30,8 +31,22 @@ type metricCatalog struct {
 	optionKeys func(typ string) []string
 }
 
-// builtinMetrics is the metric package's registry.
-var builtinMetrics = metricCatalog{known: metric.Known, types: metric.Types, optionKeys: metric.OptionKeys}
+// builtinMetrics is the registry of the metric package (deterministic
+// metrics) and of metric/judge (LLM judges), as one catalog.
+var builtinMetrics = metricCatalog{
+	known: func(typ string) bool { return metric.Known(typ) || judge.Known(typ) },
+	types: func() []string {
+		out := append(metric.Types(), judge.Types()...)
+		slices.Sort(out)
+		return out
+	},
+	optionKeys: func(typ string) []string {
+		if judge.Known(typ) {
+			return judge.OptionKeys(typ)
+		}
+		return metric.OptionKeys(typ)
+	},
+}
 
 // Load reads evalgate.yaml at path strictly, checks it and the files it names
 // (dataset, prompts), and returns the suite. Mistakes in the config come back

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/evalgate/evalgate/internal/metric"
+	"github.com/evalgate/evalgate/internal/metric/judge"
 )
 
 // Severity says whether a finding stops a run (error) or is worth a look
@@ -222,6 +223,14 @@ func plan(s *Suite, r *Report) []check {
 	}
 	needsRef := false
 	for _, spec := range s.Metrics {
+		if judge.IsJudge(spec) {
+			// A judge is built with its provider at run time; here only its
+			// settings are checked. Judges never need a reference.
+			if _, err := judge.Config(spec); err != nil {
+				r.add(Finding{Severity: SevError, Code: "invalid_metric", Message: err.Error()})
+			}
+			continue
+		}
 		m, err := metric.New(spec)
 		if err != nil {
 			r.add(Finding{Severity: SevError, Code: "invalid_metric", Message: err.Error()})
@@ -250,6 +259,9 @@ func plan(s *Suite, r *Report) []check {
 		col := s.Field(RoleReference)
 		var users []string
 		for _, spec := range s.Metrics {
+			if judge.IsJudge(spec) {
+				continue
+			}
 			if m, err := metric.New(spec); err == nil && m.Info().NeedsReference {
 				users = append(users, spec.Name)
 			}
