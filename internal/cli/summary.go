@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/evalgate/evalgate/internal/metric"
+	"github.com/evalgate/evalgate/internal/provider"
 	"github.com/evalgate/evalgate/internal/results"
 	"github.com/evalgate/evalgate/internal/run"
 	"github.com/evalgate/evalgate/internal/suite"
@@ -56,6 +57,13 @@ func printSummary(w io.Writer, s *suite.Suite, targets []run.Target, metrics []m
 		}
 		if ts.Retries > 0 {
 			notes = append(notes, fmt.Sprintf("%d retries", ts.Retries))
+		}
+		if ts.JudgeUsage != (provider.Usage{}) {
+			cost := "cost unknown"
+			if ts.JudgeCostUSD != nil {
+				cost = fmt.Sprintf("$%.4f", *ts.JudgeCostUSD)
+			}
+			notes = append(notes, fmt.Sprintf("judging: %d in / %d out tokens, %s", ts.JudgeUsage.InputTokens, ts.JudgeUsage.OutputTokens, cost))
 		}
 		if ts.CostUSD == nil {
 			notes = append(notes, fmt.Sprintf("cost unknown: model %q is not in the pricing catalog (set pricing: on the target)", targets[i].Info.Model))
