@@ -21,14 +21,22 @@ import (
 // as the container runs as a non-root user.
 const nobody = 65534
 
-// TestGateBinaryAsTheContainerRunsIt builds the binary and runs it the way
-// the Action's container runs it: only the variables the runner passes
+// reexecArg makes the test binary run cli.Main on the arguments after it.
+const reexecArg = "__evalgate_main__"
+
+// TestMain lets the test binary stand in for the evalgate binary.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == reexecArg {
+		os.Exit(Main(context.Background(), os.Args[2:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// TestGateBinaryAsTheContainerRunsIt runs the program in a process of its
+// own the way the Action's container runs it: only the variables the runner passes
 // (INPUT_*, GITHUB_*), no HOME, the workspace as the working directory, and a
 // non-root user when the test can switch to one.
 func TestGateBinaryAsTheContainerRunsIt(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	if !slices.Contains(commandNames(), "gate") {
 		t.Skip("gateCommand() is not in the command table yet (cli.go)")
 	}
@@ -38,11 +46,15 @@ func TestGateBinaryAsTheContainerRunsIt(t *testing.T) {
 	root, err := os.MkdirTemp("", "evalgate-container-")
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(root) })
+	// The test binary is the program: TestMain runs cli.Main when called
+	// with reexecArg, exactly as cmd/evalgate's three-line main does.
+	// It is copied where the unprivileged user can run it.
+	self, err := os.Executable()
+	require.NoError(t, err)
+	exe, err := os.ReadFile(self)
+	require.NoError(t, err)
 	bin := filepath.Join(root, "evalgate")
-	build := exec.Command("go", "build", "-trimpath", "-o", bin, "../../cmd/evalgate")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	require.NoError(t, os.WriteFile(bin, exe, 0o755))
 
 	g := newGateEnv(t, "pull_request", "pull_request.json")
 	ws := filepath.Join(root, "workspace")
@@ -67,7 +79,7 @@ func TestGateBinaryAsTheContainerRunsIt(t *testing.T) {
 	delete(env, "TMPDIR") // the container has its own /tmp
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "gate")
+	cmd := exec.CommandContext(ctx, bin, reexecArg, "gate")
 	cmd.Dir = ws
 	cmd.Env = nil
 	for k, v := range env {
