@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Builds the Action's image and runs the container the way the runner does
+# (docker run --workdir /github/workspace, -e INPUT_* -e GITHUB_*, the
+# workspace and file-command directories mounted) against the bundled example.
+#
+# Where Docker Hub and gcr.io are reachable, the real Dockerfile is built:
+#   EVALGATE_IMAGE_BUILD=dockerfile scripts/docker-selftest.sh
+# Offline (the default), base images cannot be pulled, so the script builds
+# the same static binary with the host's Go (CGO_ENABLED=0, -trimpath) and an
+# image FROM scratch holding only the binary, the host's CA certificates and
+# /tmp, run as uid 1001 — the shape of the distroless image, without a pull.
+#
+# Needs: docker (a running dockerd: apt-get install docker.io; dockerd &),
+# Go. Never part of CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+image=${EVALGATE_IMAGE:-evalgate:selftest}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+if [ "${EVALGATE_IMAGE_BUILD:-offline}" = dockerfile ]; then
+  docker build -t "$image" .
+else
+  ctx="$work/ctx"; mkdir -p "$ctx/tmp"
+  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$ctx/evalgate" ./cmd/evalgate
+  cp /etc/ssl/certs/ca-certificates.crt "$ctx/ca-certificates.crt"
+  cat > "$ctx/Dockerfile" <<'DOCKERFILE'
+FROM scratch
+COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --chmod=1777 tmp /tmp
+COPY evalgate /usr/local/bin/evalgate
+USER 1001:1001
+ENTRYPOINT ["/usr/local/bin/evalgate"]
+CMD ["gate"]
+DOCKERFILE
+  docker build -q -t "$image" "$ctx" >/dev/null
+fi
+size=$(docker image inspect -f '{{.Size}}' "$image")
+echo "image $image: $((size / 1024 / 1024)) MiB ($size bytes)"
+[ "$size" -lt $((25 * 1024 * 1024)) ] || { echo "image over 25 MB"; exit 1; }
+
+# A workspace with the example, owned by the runner's uid as on GitHub.
+ws="$work/workspace"; files="$work/file_commands"
+mkdir -p "$ws/examples" "$files"
+cp -r examples/support "$ws/examples/"
+rm -rf "$ws/examples/support/.evalgate"
+: > "$files/set_output"; : > "$files/step_summary"
+chown -R 1001:1001 "$ws" "$files" 2>/dev/null || chmod -R a+rwX "$ws" "$files"
+
+# A push to main: no GitHub API call is needed (baseline: the suite's own).
+set +e
+docker run --rm --workdir /github/workspace \
+  -v "$ws:/github/workspace" -v "$files:/github/file_commands" \
+  -v "$PWD/testdata/events:/github/workflow:ro" \
+  -e INPUT_CONFIG=examples/support/evalgate.yaml -e INPUT_GITHUB-TOKEN= \
+  -e GITHUB_ACTIONS=true -e GITHUB_EVENT_NAME=push \
+  -e GITHUB_EVENT_PATH=/github/workflow/push.json \
+  -e GITHUB_REPOSITORY=nimbus-drive/support-bot -e GITHUB_WORKSPACE=/github/workspace \
+  -e GITHUB_OUTPUT=/github/file_commands/set_output \
+  -e GITHUB_STEP_SUMMARY=/github/file_commands/step_summary \
+  -e GITHUB_RUN_ID=1 -e GITHUB_WORKFLOW_REF=nimbus-drive/support-bot/.github/workflows/evalgate.yml@refs/heads/main \
+  "$image"
+code=$?
+set -e
+echo "exit code: $code"
+echo "--- outputs"; cat "$files/set_output"
+grep -q '^pass$' "$files/set_output" || { echo "expected verdict pass"; exit 1; }
+test -s "$ws/examples/support/.evalgate/results.jsonl"
+echo "selftest ok"
