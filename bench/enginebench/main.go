@@ -4,6 +4,13 @@
 // N x latency / concurrency, CPU time per sample and peak RSS.
 //
 //	go run ./bench/enginebench -samples 2000 -concurrency 16 -latency 50ms
+//
+// With -bedrock the calls go over HTTP through the real AWS SDK client to a
+// fake Bedrock runtime on 127.0.0.1 (the same engine, retries and adaptive
+// limiter as `evalgate run`); -throttle makes the fake throttle that share of
+// calls at random, -capacity throttles calls beyond that many in flight.
+//
+//	go run ./bench/enginebench -bedrock -samples 2000 -concurrency 16 -latency 50ms -throttle 0.3
 package main
 
 import (
@@ -16,11 +23,18 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/smithy-go/logging"
+
 	"github.com/evalgate/evalgate/internal/metric"
 	"github.com/evalgate/evalgate/internal/provider"
+	"github.com/evalgate/evalgate/internal/provider/bedrock"
+	"github.com/evalgate/evalgate/internal/provider/bedrock/bedrockfake"
 	"github.com/evalgate/evalgate/internal/results"
 	"github.com/evalgate/evalgate/internal/run"
 	"github.com/evalgate/evalgate/internal/suite"
+	"github.com/evalgate/evalgate/internal/throttle"
 )
 
 // fixedLatency answers every call after the same delay, like a model server
@@ -40,17 +54,29 @@ func (f fixedLatency) Complete(ctx context.Context, req provider.Request) (provi
 }
 
 func main() {
-	n := flag.Int("samples", 2000, "samples to evaluate")
-	conc := flag.Int("concurrency", 16, "calls in flight")
-	lat := flag.Duration("latency", 50*time.Millisecond, "fake provider latency")
+	var o opts
+	flag.IntVar(&o.n, "samples", 2000, "samples to evaluate")
+	flag.IntVar(&o.conc, "concurrency", 16, "calls in flight")
+	flag.DurationVar(&o.lat, "latency", 50*time.Millisecond, "fake provider latency")
+	flag.BoolVar(&o.bedrock, "bedrock", false, "call a fake Bedrock over HTTP through the AWS SDK client")
+	flag.Float64Var(&o.throttle, "throttle", 0, "with -bedrock: share of calls the fake throttles at random")
+	flag.IntVar(&o.capacity, "capacity", 0, "with -bedrock: calls in flight beyond which the fake throttles")
 	flag.Parse()
-	if err := bench(*n, *conc, *lat); err != nil {
+	if err := bench(o); err != nil {
 		fmt.Fprintln(os.Stderr, "enginebench:", err)
 		os.Exit(1)
 	}
 }
 
-func bench(n, conc int, lat time.Duration) error {
+type opts struct {
+	n, conc, capacity int
+	lat               time.Duration
+	bedrock           bool
+	throttle          float64
+}
+
+func bench(o opts) error {
+	n, conc, lat := o.n, o.conc, o.lat
 	dir, err := os.MkdirTemp("", "enginebench-*")
 	if err != nil {
 		return err
@@ -84,6 +110,27 @@ func bench(n, conc int, lat time.Duration) error {
 	tpl := s.Templates["p"]
 	target := run.Target{Info: results.TargetInfo{ID: "fake", Provider: "fake", Model: "fake"},
 		Provider: fixedLatency{lat}, Render: tpl.Render}
+	retries := 0
+	var srv *bedrockfake.Server
+	if o.bedrock {
+		srv = bedrockfake.NewServer(bedrockfake.Options{Prefix: "/bench", Latency: lat, ThrottleRate: o.throttle, Capacity: o.capacity, Seed: 1,
+			Reply: bedrockfake.Reply{Text: "You can reset it from Settings > Security; the link expires after one hour.", InputTokens: 120, OutputTokens: 24}})
+		defer srv.Close()
+		client, err := bedrock.New(context.Background(), bedrock.Options{
+			Region:      "us-east-1",
+			Endpoint:    srv.Endpoint(),
+			Credentials: credentials.NewStaticCredentialsProvider("AKIDBENCH", "bench-secret", ""),
+			ConfigOptions: []func(*config.LoadOptions) error{
+				config.WithSharedConfigFiles([]string{}), config.WithSharedCredentialsFiles([]string{}), config.WithLogger(logging.Nop{}),
+			},
+		})
+		if err != nil {
+			return err
+		}
+		target.Info.Provider, target.Provider = "bedrock", client
+		target.Limiter = throttle.New(0, 0, conc)
+		retries = 10
+	}
 	w, err := results.Create(filepath.Join(dir, "results.jsonl"), results.Header{Suite: "bench", Metrics: infos})
 	if err != nil {
 		return err
@@ -96,7 +143,7 @@ func bench(n, conc int, lat time.Duration) error {
 
 	cpu0 := cpuTime()
 	start := time.Now()
-	sum, err := run.New([]run.Target{target}, metrics, run.Options{Concurrency: conc, Retries: 0}).Run(context.Background(), ds, w)
+	sum, err := run.New([]run.Target{target}, metrics, run.Options{Concurrency: conc, Retries: retries}).Run(context.Background(), ds, w)
 	wall := time.Since(start)
 	cpu := cpuTime() - cpu0
 	if err != nil {
@@ -108,8 +155,12 @@ func bench(n, conc int, lat time.Duration) error {
 	ideal := time.Duration(n) * lat / time.Duration(conc)
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	fmt.Printf("samples=%d concurrency=%d latency=%s\n", n, conc, lat)
-	fmt.Printf("records=%d errors=%d status=%s\n", sum.Targets[0].Records, sum.Targets[0].Errors, sum.Status)
+	ts := sum.Targets[0]
+	fmt.Printf("samples=%d concurrency=%d latency=%s bedrock=%t throttle=%.2f capacity=%d\n", n, conc, lat, o.bedrock, o.throttle, o.capacity)
+	fmt.Printf("records=%d errors=%d skipped=%d lost=%d status=%s\n", ts.Records, ts.Errors, ts.Skipped, n-(ts.Records-ts.Errors), sum.Status)
+	if srv != nil {
+		fmt.Printf("calls=%d retries=%d throttled=%d\n", srv.Calls(), ts.Retries, srv.Throttled())
+	}
 	fmt.Printf("wall=%.3fs ideal=%.3fs overhead=%+.2f%%\n", wall.Seconds(), ideal.Seconds(), 100*(wall.Seconds()/ideal.Seconds()-1))
 	fmt.Printf("cpu=%.3fs cpu_per_sample=%.1fus\n", cpu.Seconds(), float64(cpu.Microseconds())/float64(n))
 	fmt.Printf("peak_rss=%.1fMiB\n", float64(ru.Maxrss)/1024)

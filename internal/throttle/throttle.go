@@ -31,8 +31,8 @@ const (
 	Failed
 )
 
-// DefaultIncreaseAfter is the number of consecutive successes after which the
-// concurrency cap grows by one.
+// DefaultIncreaseAfter is the number of successes (since the cap last
+// changed) after which the concurrency cap grows by one.
 const DefaultIncreaseAfter = 10
 
 // Clock is the time source; tests inject one that does not sleep.
@@ -66,7 +66,15 @@ type Option func(*Limiter)
 // WithClock replaces the wall clock.
 func WithClock(c Clock) Option { return func(l *Limiter) { l.clock = c } }
 
-// WithIncreaseAfter sets how many consecutive successes grow the cap by one.
+// WithCooldown sets the least time between two halvings of the cap.
+func WithCooldown(d time.Duration) Option { return func(l *Limiter) { l.cooldown = d } }
+
+// DefaultCooldown is the least time between two halvings of the cap: about
+// the time a throttled burst takes to drain, so one burst halves it once.
+const DefaultCooldown = time.Second
+
+// WithIncreaseAfter sets how many successes (since the cap last changed) grow
+// the cap by one.
 func WithIncreaseAfter(n int) Option {
 	return func(l *Limiter) {
 		if n > 0 {
@@ -82,11 +90,14 @@ type Limiter struct {
 	clock         Clock
 	max           int
 	increaseAfter int
+	cooldown      time.Duration
 
 	mu       sync.Mutex
 	limit    int // allowed calls in flight, 1..max
 	inFlight int
-	streak   int // consecutive OK outcomes since the last change of limit
+	streak   int // OK outcomes since the last change of limit
+	// lastDecrease is when the cap was last halved.
+	lastDecrease time.Time
 	// epoch counts decreases. A call remembers the epoch it started in, so a
 	// burst of calls throttled together halves the cap once, not once each.
 	epoch   int
@@ -105,6 +116,7 @@ func New(rpm, tpm, maxConcurrency int, opts ...Option) *Limiter {
 		max:           maxConcurrency,
 		limit:         maxConcurrency,
 		increaseAfter: DefaultIncreaseAfter,
+		cooldown:      DefaultCooldown,
 	}
 	if rpm > 0 {
 		// A burst of up to maxConcurrency requests: with a smaller one, the
@@ -224,10 +236,16 @@ func (l *Limiter) releaseSlot(outcome Outcome, epoch int) {
 	l.inFlight--
 	switch outcome {
 	case Throttled:
-		l.streak = 0
-		if epoch == l.epoch {
+		// Halve once per burst (the calls that started before the last
+		// decrease saw the old cap) and at most once per cooldown: a service
+		// that throttles a share of calls whatever the load would otherwise
+		// drive the cap to 1 within a second and keep it there.
+		now := l.clock.Now()
+		if epoch == l.epoch && (l.lastDecrease.IsZero() || now.Sub(l.lastDecrease) >= l.cooldown) {
 			l.limit = max(1, l.limit/2)
 			l.epoch++
+			l.streak = 0
+			l.lastDecrease = now
 		}
 	case OK:
 		l.streak++

@@ -129,7 +129,9 @@ func TestCancelledWaitReturnsTokens(t *testing.T) {
 
 func TestThrottledBurstHalvesOnce(t *testing.T) {
 	t.Parallel()
-	l := throttle.New(0, 0, 8)
+	clk := newFakeClock()
+	l := throttle.New(0, 0, 8, throttle.WithClock(clk))
+	later := func() { require.NoError(t, clk.Sleep(t.Context(), throttle.DefaultCooldown)) }
 	var releases []func(throttle.Outcome, int)
 	for range 8 {
 		r, err := l.Acquire(t.Context(), 0)
@@ -142,16 +144,43 @@ func TestThrottledBurstHalvesOnce(t *testing.T) {
 	assert.Equal(t, 4, l.Limit(), "calls throttled together halve the cap once")
 
 	call(t, l, 0, 0, throttle.Throttled)
+	assert.Equal(t, 4, l.Limit(), "no second halving within the cooldown")
+	later()
+	call(t, l, 0, 0, throttle.Throttled)
 	assert.Equal(t, 2, l.Limit())
+	later()
 	call(t, l, 0, 0, throttle.Throttled)
 	assert.Equal(t, 1, l.Limit())
+	later()
 	call(t, l, 0, 0, throttle.Throttled)
 	assert.Equal(t, 1, l.Limit(), "never below one")
 }
 
+// A service that throttles a share of calls whatever the load: the cap dips
+// and recovers instead of sinking to one.
+func TestRandomThrottlingDoesNotCollapseTheCap(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	l := throttle.New(0, 0, 16, throttle.WithClock(clk))
+	rng := rand.New(rand.NewPCG(1, 2))
+	low := 16
+	for i := range 20000 {
+		outcome := throttle.OK
+		if rng.Float64() < 0.3 {
+			outcome = throttle.Throttled
+		}
+		call(t, l, 0, 0, outcome)
+		if i%20 == 0 { // 20 calls a millisecond
+			require.NoError(t, clk.Sleep(t.Context(), time.Millisecond))
+		}
+		low = min(low, l.Limit())
+	}
+	assert.GreaterOrEqual(t, low, 4, "one halving per cooldown, growth on successes")
+}
+
 func TestSuccessesGrowCapBackToMax(t *testing.T) {
 	t.Parallel()
-	l := throttle.New(0, 0, 3, throttle.WithIncreaseAfter(2))
+	l := throttle.New(0, 0, 3, throttle.WithIncreaseAfter(2), throttle.WithCooldown(0))
 	call(t, l, 0, 0, throttle.Throttled)
 	call(t, l, 0, 0, throttle.Throttled)
 	require.Equal(t, 1, l.Limit())
