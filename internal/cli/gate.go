@@ -314,11 +314,8 @@ func (j *gateJob) gateSuite(ctx context.Context, configRel string, changed map[s
 	// 3. Find the baseline.
 	bl := j.baseline(ctx, s, configRel)
 	// 4. Run and compare.
-	ro := runOptions{config: configPath, concurrency: j.in.concurrency, budget: j.in.budget, progress: "lines", baseline: bl.override}
+	ro := runOptions{config: configPath, concurrency: j.in.concurrency, budget: j.in.budget, progress: "lines", baseline: bl.override, mode: j.in.mode}
 	r, runErr := executeSuite(ctx, j.e, ro)
-	if r != nil && r.verdict != nil && j.in.mode != "" && gate.Mode(j.in.mode) != r.verdict.Mode {
-		runErr = recompare(ctx, r, ro, gate.Mode(j.in.mode))
-	}
 	o.code = exitCode(runErr)
 	switch {
 	case r == nil:
@@ -727,32 +724,4 @@ func acceptBaseline(s *suite.Suite, target string) func([]byte) error {
 		}
 		return nil
 	}
-}
-
-// recompare compares a run again in the mode of the mode input and rewrites
-// its report. executeSuite compares in the suite's mode; this goes once
-// runOptions can carry the mode.
-func recompare(ctx context.Context, r *suiteRun, o runOptions, mode gate.Mode) error {
-	base, target, ok, err := gateSides(r, o.baseline)
-	if err != nil || !ok {
-		return err
-	}
-	cfg := gate.FromSuite(&r.suite.Config)
-	cfg.Mode = mode
-	v, err := gate.Compare(ctx, base, target, cfg)
-	if err != nil {
-		return usageErr(fmt.Errorf("compare %s with %s: %w", target, base, err))
-	}
-	r.verdict = v
-	md := report.Markdown(v, report.Options{Title: r.suite.Config.Name})
-	if err := os.WriteFile(r.reportPath, []byte(md), 0o644); err != nil {
-		return providerErr(fmt.Errorf("write report: %w", err))
-	}
-	if js, err := report.JSON(v); err == nil {
-		os.WriteFile(r.verdictPath, js, 0o644)
-	}
-	if code := v.ExitCode(); code != ExitPass {
-		return outcome(code, "verdict %s: %s", v.Status, v.Reason)
-	}
-	return nil
 }

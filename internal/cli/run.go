@@ -37,6 +37,8 @@ type runOptions struct {
 	progress    string
 	// baseline overrides gate.baseline: a target id or FILE[#target].
 	baseline string
+	// mode overrides gate.mode.
+	mode string
 }
 
 func runCommand() command {
@@ -55,6 +57,7 @@ func runCommand() command {
 			fs.BoolVar(&o.record, "record", false, "call the real provider of targets that have a cassette, and (re)write the cassette")
 			fs.StringVar(&o.targets, "targets", "", "comma-separated target `ids` to run (default: all)")
 			fs.StringVar(&o.progress, "progress", "auto", "progress display: auto, bar, lines or off")
+			fs.StringVar(&o.mode, "mode", "", "gate `mode`: regression or non_inferiority (default: gate.mode of the suite)")
 			fs.StringVar(&o.baseline, "baseline", "", "compare with this baseline instead of gate.baseline: a target `id` or a results FILE[#target]")
 			return func(ctx context.Context, e *Env, args []string) error {
 				if len(args) > 0 {
@@ -111,7 +114,9 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (*suiteRun, error) 
 	if err != nil {
 		return nil, usageErr(err)
 	}
-	applyFlags(s, o)
+	if err := applyFlags(s, o); err != nil {
+		return nil, err
+	}
 	targets, err := selectTargets(s, o.targets)
 	if err != nil {
 		return nil, err
@@ -202,7 +207,10 @@ func runOutcome(sum results.Summary, runErr error) error {
 
 // applyFlags lets command-line flags override the suite's run settings, so
 // that everything downstream (header, engine) reads one source.
-func applyFlags(s *suite.Suite, o runOptions) {
+func applyFlags(s *suite.Suite, o runOptions) error {
+	if o.mode != "" && o.mode != suite.ModeRegression && o.mode != suite.ModeNonInferiority {
+		return usagef("--mode %q: use %s or %s", o.mode, suite.ModeRegression, suite.ModeNonInferiority)
+	}
 	if o.limit > 0 {
 		s.Config.Dataset.Limit = o.limit
 	}
@@ -215,10 +223,14 @@ func applyFlags(s *suite.Suite, o runOptions) {
 	if o.budget > 0 {
 		s.Config.Run.BudgetUSD = o.budget
 	}
+	if o.mode != "" {
+		s.Config.Gate.Mode = o.mode
+	}
 	if o.noCache {
 		off := false
 		s.Config.Run.Cache = &off
 	}
+	return nil
 }
 
 func orText(s, def string) string {
