@@ -110,6 +110,9 @@ type Config struct {
 	Samples int
 	// AllowSuiteMismatch compares results of differently named suites.
 	AllowSuiteMismatch bool
+	// PairScores are metrics scored on pairs after the run (pairwise
+	// preference), compared and checked like the others.
+	PairScores []PairScores
 }
 
 // DefaultSamples is how many most-regressed and most-improved samples the
@@ -179,6 +182,7 @@ func Compare(ctx context.Context, baseline, target Side, cfg Config) (*Verdict, 
 	if err != nil {
 		return nil, err
 	}
+	injectPairScores(b, t, cfg.PairScores)
 	// 2. Check that the two are comparable (suite, metric definitions).
 	v := newVerdict(b, t, cfg)
 	if err := checkComparable(b, t, cfg, v); err != nil {

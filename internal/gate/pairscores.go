@@ -1,0 +1,53 @@
+package gate
+
+import (
+	"slices"
+
+	"github.com/evalgate/evalgate/internal/metric"
+)
+
+// PairKey names one pair: a sample and a repeat.
+type PairKey struct {
+	SampleID string
+	Repeat   int
+}
+
+// PairScores is a metric scored on pairs rather than on records: a pairwise
+// preference, judged after the run with both answers side by side. Each
+// pair's score is the target's (1 the target is preferred, 0 the baseline,
+// 0.5 a tie); the baseline is given 1 - score. The target's mean is then its
+// win rate with ties counting half, the delta is 2 x win rate - 1, and every
+// criterion, statistic and interval applies as to any other metric.
+type PairScores struct {
+	Info   metric.Info
+	Scores map[PairKey]float64
+}
+
+// injectPairScores adds pair-scored metrics to both sides' records. A pair
+// the judge could not decide has no score: it is missing, not a tie.
+func injectPairScores(b, t *side, all []PairScores) {
+	for _, ps := range all {
+		name := ps.Info.Name
+		for _, s := range []*side{b, t} {
+			if !slices.ContainsFunc(s.header.Metrics, func(i metric.Info) bool { return i.Name == name }) {
+				s.header.Metrics = append(s.header.Metrics, ps.Info)
+			}
+			s.metrics[name] = ps.Info
+		}
+		for k, score := range ps.Scores {
+			kk := key{sample: k.SampleID, repeat: k.Repeat}
+			tb, tt := b.recs[kk], t.recs[kk]
+			if tb == nil || tt == nil || tb.errored || tt.errored {
+				continue
+			}
+			if tt.scores == nil {
+				tt.scores = map[string]float64{}
+			}
+			if tb.scores == nil {
+				tb.scores = map[string]float64{}
+			}
+			tt.scores[name] = score
+			tb.scores[name] = 1 - score
+		}
+	}
+}
