@@ -77,6 +77,7 @@ func runSuite(ctx context.Context, e *Env, o runOptions) error {
 		return err
 	}
 	printSummary(e.Stdout, r.suite, r.targets, r.metrics, r.summary, r.resultsPath)
+	printPairwise(e.Stdout, r.pairwiseResults)
 	if r.verdict != nil {
 		printVerdict(e.Stdout, r)
 	}
@@ -91,10 +92,14 @@ type suiteRun struct {
 	suite   *suite.Suite
 	targets []run.Target
 	metrics []metric.Metric
-	// pairwise are the pairwise-preference judges, asked after the run.
-	pairwise    []metric.Spec
-	resultsPath string
-	summary     results.Summary
+	// pairwise are the pairwise-preference judges, asked after the run
+	// through the run's caller and limiters; pairwiseResults their results.
+	pairwise        []metric.Spec
+	pairwiseResults []judge.PairwiseResult
+	caller          *run.Caller
+	limiters        *limiters
+	resultsPath     string
+	summary         results.Summary
 	// verdict is nil when the suite names no baseline (or the run failed
 	// before it could be compared).
 	verdict *gate.Verdict
@@ -170,12 +175,12 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (*suiteRun, error) 
 	if err := w.Close(sum); err != nil {
 		return nil, providerErr(err)
 	}
-	r := &suiteRun{suite: s, targets: built, metrics: metrics, pairwise: pairwise, resultsPath: resultsPath, summary: sum}
+	r := &suiteRun{suite: s, targets: built, metrics: metrics, pairwise: pairwise, caller: caller, limiters: lims, resultsPath: resultsPath, summary: sum}
 	if err := runOutcome(sum, runErr); err != nil && exitCode(err) != ExitIncomplete {
 		return r, err
 	}
 	// 7. Compare with the baseline, when the suite (or --baseline) names one.
-	return r, compareRun(ctx, r, o, runOutcome(sum, runErr))
+	return r, compareRun(ctx, e, r, o, runOutcome(sum, runErr))
 }
 
 // runOutcome maps how the run ended to an error with the right exit code.
@@ -425,15 +430,27 @@ func newProgress(e *Env, mode string, total int) run.Progress {
 // suite or --baseline names one, writes the JSON verdict and the Markdown
 // report next to the results, and returns the verdict's outcome. runErr is
 // how the run itself ended (nil or incomplete).
-func compareRun(ctx context.Context, r *suiteRun, o runOptions, runErr error) error {
+func compareRun(ctx context.Context, e *Env, r *suiteRun, o runOptions, runErr error) error {
 	base, target, ok, err := gateSides(r, o.baseline)
 	if err != nil || !ok {
 		if err != nil {
 			return err
 		}
+		if len(r.pairwise) > 0 {
+			r.gateSkipped = orText(r.gateSkipped, "no baseline named (gate.baseline)") + "; pairwise preferences need one and were not judged"
+		}
 		return runErr
 	}
-	v, err := gate.Compare(ctx, base, target, gate.FromSuite(&r.suite.Config))
+	cfg := gate.FromSuite(&r.suite.Config)
+	if len(r.pairwise) > 0 {
+		if cfg.PairScores, err = judgePairwise(ctx, e, r, base, target); err != nil {
+			return err
+		}
+	}
+	v, err := gate.Compare(ctx, base, target, cfg)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return outcome(ExitIncomplete, "compare %s with %s: %v", target, base, err)
+	}
 	if err != nil {
 		return usageErr(fmt.Errorf("compare %s with %s: %w", target, base, err))
 	}
