@@ -3,8 +3,6 @@ package openai
 import (
 	"context"
 
-	"github.com/openai/openai-go/v3"
-
 	"github.com/evalgate/evalgate/internal/provider"
 )
 
@@ -15,14 +13,34 @@ import (
 // API reference: https://platform.openai.com/docs/api-reference/embeddings/create
 type Embedder struct {
 	c     *Client
-	svc   openai.EmbeddingService
 	model string
 }
 
 // Embedder returns an embedder for model on the client's server, with the
 // client's base URL, key and HTTP client.
 func (c *Client) Embedder(model string) *Embedder {
-	return &Embedder{c: c, svc: openai.NewEmbeddingService(c.chat.Options...), model: model}
+	return &Embedder{c: c, model: model}
+}
+
+// embeddingRequest is the body of POST embeddings.
+type embeddingRequest struct {
+	Model string   `json:"model"`
+	Input []string `json:"input"`
+	// EncodingFormat asks for arrays of numbers rather than base64.
+	EncodingFormat string `json:"encoding_format"`
+}
+
+// embeddingResponse is the part of the reply we read.
+type embeddingResponse struct {
+	Data  []embedding `json:"data"`
+	Usage struct {
+		PromptTokens count `json:"prompt_tokens"`
+	} `json:"usage"`
+}
+
+type embedding struct {
+	Index     int       `json:"index"`
+	Embedding []float64 `json:"embedding"`
 }
 
 // Embed returns one vector per text, in order, from one request.
@@ -30,18 +48,15 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float64, prov
 	if len(texts) == 0 {
 		return nil, provider.Usage{}, nil
 	}
-	out, err := e.svc.New(ctx, openai.EmbeddingNewParams{
-		Model:          e.model,
-		Input:          openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: texts},
-		EncodingFormat: openai.EmbeddingNewParamsEncodingFormatFloat,
-	})
+	var out embeddingResponse
+	err := e.c.call(ctx, e.c.embedURL, embeddingRequest{Model: e.model, Input: texts, EncodingFormat: "float"}, &out)
 	if err != nil {
 		return nil, provider.Usage{}, e.c.classify(ctx, e.model, err)
 	}
 	usage := provider.Usage{InputTokens: int(out.Usage.PromptTokens)}
 	vecs := make([][]float64, len(texts))
 	for _, d := range out.Data {
-		if d.Index < 0 || int(d.Index) >= len(texts) || vecs[d.Index] != nil {
+		if d.Index < 0 || d.Index >= len(texts) || vecs[d.Index] != nil {
 			return nil, usage, provider.Errorf(provider.KindOther, Name, "model %s: embeddings response has an unexpected index %d for %d texts", e.model, d.Index, len(texts))
 		}
 		vecs[d.Index] = d.Embedding

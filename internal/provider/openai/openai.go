@@ -1,21 +1,25 @@
 // Package openai calls OpenAI-compatible chat completions servers (OpenAI,
-// Azure OpenAI's v1 endpoint, vLLM, Ollama, LiteLLM, ...) through
-// github.com/openai/openai-go, and classifies their failures into provider
-// error kinds.
+// Azure OpenAI's v1 endpoint, vLLM, Ollama, LiteLLM, ...) over plain HTTP and
+// classifies their failures into provider error kinds.
+//
+// The wire protocol is spoken here rather than through github.com/openai/openai-go:
+// we use two endpoints and a dozen fields, and the SDK added 12 MB to a binary
+// whose Docker image must stay under 25 MB.
 //
 // API reference: https://platform.openai.com/docs/api-reference/chat/create
 package openai
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
-
-	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 
 	"github.com/evalgate/evalgate/internal/provider"
 )
@@ -39,13 +43,17 @@ type Options struct {
 	APIKeyEnv string
 	// Getenv reads the environment; the CLI passes os.Getenv.
 	Getenv func(string) string
-	// HTTPClient sends the requests; nil means http.DefaultClient's settings.
+	// HTTPClient sends the requests; nil means a client shared by the whole
+	// package, which keeps up to 64 idle connections per host.
 	HTTPClient *http.Client
 }
 
 // Client calls one OpenAI-compatible server. It is safe for concurrent use.
 type Client struct {
-	chat      openai.ChatCompletionService
+	http      *http.Client
+	chatURL   string
+	embedURL  string
+	key       string
 	official  bool // OpenAI's own API: strict about unknown fields
 	keyEnv    string
 	hasAPIKey bool
@@ -67,7 +75,11 @@ func New(opts Options) (*Client, error) {
 		base = DefaultBaseURL
 	}
 	if !strings.HasSuffix(base, "/") {
-		base += "/" // the SDK resolves "chat/completions" against it
+		base += "/" // "chat/completions" is resolved against it
+	}
+	root, err := url.Parse(base)
+	if err != nil || (root.Scheme != "http" && root.Scheme != "https") || root.Host == "" {
+		return nil, fmt.Errorf("openai: base_url %q: set it to the server's API root, e.g. http://localhost:11434/v1/", opts.BaseURL)
 	}
 	keyEnv := opts.APIKeyEnv
 	if keyEnv == "" {
@@ -78,24 +90,15 @@ func New(opts Options) (*Client, error) {
 	if key == "" && (official || opts.APIKeyEnv != "") {
 		return nil, fmt.Errorf("openai: environment variable %s is empty: set it to the API key of %s", keyEnv, base)
 	}
-
-	reqOpts := []option.RequestOption{
-		option.WithBaseURL(base),
-		// The run engine retries with its own backoff, budget and rate
-		// limits; SDK retries underneath would multiply attempts and hide
-		// throttling from the adaptive limiter.
-		option.WithMaxRetries(0),
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = sharedClient
 	}
-	if key != "" {
-		reqOpts = append(reqOpts, option.WithAPIKey(key))
-	}
-	if opts.HTTPClient != nil {
-		reqOpts = append(reqOpts, option.WithHTTPClient(opts.HTTPClient))
-	}
-	// NewChatCompletionService, unlike openai.NewClient, reads no
-	// OPENAI_* variables from the process environment.
 	return &Client{
-		chat:      openai.NewChatCompletionService(reqOpts...),
+		http:      keepOrigin(hc, root),
+		chatURL:   root.ResolveReference(&url.URL{Path: "chat/completions"}).String(),
+		embedURL:  root.ResolveReference(&url.URL{Path: "embeddings"}).String(),
+		key:       key,
 		official:  official,
 		keyEnv:    keyEnv,
 		hasAPIKey: key != "",
@@ -105,20 +108,21 @@ func New(opts Options) (*Client, error) {
 // Complete sends one chat completion, streamed when req.Stream is set so that
 // the time to first token is measured.
 func (c *Client) Complete(ctx context.Context, req provider.Request) (provider.Response, error) {
-	params, err := c.params(req)
+	body, err := c.body(req)
 	if err != nil {
 		return provider.Response{}, err
 	}
 	if req.Stream {
-		return c.stream(ctx, req.Model, params)
+		return c.stream(ctx, req.Model, body)
 	}
 	start := time.Now()
-	out, err := c.chat.New(ctx, params)
+	var out completion
+	err = c.call(ctx, c.chatURL, body, &out)
 	latency := time.Since(start)
 	if err != nil {
 		return provider.Response{}, c.classify(ctx, req.Model, err)
 	}
-	resp := provider.Response{Latency: latency, Usage: usageOf(out.Usage)}
+	resp := provider.Response{Latency: latency, Usage: out.Usage.provider()}
 	if len(out.Choices) > 0 {
 		resp.Text = out.Choices[0].Message.Content
 		resp.StopReason = normalizeStop(out.Choices[0].FinishReason)
@@ -126,43 +130,71 @@ func (c *Client) Complete(ctx context.Context, req provider.Request) (provider.R
 	return resp, nil
 }
 
-func (c *Client) stream(ctx context.Context, model string, params openai.ChatCompletionNewParams) (provider.Response, error) {
-	params.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
+func (c *Client) stream(ctx context.Context, model string, body chatRequest) (provider.Response, error) {
+	body.Stream = true
+	body.StreamOptions = &streamOptions{IncludeUsage: true}
 	start := time.Now()
-	s := c.chat.NewStreaming(ctx, params)
-	defer s.Close()
+	httpResp, err := c.post(ctx, c.chatURL, body)
+	if err != nil {
+		return provider.Response{}, c.classify(ctx, model, err)
+	}
+	defer httpResp.Body.Close()
 
 	var (
 		resp     provider.Response
 		text     strings.Builder
 		finished bool
+		events   = newEventReader(httpResp.Body)
 	)
-	for s.Next() {
-		chunk := s.Current()
-		for _, ch := range chunk.Choices {
-			if ch.Index != 0 {
+	for {
+		data, err := events.next()
+		if errors.Is(err, io.EOF) {
+			// A server that ends the response cleanly without [DONE] is
+			// accepted, as before; a cut connection is a read error instead.
+			break
+		}
+		if err != nil {
+			return provider.Response{}, c.classify(ctx, model, readError(ctx, err))
+		}
+		if bytes.HasPrefix(data, doneEvent) {
+			// Not drained: a server may hold the response open after [DONE].
+			break
+		}
+		var ch chunk
+		err = json.Unmarshal(data, &ch)
+		// A type mismatch elsewhere in the chunk still fills Error: the
+		// server's complaint is the better explanation.
+		if len(ch.Error) > 0 && !bytes.Equal(ch.Error, []byte("null")) {
+			return provider.Response{}, c.classify(ctx, model, newStreamError(ch.Error))
+		}
+		if err != nil {
+			return provider.Response{}, c.classify(ctx, model, fmt.Errorf("parsing a response stream chunk: %w", err))
+		}
+		for _, choice := range ch.Choices {
+			if choice.Index != 0 {
 				continue
 			}
-			if ch.Delta.Content != "" {
+			if choice.Delta.Content != "" {
 				if resp.TTFT == 0 {
 					resp.TTFT = time.Since(start)
 				}
-				text.WriteString(ch.Delta.Content)
+				text.WriteString(choice.Delta.Content)
 			}
-			if ch.FinishReason != "" {
-				resp.StopReason = normalizeStop(ch.FinishReason)
+			if choice.FinishReason != "" {
+				resp.StopReason = normalizeStop(choice.FinishReason)
 				finished = true
 			}
 		}
-		// With include_usage the last chunk carries the usage and no choices.
-		if chunk.JSON.Usage.Valid() {
-			resp.Usage = usageOf(chunk.Usage)
+		if text.Len() > maxResponseBytes {
+			return provider.Response{}, provider.Errorf(provider.KindOther, Name, "model %s: streamed reply exceeds %d MB", model, maxResponseBytes>>20)
+		}
+		// With include_usage the last chunk carries the usage and no choices;
+		// the others carry "usage": null, which leaves Usage nil.
+		if ch.Usage != nil {
+			resp.Usage = ch.Usage.provider()
 		}
 	}
 	resp.Latency = time.Since(start)
-	if err := s.Err(); err != nil {
-		return provider.Response{}, c.classify(ctx, model, err)
-	}
 	if !finished {
 		return provider.Response{}, &provider.Error{Kind: provider.KindTransient, Provider: Name,
 			Err: fmt.Errorf("model %s: response stream ended before a finish_reason", model)}
@@ -171,41 +203,132 @@ func (c *Client) stream(ctx context.Context, model string, params openai.ChatCom
 	return resp, nil
 }
 
-// params translates a request.
-func (c *Client) params(req provider.Request) (openai.ChatCompletionNewParams, error) {
-	p := openai.ChatCompletionNewParams{Model: req.Model}
+// doneEvent ends an OpenAI response stream.
+var doneEvent = []byte("[DONE]")
+
+// chatRequest is the body of POST chat/completions. Unset parameters are left
+// out so that the server's defaults apply.
+type chatRequest struct {
+	Model       string        `json:"model"`
+	Messages    []chatMessage `json:"messages"`
+	Temperature *float64      `json:"temperature,omitempty"`
+	TopP        *float64      `json:"top_p,omitempty"`
+	// TopK is not part of the OpenAI API; compatible servers read it.
+	TopK                *int           `json:"top_k,omitempty"`
+	MaxTokens           *int           `json:"max_tokens,omitempty"`
+	MaxCompletionTokens *int           `json:"max_completion_tokens,omitempty"`
+	Stop                []string       `json:"stop,omitempty"`
+	Seed                *int64         `json:"seed,omitempty"`
+	Stream              bool           `json:"stream,omitempty"`
+	StreamOptions       *streamOptions `json:"stream_options,omitempty"`
+}
+
+type chatMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+type streamOptions struct {
+	IncludeUsage bool `json:"include_usage"`
+}
+
+// completion is the part of a chat completion we read.
+type completion struct {
+	Choices []completionChoice `json:"choices"`
+	Usage   usage              `json:"usage"`
+}
+
+type completionChoice struct {
+	Message struct {
+		Content string `json:"content"`
+	} `json:"message"`
+	FinishReason string `json:"finish_reason"`
+}
+
+// chunk is the part of a chat completion chunk we read. Error is set when a
+// server fails after it has started answering with status 200.
+type chunk struct {
+	Choices []chunkChoice   `json:"choices"`
+	Usage   *usage          `json:"usage"`
+	Error   json.RawMessage `json:"error"`
+}
+
+type chunkChoice struct {
+	Index int `json:"index"`
+	Delta struct {
+		Content string `json:"content"`
+	} `json:"delta"`
+	FinishReason string `json:"finish_reason"`
+}
+
+type usage struct {
+	PromptTokens        count `json:"prompt_tokens"`
+	CompletionTokens    count `json:"completion_tokens"`
+	PromptTokensDetails struct {
+		CachedTokens count `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
+}
+
+// provider counts cached prompt tokens apart: OpenAI's prompt_tokens includes
+// them, provider.Usage.InputTokens does not (they are priced differently).
+// Tokens written to the cache stay input tokens: OpenAI bills them at the
+// input price.
+func (u usage) provider() provider.Usage {
+	cached := int(u.PromptTokensDetails.CachedTokens)
+	return provider.Usage{
+		InputTokens:     int(u.PromptTokens) - cached,
+		OutputTokens:    int(u.CompletionTokens),
+		CacheReadTokens: cached,
+	}
+}
+
+// count is a token count. It accepts 12.0 and "12" as well as 12, as the SDK
+// did: not every compatible server is strict about JSON number types, and a
+// count is not worth failing a reply over.
+type count int
+
+func (c *count) UnmarshalJSON(b []byte) error {
+	s := string(bytes.Trim(b, `"`))
+	if s == "null" || s == "" {
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal([]byte(s), &f); err != nil {
+		return fmt.Errorf("token count %s is not a number", b)
+	}
+	*c = count(f)
+	return nil
+}
+
+// body translates a request.
+func (c *Client) body(req provider.Request) (chatRequest, error) {
+	p := chatRequest{Model: req.Model, Messages: make([]chatMessage, 0, len(req.Messages)+1)}
 	if req.System != "" {
-		p.Messages = append(p.Messages, openai.SystemMessage(req.System))
+		p.Messages = append(p.Messages, chatMessage{Role: "system", Content: req.System})
 	}
 	for _, m := range req.Messages {
+		role := "user"
 		if m.Role == provider.RoleAssistant {
-			p.Messages = append(p.Messages, openai.AssistantMessage(m.Content))
-		} else {
-			p.Messages = append(p.Messages, openai.UserMessage(m.Content))
+			role = "assistant"
 		}
+		p.Messages = append(p.Messages, chatMessage{Role: role, Content: m.Content})
 	}
 	ps := req.Params
-	if ps.Temperature != nil {
-		p.Temperature = openai.Float(*ps.Temperature)
-	}
-	if ps.TopP != nil {
-		p.TopP = openai.Float(*ps.TopP)
-	}
+	p.Temperature = ps.Temperature
+	p.TopP = ps.TopP
 	if ps.MaxTokens != nil {
 		// OpenAI's reasoning models accept only max_completion_tokens; many
 		// compatible servers know only the older max_tokens.
 		if c.official {
-			p.MaxCompletionTokens = openai.Int(int64(*ps.MaxTokens))
+			p.MaxCompletionTokens = ps.MaxTokens
 		} else {
-			p.MaxTokens = openai.Int(int64(*ps.MaxTokens))
+			p.MaxTokens = ps.MaxTokens
 		}
 	}
 	if len(ps.Stop) > 0 {
-		p.Stop = openai.ChatCompletionNewParamsStopUnion{OfStringArray: ps.Stop}
+		p.Stop = ps.Stop
 	}
-	if ps.Seed != nil {
-		p.Seed = openai.Int(*ps.Seed)
-	}
+	p.Seed = ps.Seed
 	if ps.TopK != nil {
 		// top_k is not part of the OpenAI API, which rejects unknown fields;
 		// vLLM, Ollama, LiteLLM and llama.cpp read it from the body.
@@ -214,22 +337,9 @@ func (c *Client) params(req provider.Request) (openai.ChatCompletionNewParams, e
 				"model %s: the OpenAI API has no top_k parameter: remove top_k from the target's params, "+
 					"or set base_url to a server that accepts it (vLLM, Ollama)", req.Model)
 		}
-		p.SetExtraFields(map[string]any{"top_k": *ps.TopK})
+		p.TopK = ps.TopK
 	}
 	return p, nil
-}
-
-// usageOf counts cached prompt tokens apart: OpenAI's prompt_tokens includes
-// them, provider.Usage.InputTokens does not (they are priced differently).
-// Tokens written to the cache stay input tokens: OpenAI bills them at the
-// input price.
-func usageOf(u openai.CompletionUsage) provider.Usage {
-	cached := int(u.PromptTokensDetails.CachedTokens)
-	return provider.Usage{
-		InputTokens:     int(u.PromptTokens) - cached,
-		OutputTokens:    int(u.CompletionTokens),
-		CacheReadTokens: cached,
-	}
 }
 
 // normalizeStop maps finish_reason onto the words of provider.Response.StopReason.
