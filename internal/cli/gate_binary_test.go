@@ -65,7 +65,9 @@ func TestGateBinaryAsTheContainerRunsIt(t *testing.T) {
 	require.NoError(t, os.Mkdir(files, 0o777))
 	tmp := filepath.Join(root, "tmp")
 	require.NoError(t, os.Mkdir(tmp, 0o777))
+	g.srv.Lock() // the fake serves from other goroutines
 	g.srv.PRFiles[42] = []string{"examples/support/prompts/answer.txt"}
+	g.srv.Unlock()
 	g.withArtifact(better(t, exampleResults(t)))
 
 	env := map[string]string{}

@@ -151,9 +151,11 @@ func better(t *testing.T, data []byte) []byte {
 // withArtifact gives the fake a successful run on main holding data as the
 // suite's results artifact.
 func (g *gateEnv) withArtifact(data []byte) {
+	g.srv.Lock() // the fake serves from other goroutines
 	g.srv.Runs = []ghapitest.Run{{ID: 555, Workflow: "evalgate.yml", Branch: "main", Status: "success", HeadSHA: baseSHA}}
 	g.srv.Artifacts[555] = []ghapitest.Artifact{{ID: 5550, Name: "evalgate-results-support-answers",
 		Zip: ghapitest.Zip(g.t, map[string]string{"results.jsonl": string(data)})}}
+	g.srv.Unlock()
 }
 
 // golden compares got with testdata/<name>.golden, rewriting it with -update.
@@ -172,7 +174,9 @@ func golden(t *testing.T, name, got string) {
 func TestGatePullRequestStickyComment(t *testing.T) {
 	t.Parallel()
 	g := newGateEnv(t, "pull_request", "pull_request.json")
+	g.srv.Lock() // the fake serves from other goroutines
 	g.srv.PRFiles[42] = []string{"README.md", "examples/support/prompts/answer.txt"}
+	g.srv.Unlock()
 	g.withArtifact(better(t, exampleResults(t)))
 
 	code, out := g.run()
@@ -216,7 +220,9 @@ func TestGatePullRequestStickyComment(t *testing.T) {
 func TestGateSkipsUnchangedSuites(t *testing.T) {
 	t.Parallel()
 	g := newGateEnv(t, "pull_request", "pull_request.json")
+	g.srv.Lock() // the fake serves from other goroutines
 	g.srv.PRFiles[42] = []string{"README.md", "src/app.py"}
+	g.srv.Unlock()
 	code, out := g.run()
 	assert.Equal(t, ExitPass, code, out)
 	assert.Contains(t, out, "::notice title=evalgate%3A support-answers skipped,file=examples/support/evalgate.yaml::suite support-answers not run")
@@ -229,7 +235,9 @@ func TestGateSkipsUnchangedSuites(t *testing.T) {
 	// The force input runs it anyway; without a baseline artifact, the base
 	// revision is evaluated (here identical: a pass).
 	g.vars["INPUT_FORCE"] = "true"
+	g.srv.Lock() // the fake serves from other goroutines
 	g.srv.Contents[baseSHA] = exampleTree(t)
+	g.srv.Unlock()
 	code, out = g.run()
 	assert.Equal(t, ExitPass, code, out)
 	assert.Equal(t, "pass", g.outputsOf()["verdict"])
@@ -254,8 +262,10 @@ func exampleTree(t *testing.T) map[string]string {
 func TestGateForkReadOnlyToken(t *testing.T) {
 	t.Parallel()
 	g := newGateEnv(t, "pull_request", "pull_request_fork.json")
+	g.srv.Lock() // the fake serves from other goroutines
 	g.srv.ReadOnly = true
 	g.srv.PRFiles[43] = []string{"examples/support/evalgate.yaml"}
+	g.srv.Unlock()
 	g.withArtifact(exampleResults(t))
 	code, out := g.run()
 	assert.Equal(t, ExitPass, code, out)

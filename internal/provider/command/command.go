@@ -64,24 +64,17 @@ func (c *Command) Complete(ctx context.Context, req provider.Request) (provider.
 	if err != nil {
 		return provider.Response{}, provider.Errorf(provider.KindOther, Name, "encode request: %v", err)
 	}
-	cmd := exec.CommandContext(ctx, c.argv[0], c.argv[1:]...)
-	cmd.Dir = c.dir
-	cmd.Env = c.env
-	cmd.Stdin = bytes.NewReader(in)
-	var stdout limitedBuffer
-	stdout.max = maxOutput
-	var stderr tailBuffer
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	// Its own process group, so that a timeout kills the program's children
-	// too (a shell script's model call would otherwise outlive it).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 2 * time.Second
-
-	start := time.Now()
-	err = cmd.Run()
-	wall := time.Since(start)
+	var run runResult
+	for try := 1; ; try++ {
+		run = c.runOnce(ctx, in)
+		// "text file busy": the program was just written and another fork of
+		// this process still holds it open for a moment (golang.org/issue/22315).
+		if !errors.Is(run.err, syscall.ETXTBSY) || try == 5 || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(time.Duration(try) * 10 * time.Millisecond)
+	}
+	stdout, stderr, wall, err := &run.stdout, &run.stderr, run.wall, run.err
 	if ctx.Err() != nil {
 		return provider.Response{}, &provider.Error{Kind: provider.KindTransient, Provider: Name,
 			Err: fmt.Errorf("%s did not answer in time and was killed: %w", c.argv[0], ctx.Err())}
@@ -116,6 +109,34 @@ func (c *Command) Complete(ctx context.Context, req provider.Request) (provider.
 		resp.TTFT = time.Duration(*r.TTFTMS * float64(time.Millisecond))
 	}
 	return resp, nil
+}
+
+// runResult is one run of the program.
+type runResult struct {
+	stdout limitedBuffer
+	stderr tailBuffer
+	wall   time.Duration
+	err    error
+}
+
+// runOnce runs the program once with in on its stdin.
+func (c *Command) runOnce(ctx context.Context, in []byte) runResult {
+	r := runResult{stdout: limitedBuffer{max: maxOutput}}
+	cmd := exec.CommandContext(ctx, c.argv[0], c.argv[1:]...)
+	cmd.Dir = c.dir
+	cmd.Env = c.env
+	cmd.Stdin = bytes.NewReader(in)
+	cmd.Stdout = &r.stdout
+	cmd.Stderr = &r.stderr
+	// Its own process group, so that a timeout kills the program's children
+	// too (a shell script's model call would otherwise outlive it).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 2 * time.Second
+	start := time.Now()
+	r.err = cmd.Run()
+	r.wall = time.Since(start)
+	return r
 }
 
 type limitedBuffer struct {
