@@ -36,10 +36,10 @@ DOCKERFILE
   docker build -q -t "$image" "$ctx" >/dev/null
 fi
 size=$(docker image inspect -f '{{.Size}}' "$image")
-# What a runner pulls is the compressed image; the 25 MB budget is on that.
+# The budget is 25 MB for the image itself; a runner pulls it compressed.
 pulled=$(docker save "$image" | gzip -6 | wc -c)
-echo "image $image: $((size / 1024 / 1024)) MiB on disk, $((pulled / 1024 / 1024)) MiB compressed ($pulled bytes)"
-[ "$pulled" -lt $((25 * 1024 * 1024)) ] || { echo "compressed image over 25 MB"; exit 1; }
+echo "image $image: $size bytes ($((size / 1024 / 1024)) MiB) on disk, $pulled bytes ($((pulled / 1024 / 1024)) MiB) compressed"
+[ "$size" -lt 25000000 ] || { echo "image over 25 MB"; exit 1; }
 
 # A workspace with the example, owned by the runner's uid as on GitHub.
 ws="$work/workspace"; files="$work/file_commands"
