@@ -73,6 +73,9 @@ func TestRunBundledExample(t *testing.T) {
 		assert.Contains(t, r.Scores, "f1")
 		assert.NotEmpty(t, r.Cluster)
 		require.NotNil(t, r.CostUSD)
+		// The logged judge and SME scores describe the source's answers only.
+		_, judged := r.Scores["human_score_source_llm"]
+		assert.Equal(t, r.Target == "source", judged, "%s/%s", r.Target, r.SampleID)
 	}
 
 	// The suite names a baseline, so the run is gated: verdict, report, JSON.
@@ -81,6 +84,8 @@ func TestRunBundledExample(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(md), "support-answers: pass")
 	assert.Contains(t, string(md), "kb-002", "the most regressed sample is shown")
+	assert.Contains(t, string(md), "Judge vs human agreement")
+	assert.NotContains(t, stdout, "lack a score on one side", "a metric scored for one target only is not reported as missing")
 	var v struct {
 		Status   string `json:"status"`
 		ExitCode int    `json:"exit_code"`
@@ -292,4 +297,18 @@ func TestRunWithAJudgeMetric(t *testing.T) {
 	}
 	require.NotNil(t, sum.Targets[0].JudgeCostUSD)
 	assert.InDelta(t, 440/1e6, *sum.Targets[0].JudgeCostUSD, 1e-12)
+}
+
+func TestMetricTargetsMustNameTargets(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "data.jsonl"), []byte(twoRows), 0o644))
+	cfg := "version: 1\nname: t\ndataset: {path: data.jsonl}\ntargets:\n  - {id: source, provider: recorded, model: m}\n" +
+		"metrics:\n  - {name: sme, type: imported, field: human_score_source_llm, min: 1, max: 5, targets: [sorce]}\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "evalgate.yaml"), []byte(cfg), 0o644))
+	code, _, stderr := invoke(t, context.Background(), "validate", "--config", filepath.Join(dir, "evalgate.yaml"))
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, stderr, "evalgate.yaml:7")
+	assert.Contains(t, stderr, "'sorce' is not a target of this suite")
+	assert.Contains(t, stderr, "did you mean 'source'")
 }

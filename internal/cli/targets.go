@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"slices"
 
 	"github.com/evalgate/evalgate/internal/pricing"
 	cmdprovider "github.com/evalgate/evalgate/internal/provider/command"
@@ -40,6 +41,14 @@ func buildTargets(ctx context.Context, e *Env, s *suite.Suite, targets []*suite.
 		}
 		t.Price = priceOf(tc)
 		t.Info.Priced = t.Price != nil
+		for _, spec := range s.Metrics {
+			if len(spec.Targets) > 0 && !slices.Contains(spec.Targets, tc.ID) {
+				if t.SkipMetrics == nil {
+					t.SkipMetrics = map[string]bool{}
+				}
+				t.SkipMetrics[spec.Name] = true
+			}
+		}
 
 		p, closer, err := newProvider(ctx, e, s, tc, record)
 		if err != nil {

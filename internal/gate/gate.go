@@ -192,6 +192,9 @@ func Compare(ctx context.Context, baseline, target Side, cfg Config) (*Verdict, 
 	p := pairUp(b, t, cfg, v)
 	// 4. Compare every metric and the operational aggregates.
 	v.Metrics = compareMetrics(p, b, t, cfg)
+	if len(p.unscored) > 0 {
+		v.warn("not scored on either side, so not compared: %s (a metric restricted to other targets, or every call failed)", strings.Join(p.unscored, ", "))
+	}
 	for _, m := range v.Metrics {
 		if m.Missing > 0 && m.OneSide == "" {
 			v.warn("%s: %d of %d pairs lack a score on one side (a failed call or a score error) and are left out, not counted as zero", m.Metric, m.Missing, v.Pairs)

@@ -251,6 +251,8 @@ type paired struct {
 	// criteria.
 	metrics map[string]*metricInf
 	aggs    map[string]*aggInf
+	// unscored are the metrics no pair has a score for on either side.
+	unscored []string
 }
 
 // pairUp pairs records on (sample id, repeat) in a fixed order (so that the

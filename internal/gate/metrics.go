@@ -42,6 +42,23 @@ func (p *paired) scoredPairs(m string) (idx []int, bv, tv []float64) {
 	return idx, bv, tv
 }
 
+// scoredAny reports whether any pair has a score for m on the baseline side
+// and on the target side.
+func (p *paired) scoredAny(m string) (b, t bool) {
+	for _, pr := range p.pairs {
+		if _, ok := pr.b.scores[m]; ok {
+			b = true
+		}
+		if _, ok := pr.t.scores[m]; ok {
+			t = true
+		}
+		if b && t {
+			break
+		}
+	}
+	return b, t
+}
+
 // metricInf is the inference behind one metric's comparison, kept for the
 // criteria.
 type metricInf struct {
@@ -62,6 +79,18 @@ func compareMetrics(p *paired, b, t *side, cfg Config) []MetricComparison {
 		ti, inT := t.metrics[name]
 		if inT {
 			info = ti
+		}
+		// A metric declared for both but scored for one side only (an
+		// imported score of the source model's answers, restricted to it by
+		// the suite) is a one-sided metric, not a pile of missing pairs.
+		bAny, tAny := p.scoredAny(name)
+		if inB && inT && !bAny && !tAny {
+			// Scored on neither side: nothing to show or compare.
+			p.unscored = append(p.unscored, name)
+			continue
+		}
+		if inB && inT && bAny != tAny {
+			inB, inT = bAny, tAny
 		}
 		mc := MetricComparison{Metric: name, Direction: info.Direction, PassFail: info.PassFail}
 		if !inB || !inT {

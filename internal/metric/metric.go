@@ -88,6 +88,10 @@ type Spec struct {
 	Options map[string]any
 	// BaseDir resolves relative file paths in options (a JSON Schema file).
 	BaseDir string
+	// Targets are the target ids the metric scores; empty means all. An
+	// imported score describes the answer it was logged for (the source
+	// model's) and is scored for that target only.
+	Targets []string
 }
 
 // infoJSON is Info on the wire: JSON has no infinity, so an unbounded

@@ -62,6 +62,9 @@ type Target struct {
 	Limiter Limiter
 	// Timeout overrides Options.Timeout for this target's calls.
 	Timeout time.Duration
+	// SkipMetrics names the metrics that do not score this target (an
+	// imported score that describes another target's answers).
+	SkipMetrics map[string]bool
 }
 
 // Options bound a run. Zero values take the suite defaults, except Retries:
@@ -345,7 +348,7 @@ func (e *Engine) do(ctx context.Context, j job) outcome {
 	rec.StopReason = resp.StopReason
 	rec.Cached = r.cached
 	rec.CostUSD = r.cost
-	e.score(ctx, &rec, j.sample, user, resp)
+	e.score(ctx, &rec, t, j.sample, user, resp)
 	return outcome{rec: rec, target: j.target, retries: retries}
 }
 
@@ -372,7 +375,7 @@ func judgeCost(rec *results.Record, sc metric.Score, unpriced *bool) {
 // rendered for a sample (a field missing from the dataset row).
 const KindTemplate = "template"
 
-func (e *Engine) score(ctx context.Context, rec *results.Record, s suite.Sample, question string, resp provider.Response) {
+func (e *Engine) score(ctx context.Context, rec *results.Record, t *Target, s suite.Sample, question string, resp provider.Response) {
 	in := metric.Input{
 		Output:    resp.Text,
 		Reference: s.Reference,
@@ -387,6 +390,9 @@ func (e *Engine) score(ctx context.Context, rec *results.Record, s suite.Sample,
 	judgeUnpriced := false
 	for _, m := range e.metrics {
 		name := m.Info().Name
+		if t.SkipMetrics[name] {
+			continue
+		}
 		sc, err := m.Score(ctx, in)
 		if err == nil && (math.IsNaN(sc.Value) || math.IsInf(sc.Value, 0)) {
 			err = fmt.Errorf("metric returned %v", sc.Value)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -377,6 +378,8 @@ func (c *checker) checkMetrics() {
 			c.errorf(c.at(at), "unknown %s '%s' in %s%s (built-in types: %s)", what, typ, path, didYouMean(typ, types), strings.Join(types, ", "))
 			continue
 		}
+		targets, opts := c.metricTargets(m.Options, path)
+		m.Options = opts
 		if c.cat.optionKeys != nil {
 			keys := c.cat.optionKeys(typ)
 			for _, k := range slices.Sorted(mapsKeys(m.Options)) {
@@ -392,8 +395,40 @@ func (c *checker) checkMetrics() {
 		if _, err := json.Marshal(m.Options); err != nil {
 			c.errorf(c.at(path), "%s: options must be plain values, lists and mappings with string keys: %v", path, err)
 		}
-		c.s.Metrics = append(c.s.Metrics, metric.Spec{Name: name, Type: typ, Options: m.Options, BaseDir: c.s.Dir})
+		c.s.Metrics = append(c.s.Metrics, metric.Spec{Name: name, Type: typ, Options: m.Options, BaseDir: c.s.Dir, Targets: targets})
 	}
+}
+
+// metricTargets takes the key every metric accepts, targets (the targets the
+// metric scores; all when absent), out of a metric's options. An imported
+// score describes the answer it was given for, usually the source model's,
+// and must not be credited to another target.
+func (c *checker) metricTargets(opts map[string]any, path string) ([]string, map[string]any) {
+	raw, ok := opts["targets"]
+	if !ok {
+		return nil, opts
+	}
+	rest := maps.Clone(opts)
+	delete(rest, "targets")
+	list, ok := raw.([]any)
+	if !ok || len(list) == 0 {
+		c.errorf(c.keyAt(path+".targets"), "%s.targets: expected a list of target ids, like [source]", path)
+		return nil, rest
+	}
+	var ids []string
+	for _, t := range c.cfg.Targets {
+		ids = append(ids, t.ID)
+	}
+	var out []string
+	for _, v := range list {
+		id, ok := v.(string)
+		if !ok || !slices.Contains(ids, id) {
+			c.errorf(c.keyAt(path+".targets"), "%s.targets: '%v' is not a target of this suite%s", path, v, didYouMean(fmt.Sprint(v), ids))
+			continue
+		}
+		out = append(out, id)
+	}
+	return out, rest
 }
 
 func (c *checker) checkCriteria() {

@@ -36,7 +36,7 @@ func schema(cat metricCatalog) []byte {
 	}
 	var perType []any
 	for _, typ := range types {
-		props := map[string]any{"name": map[string]any{}, "type": map[string]any{}}
+		props := map[string]any{"name": map[string]any{}, "type": map[string]any{}, "targets": map[string]any{}}
 		if cat.optionKeys != nil {
 			for _, k := range cat.optionKeys(typ) {
 				props[k] = map[string]any{"description": "An option of the " + typ + " metric."}
