@@ -9,7 +9,8 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
+
+	"github.com/evalgate/evalgate/internal/spelling"
 )
 
 // Env is what a command may use of the process: passed in, never global, so
@@ -136,38 +137,10 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "Exit codes: 0 pass, 1 regressed, 2 usage/config/data error, 3 provider failure, 4 incomplete.")
 }
 
-// suggest returns ", did you mean X?" for the closest name within edit
-// distance 2, or "".
+// suggest returns ", did you mean X?" for the name closest to s, or "".
 func suggest(s string, names []string) string {
-	best, bestD := "", 3
-	for _, n := range names {
-		if d := editDistance(strings.ToLower(s), n); d < bestD {
-			best, bestD = n, d
-		}
+	if best := spelling.Closest(s, names); best != "" {
+		return fmt.Sprintf(", did you mean %q?", best)
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(", did you mean %q?", best)
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
+	return ""
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/evalgate/evalgate/internal/spelling"
 )
 
 // builtins maps a metric type to its constructor. Filled by the files that
@@ -67,7 +69,7 @@ func New(spec Spec) (Metric, error) {
 	ctor, ok := builtins[typ]
 	if !ok {
 		msg := fmt.Sprintf("metric %q: unknown type %q", spec.Name, typ)
-		if s := suggest(typ, Types()); s != "" {
+		if s := spelling.Closest(typ, Types()); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
 		}
 		return nil, fmt.Errorf("%s; known types: %s", msg, strings.Join(Types(), ", "))
@@ -81,31 +83,12 @@ func New(spec Spec) (Metric, error) {
 			return nil, spec.errorf("takes no options, got %q", k)
 		}
 		msg := fmt.Sprintf("unknown option %q", k)
-		if s := suggest(k, allowed); s != "" {
+		if s := spelling.Closest(k, allowed); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
 		}
 		return nil, spec.errorf("%s; allowed: %s", msg, strings.Join(allowed, ", "))
 	}
 	return ctor(spec)
-}
-
-// suggest returns the candidate closest to s by edit distance when it is
-// close enough to be a plausible typo, or "".
-func suggest(s string, candidates []string) string {
-	best, bestDist := "", -1
-	for _, c := range candidates {
-		d := LevenshteinDistance(strings.ToLower(s), strings.ToLower(c), 1, 1, 1)
-		if bestDist < 0 || d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	// A third of the word (at least 2 edits) separates a typo from a different
-	// name: "rouge1" -> "rouge_1", "icontain" -> "icontains", but not "f1" -> "bleu".
-	limit := max(2, len([]rune(s))/3)
-	if bestDist < 0 || bestDist > limit {
-		return ""
-	}
-	return best
 }
 
 func contains(list []string, s string) bool {

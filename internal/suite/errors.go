@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/evalgate/evalgate/internal/spelling"
 )
 
 // ConfigError is one mistake in evalgate.yaml (or a file it names), at a
@@ -61,57 +63,10 @@ func (es ConfigErrors) sort() {
 	})
 }
 
-// suggest returns the candidate closest to word by edit distance, or "" when
-// none is close enough to be what the user meant.
-func suggest(word string, candidates []string) string {
-	best, bestDist := "", -1
-	lw := strings.ToLower(word)
-	for _, c := range candidates {
-		d := editDistance(lw, strings.ToLower(c))
-		if bestDist < 0 || d < bestDist || (d == bestDist && c < best) {
-			best, bestDist = c, d
-		}
-	}
-	// Allow about one typo per three characters, so "temprature" finds
-	// "temperature" and "rouge" finds "rouge_l", but "foo" does not find "top_k".
-	limit := max(1, (len([]rune(word))+2)/3)
-	if best == "" || bestDist > limit {
-		return ""
-	}
-	return best
-}
-
-// didYouMean formats suggest's answer as the tail of an error message.
+// didYouMean formats spelling.Closest's answer as the tail of an error message.
 func didYouMean(word string, candidates []string) string {
-	if s := suggest(word, candidates); s != "" {
+	if s := spelling.Closest(word, candidates); s != "" {
 		return fmt.Sprintf(", did you mean '%s'?", s)
 	}
 	return ""
-}
-
-// editDistance is the Damerau-Levenshtein (optimal string alignment) distance,
-// so a swap of two letters ("tpyo") counts as one edit.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }

@@ -485,24 +485,3 @@ func TestLoadRealMetrics(t *testing.T) {
 	_, err := Load("testdata/examples/evalgate.yaml")
 	require.NoError(t, err)
 }
-
-func TestSuggest(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		word       string
-		candidates []string
-		want       string
-	}{
-		{"temprature", []string{"temperature", "top_p", "top_k"}, "temperature"},
-		{"tpo_k", []string{"temperature", "top_p", "top_k"}, "top_k"},
-		{"Model", []string{"model", "mode"}, "model"},
-		{"foo", []string{"temperature", "top_k"}, ""},
-		{"x", nil, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.word, func(t *testing.T) {
-			t.Parallel()
-			assert.Equal(t, tt.want, suggest(tt.word, tt.candidates))
-		})
-	}
-}
