@@ -6,6 +6,7 @@ package provider
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -161,6 +162,25 @@ func KindOf(err error) ErrorKind {
 		return pe.Kind
 	}
 	return KindOther
+}
+
+// KindOfStatus classifies the HTTP status of a model API's error reply, for
+// replies that carry no more specific error code: 429 asks to slow down, 401
+// and 403 refuse the credentials, 400/404/422 reject this request, and 408,
+// 409 and 5xx are worth a retry.
+func KindOfStatus(status int) ErrorKind {
+	switch {
+	case status == http.StatusTooManyRequests:
+		return KindThrottled
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return KindAuth
+	case status == http.StatusBadRequest || status == http.StatusNotFound || status == http.StatusUnprocessableEntity:
+		return KindInvalidRequest
+	case status == http.StatusRequestTimeout || status == http.StatusConflict || status >= 500:
+		return KindTransient
+	default:
+		return KindOther
+	}
 }
 
 // RetryAfterOf returns the delay a wrapped *Error asked for, or zero.

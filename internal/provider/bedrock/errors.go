@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
@@ -92,7 +91,7 @@ func (c *Client) classify(ctx context.Context, model string, err error) error {
 		code := apiErr.ErrorCode()
 		kind, known := codeKinds[code]
 		if !known {
-			kind = kindOfStatus(statusOf(err))
+			kind = provider.KindOfStatus(statusOf(err))
 		}
 		e.Kind = kind
 		switch {
@@ -117,7 +116,7 @@ func (c *Client) classify(ctx context.Context, model string, err error) error {
 	}
 	var respErr *awshttp.ResponseError
 	if errors.As(err, &respErr) {
-		e.Kind = kindOfStatus(respErr.HTTPStatusCode())
+		e.Kind = provider.KindOfStatus(respErr.HTTPStatusCode())
 		if e.Kind == provider.KindThrottled {
 			e.RetryAfter = retryAfterOf(err)
 		}
@@ -141,21 +140,6 @@ func isTransport(err error) bool {
 		errors.As(err, &sendErr) ||
 		errors.As(err, &deserErr) ||
 		errors.As(err, &netErr)
-}
-
-func kindOfStatus(status int) provider.ErrorKind {
-	switch {
-	case status == http.StatusTooManyRequests:
-		return provider.KindThrottled
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return provider.KindAuth
-	case status == http.StatusBadRequest || status == http.StatusNotFound || status == http.StatusUnprocessableEntity:
-		return provider.KindInvalidRequest
-	case status == http.StatusRequestTimeout || status >= 500:
-		return provider.KindTransient
-	default:
-		return provider.KindOther
-	}
 }
 
 func statusOf(err error) int {

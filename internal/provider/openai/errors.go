@@ -27,7 +27,7 @@ func (c *Client) classify(ctx context.Context, model string, err error) error {
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		// The run was cancelled: nothing to retry, nothing wrong with the model.
 	case errors.As(err, &apiErr):
-		e.Kind = kindOfStatus(apiErr.status)
+		e.Kind = provider.KindOfStatus(apiErr.status)
 		// The status alone does not say what is wrong with the request; the
 		// server's message does.
 		e.Err = fmt.Errorf("model %s: %w: %s", model, err, apiErr.detail.String())
@@ -179,21 +179,6 @@ func isTransport(err error) bool {
 		errors.Is(err, io.EOF) ||
 		errors.As(err, &netErr) ||
 		errors.As(err, &syntaxErr)
-}
-
-func kindOfStatus(status int) provider.ErrorKind {
-	switch {
-	case status == http.StatusTooManyRequests:
-		return provider.KindThrottled
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return provider.KindAuth
-	case status == http.StatusBadRequest || status == http.StatusNotFound || status == http.StatusUnprocessableEntity:
-		return provider.KindInvalidRequest
-	case status == http.StatusRequestTimeout || status == http.StatusConflict || status >= 500:
-		return provider.KindTransient
-	default:
-		return provider.KindOther
-	}
 }
 
 // retryAfter reads OpenAI's retry-after-ms, then the standard Retry-After
