@@ -176,11 +176,13 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (*suiteRun, error) 
 		return nil, providerErr(err)
 	}
 	r := &suiteRun{suite: s, targets: built, metrics: metrics, pairwise: pairwise, caller: caller, limiters: lims, resultsPath: resultsPath, summary: sum}
-	if err := runOutcome(sum, runErr); err != nil && exitCode(err) != ExitIncomplete {
-		return r, err
+	ended := runOutcome(sum, runErr)
+	if ended != nil && exitCode(ended) != ExitIncomplete {
+		return r, ended
 	}
-	// 7. Compare with the baseline, when the suite (or --baseline) names one.
-	return r, compareRun(ctx, e, r, o, runOutcome(sum, runErr))
+	// 7. Compare with the baseline, when the suite (or --baseline) names one:
+	// an incomplete run is still compared on the pairs that ran.
+	return r, compareRun(ctx, e, r, o, ended)
 }
 
 // runOutcome maps how the run ended to an error with the right exit code.
