@@ -55,6 +55,9 @@ func printSummary(w io.Writer, s *suite.Suite, targets []run.Target, metrics []m
 		if ts.Cached > 0 {
 			notes = append(notes, fmt.Sprintf("%d from cache", ts.Cached))
 		}
+		if ts.MaxTokensStops > 0 {
+			notes = append(notes, fmt.Sprintf("%d answers cut at max_tokens", ts.MaxTokensStops))
+		}
 		if ts.Retries > 0 {
 			notes = append(notes, fmt.Sprintf("%d retries", ts.Retries))
 		}

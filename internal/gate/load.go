@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/evalgate/evalgate/internal/metric"
+	"github.com/evalgate/evalgate/internal/provider"
 	"github.com/evalgate/evalgate/internal/results"
 )
 
@@ -167,6 +168,9 @@ func (s *side) observe(rec results.Record) *obs {
 	}
 	if rec.CostUSD != nil && !math.IsNaN(*rec.CostUSD) {
 		o.cost, o.hasCost = *rec.CostUSD, true
+	}
+	if rec.StopReason == provider.StopMaxTokens {
+		s.info.MaxTokensStops++
 	}
 	if !o.errored && len(rec.Scores) > 0 {
 		o.scores = make(map[string]float64, len(rec.Scores))
@@ -372,6 +376,11 @@ func newVerdict(b, t *side, cfg Config) *Verdict {
 	}
 	for n, i := range aggregateInfo {
 		v.metricInfo[n] = i
+	}
+	for _, s := range []SideInfo{b.info, t.info} {
+		if s.MaxTokensStops > 0 {
+			v.warn("%s: %d of %d answers were cut at max_tokens; their scores judge a truncated answer (raise params.max_tokens)", s.Target, s.MaxTokensStops, s.Records)
+		}
 	}
 	return v
 }

@@ -95,3 +95,19 @@ func TestUndecidedPairsAreMissingNotTies(t *testing.T) {
 	}
 	t.Fatal("no preference comparison")
 }
+
+func TestAnswersCutAtMaxTokensAreFlagged(t *testing.T) {
+	t.Parallel()
+	path := tmp(t, "run.jsonl")
+	base := genRecords(sim{target: "prod", latency: 800, cost: 0.002, seed: 1}, 40, 1)
+	cand := genRecords(sim{target: "cand", latency: 800, cost: 0.002, seed: 2}, 40, 1)
+	for i := range 7 {
+		cand[i].StopReason = "max_tokens"
+	}
+	writeFile(t, path, header("h", defaultInfo, "prod", "cand"), append(base, cand...), true)
+	v, err := Compare(context.Background(), Side{Path: path, Target: "prod"}, Side{Path: path, Target: "cand"}, Config{})
+	require.NoError(t, err)
+	assert.Equal(t, 7, v.Target.MaxTokensStops)
+	assert.Zero(t, v.Baseline.MaxTokensStops)
+	assert.Contains(t, v.Warnings, "cand: 7 of 40 answers were cut at max_tokens; their scores judge a truncated answer (raise params.max_tokens)")
+}

@@ -98,8 +98,10 @@ type SideInfo struct {
 	Model     string `json:"model,omitempty"`
 	Suite     string `json:"suite"`
 	SuiteHash string `json:"suite_hash,omitempty"`
-	// Records is the number of the target's records in the file.
-	Records int `json:"records"`
+	// Records is the number of the target's records in the file;
+	// MaxTokensStops how many of its answers were cut at max_tokens.
+	Records        int `json:"records"`
+	MaxTokensStops int `json:"max_tokens_stops,omitempty"`
 	// Status and Reason are the run's summary (incomplete: why it stopped).
 	Status results.Status `json:"status"`
 	Reason string         `json:"reason,omitempty"`

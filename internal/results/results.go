@@ -137,6 +137,8 @@ type TargetSummary struct {
 	LatencyP95MS float64        `json:"latency_p95_ms"`
 	Cached       int            `json:"cached,omitempty"`
 	Retries      int            `json:"retries,omitempty"`
+	// MaxTokensStops counts answers cut at max_tokens.
+	MaxTokensStops int `json:"max_tokens_stops,omitempty"`
 	// JudgeUsage and JudgeCostUSD total what judging this target's records
 	// cost; JudgeCostUSD is nil when a judge's price is unknown.
 	JudgeUsage   provider.Usage `json:"judge_usage,omitempty"`

@@ -484,6 +484,9 @@ func (a *aggregator) add(o outcome) {
 		s.Cached++
 		a.stats_.Cached++
 	}
+	if r.StopReason == provider.StopMaxTokens {
+		s.MaxTokensStops++
+	}
 	s.Usage = s.Usage.Add(r.Usage)
 	if s.CostUSD != nil && r.CostUSD != nil {
 		*s.CostUSD += *r.CostUSD

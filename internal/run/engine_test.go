@@ -478,3 +478,17 @@ func TestJudgeCostIsKeptApartFromTheTargets(t *testing.T) {
 		}
 	}
 }
+
+func TestRunCountsAnswersCutAtMaxTokens(t *testing.T) {
+	t.Parallel()
+	p := &fakeProvider{fn: func(n int64, _ provider.Request) (provider.Response, error) {
+		stop := "end_turn"
+		if n%2 == 0 {
+			stop = provider.StopMaxTokens
+		}
+		return provider.Response{Text: "ok", StopReason: stop}, nil
+	}}
+	sum, err := New([]Target{target("a", p)}, nil, Options{Concurrency: 1}).Run(context.Background(), &sliceSamples{n: 6}, &memWriter{})
+	require.NoError(t, err)
+	assert.Equal(t, 3, sum.Targets[0].MaxTokensStops)
+}
