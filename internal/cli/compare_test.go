@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// exampleRun runs the bundled example once and returns its results file.
+func exampleRun(t *testing.T) (dir, out string) {
+	t.Helper()
+	dir = copyExample(t)
+	out = filepath.Join(dir, "run.jsonl")
+	code, _, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--out", out, "--progress", "off")
+	require.Equal(t, ExitPass, code, stderr)
+	return dir, out
+}
+
+func TestCompare(t *testing.T) {
+	t.Parallel()
+	dir, out := exampleRun(t)
+	cfg := filepath.Join(dir, "evalgate.yaml")
+
+	code, stdout, stderr := invoke(t, context.Background(), "compare", "--baseline", out+"#source", "--target", out+"#nova-lite", "--config", cfg)
+	assert.Equal(t, ExitPass, code, stderr)
+	assert.Contains(t, stdout, "support-answers: pass")
+
+	verdict := filepath.Join(dir, "verdict.json")
+	code, _, stderr = invoke(t, context.Background(), "compare", "--baseline", out+"#source", "--target", out+"#nova-lite",
+		"--criterion", "f1:max_drop=0", "--mode", "non_inferiority", "--format", "json", "--out", verdict)
+	assert.Equal(t, ExitRegressed, code, "a zero margin cannot be shown in non_inferiority mode: %s", stderr)
+	var v struct {
+		Status   string `json:"status"`
+		ExitCode int    `json:"exit_code"`
+	}
+	b, err := os.ReadFile(verdict)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &v))
+	assert.Equal(t, ExitRegressed, v.ExitCode)
+	assert.Contains(t, []string{"inconclusive", "regressed"}, v.Status)
+}
+
+func TestCompareBadInput(t *testing.T) {
+	t.Parallel()
+	dir, out := exampleRun(t)
+	raw, err := os.ReadFile(out)
+	require.NoError(t, err)
+	truncated := filepath.Join(dir, "truncated.jsonl")
+	require.NoError(t, os.WriteFile(truncated, raw[:len(raw)/2], 0o644))
+
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"truncated baseline", []string{"--baseline", truncated + "#source", "--target", out + "#nova-lite"}, ExitUsage, "truncated"},
+		{"unknown target", []string{"--baseline", out + "#nope", "--target", out + "#nova-lite"}, ExitUsage, "nope"},
+		{"criterion on an unknown metric", []string{"--baseline", out + "#source", "--target", out + "#nova-lite", "--criterion", "f2:max_drop=0.05"}, ExitUsage, "f2"},
+		{"missing target flag", []string{"--baseline", out + "#source"}, ExitUsage, "--target"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := invoke(t, context.Background(), append([]string{"compare"}, tc.args...)...)
+			assert.Equal(t, tc.code, code, "stdout: %s\nstderr: %s", stdout, stderr)
+			assert.Contains(t, stdout+stderr, tc.want)
+		})
+	}
+}
