@@ -119,14 +119,14 @@ func pickSamples(ctx context.Context, p *paired, b, t *side, v *Verdict, cfg Con
 	}
 	fill := map[string]func(rec results.Record, d *SampleDiff){
 		b.info.Target: func(rec results.Record, d *SampleDiff) {
-			d.BaselineOutput, d.BaselineError = clip(rec.Output), recErr(rec)
+			d.BaselineOutput, d.BaselineError, d.BaselineDetails = clip(rec.Output), recErr(rec), clipAll(rec.Details)
 			if d.Input == "" {
 				d.Input, d.Reference = clip(rec.Input), clip(rec.Reference)
 			}
 		},
 	}
 	tfill := func(rec results.Record, d *SampleDiff) {
-		d.TargetOutput, d.TargetError = clip(rec.Output), recErr(rec)
+		d.TargetOutput, d.TargetError, d.TargetDetails = clip(rec.Output), recErr(rec), clipAll(rec.Details)
 		// The target's rendered prompt is the one under review.
 		d.Input, d.Reference = clip(rec.Input), clip(rec.Reference)
 	}
@@ -175,6 +175,18 @@ func recErr(rec results.Record) string {
 		return ""
 	}
 	return clip(strings.TrimSpace(rec.Error.Kind + ": " + rec.Error.Message))
+}
+
+// clipAll clips every value of m; nil stays nil.
+func clipAll(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = clip(v)
+	}
+	return out
 }
 
 // clip keeps the first MaxOutputRunes runes of s.

@@ -331,6 +331,10 @@ type SampleDiff struct {
 	TargetOutput   string  `json:"target_output"`
 	BaselineError  string  `json:"baseline_error,omitempty"`
 	TargetError    string  `json:"target_error,omitempty"`
+	// BaselineDetails and TargetDetails are the records' explanations by
+	// metric: a judge's reasoning, an SME's note.
+	BaselineDetails map[string]string `json:"baseline_details,omitempty"`
+	TargetDetails   map[string]string `json:"target_details,omitempty"`
 }
 
 // MaxOutputRunes caps each answer kept for the report: the report shortens

@@ -55,7 +55,13 @@ func newLength(spec Spec) (Metric, error) {
 			}
 			ok := (!hasLo || float64(n) >= lo) && (!hasHi || float64(n) <= hi)
 			s := passFail(ok)
-			s.Detail = fmt.Sprintf("%d %s", n, unit)
+			// Only a failure needs explaining: the report shows details.
+			switch {
+			case hasLo && float64(n) < lo:
+				s.Detail = fmt.Sprintf("%d %s, under the minimum %g", n, unit, lo)
+			case hasHi && float64(n) > hi:
+				s.Detail = fmt.Sprintf("%d %s, over the maximum %g", n, unit, hi)
+			}
 			return s, nil
 		},
 	}, nil

@@ -4,7 +4,9 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/evalgate/evalgate/internal/gate"
@@ -399,7 +401,21 @@ func sampleSection(b *strings.Builder, v *gate.Verdict, title string, diffs []ga
 		if d.TargetError != "" {
 			to = "[call failed] " + d.TargetError
 		}
-		fmt.Fprintf(b, "<table><tr><th>Baseline: %s</th><th>Target: %s</th></tr><tr><td><pre>%s</pre></td><td><pre>%s</pre></td></tr></table>\n\n</details>\n\n",
+		fmt.Fprintf(b, "<table><tr><th>Baseline: %s</th><th>Target: %s</th></tr><tr><td><pre>%s</pre></td><td><pre>%s</pre></td></tr></table>\n\n",
 			Block(v.Baseline.Target), Block(v.Target.Target), Block(clip(bo, runes)), Block(clip(to, runes)))
+		details(b, "Baseline", d.BaselineDetails, runes)
+		details(b, "Target", d.TargetDetails, runes)
+		b.WriteString("</details>\n\n")
+	}
+}
+
+// details writes a side's explanations of its scores (a judge's reasoning, an
+// SME's note), one per metric in name order.
+func details(b *strings.Builder, side string, m map[string]string, runes int) {
+	if len(m) == 0 || runes == 0 {
+		return
+	}
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		fmt.Fprintf(b, "<pre>%s</pre>\n\n", Block(side+" "+name+": "+clip(m[name], runes)))
 	}
 }
