@@ -56,6 +56,8 @@ func TestRecordFromBedrockUnderThrottlingThenReplay(t *testing.T) {
 	for _, r := range recs {
 		require.Nil(t, r.Error, "sample %s", r.SampleID)
 		assert.Equal(t, "Open Settings and follow the link.", r.Output)
+		assert.Equal(t, 40.0, r.ServiceLatencyMS, "Bedrock's own latencyMs")
+		assert.Equal(t, 90, r.Usage.InputTokens)
 	}
 	assert.Greater(t, srv.Throttled(), int64(0), "the fake did throttle")
 	assert.EqualValues(t, 30, srv.Succeeded())

@@ -74,6 +74,9 @@ type Record struct {
 	Usage     provider.Usage `json:"usage"`
 	LatencyMS float64        `json:"latency_ms"`
 	TTFTMS    float64        `json:"ttft_ms,omitempty"`
+	// ServiceLatencyMS is the latency the service reported (Bedrock's
+	// metrics.latencyMs), next to our own wall latency.
+	ServiceLatencyMS float64 `json:"service_latency_ms,omitempty"`
 	// CostUSD is null when the price of the model is unknown.
 	CostUSD    *float64 `json:"cost_usd"`
 	StopReason string   `json:"stop_reason,omitempty"`

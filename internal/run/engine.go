@@ -345,6 +345,7 @@ func (e *Engine) do(ctx context.Context, j job) outcome {
 	rec.Usage = resp.Usage
 	rec.LatencyMS = ms(resp.Latency)
 	rec.TTFTMS = ms(resp.TTFT)
+	rec.ServiceLatencyMS = ms(resp.ServiceLatency)
 	rec.StopReason = resp.StopReason
 	rec.Cached = r.cached
 	rec.CostUSD = r.cost
