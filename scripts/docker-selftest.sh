@@ -49,7 +49,7 @@ rm -rf "$ws/examples/support/.evalgate"
 : > "$files/set_output"; : > "$files/step_summary"
 chown -R 1001:1001 "$ws" "$files" 2>/dev/null || chmod -R a+rwX "$ws" "$files"
 
-# A push to main: no GitHub API call is needed (baseline: the suite's own).
+# 1. A push to main: no GitHub API call is needed (baseline: the suite's own).
 set +e
 docker run --rm --workdir /github/workspace \
   -v "$ws:/github/workspace" -v "$files:/github/file_commands" \
@@ -68,4 +68,45 @@ echo "exit code: $code"
 echo "--- outputs"; cat "$files/set_output"
 grep -q '^pass$' "$files/set_output" || { echo "expected verdict pass"; exit 1; }
 test -s "$ws/examples/support/.evalgate/results.jsonl"
+echo "push: ok"
+
+# 2. A pull request against the fake GitHub of the tests (loopback only): the
+# changed files are listed, one sticky comment is posted and, on a second
+# run, edited in place.
+go build -o "$work/fakegithub" ./scripts/fakegithub
+mkfifo "$work/fg.in"
+"$work/fakegithub" -addr 127.0.0.1:0 -token fake-token -pr-files examples/support/prompts/answer.txt \
+  < "$work/fg.in" > "$work/fg.out" &
+fg=$!
+exec 3> "$work/fg.in"
+for _ in $(seq 50); do [ -s "$work/fg.out" ] && break; sleep 0.1; done
+api=$(head -n1 "$work/fg.out")
+echo "fake GitHub at $api"
+for attempt in 1 2; do
+  : > "$files/set_output"; : > "$files/step_summary"
+  set +e
+  docker run --rm --network host --workdir /github/workspace \
+    -v "$ws:/github/workspace" -v "$files:/github/file_commands" \
+    -v "$PWD/testdata/events:/github/workflow:ro" \
+    -e INPUT_CONFIG=examples/support/evalgate.yaml -e INPUT_GITHUB-TOKEN=fake-token -e INPUT_BASELINE=suite \
+    -e GITHUB_ACTIONS=true -e GITHUB_EVENT_NAME=pull_request \
+    -e GITHUB_EVENT_PATH=/github/workflow/pull_request.json -e GITHUB_API_URL="$api" \
+    -e GITHUB_REPOSITORY=nimbus-drive/support-bot -e GITHUB_WORKSPACE=/github/workspace \
+    -e GITHUB_OUTPUT=/github/file_commands/set_output \
+    -e GITHUB_STEP_SUMMARY=/github/file_commands/step_summary \
+    -e GITHUB_RUN_ID=$((100 + attempt)) -e GITHUB_WORKFLOW_REF=nimbus-drive/support-bot/.github/workflows/evalgate.yml@refs/pull/42/merge \
+    "$image" > "$work/pr.log" 2>&1
+  code=$?
+  set -e
+  echo "pull request run $attempt: exit code $code"
+  [ "$code" -eq 0 ] || { cat "$work/pr.log"; exit 1; }
+done
+exec 3>&-
+wait "$fg"
+state=$(tail -n1 "$work/fg.out")
+comments=$(printf '%s' "$state" | grep -o '"id":[0-9]*,"body"' | wc -l)
+echo "comments on the pull request: $comments"
+[ "$comments" -eq 1 ] || { echo "expected one sticky comment, edited in place"; printf '%s\n' "$state"; exit 1; }
+printf '%s' "$state" | grep -q 'support-answers: pass' || { echo "the comment does not hold the report"; exit 1; }
+grep -q '"PATCH issues/comments/{n}"' <<<"$state" || { echo "the comment was not edited in place"; exit 1; }
 echo "selftest ok"

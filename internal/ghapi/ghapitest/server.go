@@ -98,14 +98,21 @@ type Artifact struct {
 
 // New starts a fake for owner/repo, stopped at the end of the test.
 func New(t testing.TB, owner, repo string) *Server {
+	s := Start(owner, repo, httptest.NewServer)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a fake for owner/repo outside a test (scripts/fakegithub);
+// listen is httptest.NewServer or a variant listening elsewhere. Close it.
+func Start(owner, repo string, listen func(http.Handler) *httptest.Server) *Server {
 	s := &Server{
 		Owner: owner, Repo: repo,
 		Comments: map[int][]*Comment{}, Issues: map[int]*Issue{}, PRFiles: map[int][]string{},
 		Contents: map[string]map[string]string{}, Artifacts: map[int64][]Artifact{},
 		Calls: map[string]int{}, nextID: 1000,
 	}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
+	s.Server = listen(http.HandlerFunc(s.serve))
 	return s
 }
 
