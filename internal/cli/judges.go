@@ -7,7 +7,6 @@ import (
 	"github.com/evalgate/evalgate/internal/metric"
 	"github.com/evalgate/evalgate/internal/metric/judge"
 	"github.com/evalgate/evalgate/internal/pricing"
-	"github.com/evalgate/evalgate/internal/provider"
 	"github.com/evalgate/evalgate/internal/provider/bedrock"
 	"github.com/evalgate/evalgate/internal/provider/openai"
 	"github.com/evalgate/evalgate/internal/results"
@@ -37,7 +36,7 @@ func buildJudge(ctx context.Context, e *Env, s *suite.Suite, spec metric.Spec, c
 			closer()
 			return nil, nil, usageErr(err)
 		}
-		if emb, err = newEmbedder(ctx, e, spec.Name, ecfg); err != nil {
+		if emb, err = newEmbedder(ctx, e, spec.Name, ecfg, caller, lims); err != nil {
 			closer()
 			return nil, nil, err
 		}
@@ -149,42 +148,39 @@ func judgeCompleter(ctx context.Context, e *Env, s *suite.Suite, name string, cf
 	return caller.Completer(t, cfg.Concurrency), closeFn, nil
 }
 
-// newEmbedder builds answer_relevancy's embedding model.
-func newEmbedder(ctx context.Context, e *Env, name string, cfg judge.EmbeddingConfig) (judge.Embedder, error) {
-	price := cfg.Pricing
-	if price == nil {
-		if m, ok := pricing.Lookup(cfg.Model); ok {
-			price = &m.Price
-		}
-	}
+// newEmbedder builds answer_relevancy's embedding model, called through the
+// run's caller: the same cache, budget, limits and retries as every call.
+func newEmbedder(ctx context.Context, e *Env, name string, cfg judge.EmbeddingConfig, caller *run.Caller, lims *limiters) (judge.Embedder, error) {
+	var raw run.Embedder
 	switch cfg.Provider {
 	case suite.ProviderBedrock:
 		c, err := bedrock.New(ctx, bedrock.Options{Region: cfg.Region, Endpoint: cfg.Endpoint})
 		if err != nil {
 			return nil, usagef("metric %q: embedding: %v", name, err)
 		}
-		return pricedEmbedder{Embedder: c.Embedder(cfg.Model), price: price}, nil
+		raw = c.Embedder(cfg.Model)
 	case suite.ProviderOpenAI:
 		c, err := openai.New(openai.Options{BaseURL: cfg.BaseURL, APIKeyEnv: cfg.APIKeyEnv, Getenv: e.Getenv})
 		if err != nil {
 			return nil, usagef("metric %q: embedding: %v", name, err)
 		}
-		return pricedEmbedder{Embedder: c.Embedder(cfg.Model), price: price}, nil
+		raw = c.Embedder(cfg.Model)
+	default:
+		return nil, usagef("metric %q: embedding provider %q is not one of bedrock, openai", name, cfg.Provider)
 	}
-	return nil, usagef("metric %q: embedding provider %q is not one of bedrock, openai", name, cfg.Provider)
-}
-
-// pricedEmbedder gives an embedder the CostOf the judge metrics look for.
-type pricedEmbedder struct {
-	judge.Embedder
-	price *pricing.Price
-}
-
-// CostOf is the USD cost of usage, nil when the model's price is unknown.
-func (p pricedEmbedder) CostOf(u provider.Usage) *float64 {
-	if p.price == nil {
-		return nil
+	tc := &suite.TargetConfig{ID: "embedding:" + name, Provider: cfg.Provider, Model: cfg.Model,
+		Region: cfg.Region, Endpoint: cfg.Endpoint, BaseURL: cfg.BaseURL}
+	price := cfg.Pricing
+	if price == nil {
+		if m, ok := pricing.Lookup(cfg.Model); ok {
+			price = &m.Price
+		}
 	}
-	c := p.price.Cost(u)
-	return &c
+	t := run.Target{
+		Info:      results.TargetInfo{ID: tc.ID, Provider: tc.Provider, Model: tc.Model, Priced: price != nil},
+		Price:     price,
+		Cacheable: true,
+		Limiter:   lims.forTarget(tc, false),
+	}
+	return caller.Embedder(t, raw, 0), nil
 }

@@ -492,3 +492,42 @@ func TestRunCountsAnswersCutAtMaxTokens(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, sum.Targets[0].MaxTokensStops)
 }
+
+// countingEmbedder returns one fixed vector per text and counts its calls.
+type countingEmbedder struct {
+	calls atomic.Int64
+	fail  int64 // the first fail calls are throttled
+}
+
+func (c *countingEmbedder) Embed(_ context.Context, texts []string) ([][]float64, provider.Usage, error) {
+	n := c.calls.Add(1)
+	if n <= c.fail {
+		return nil, provider.Usage{}, &provider.Error{Kind: provider.KindThrottled, Provider: "fake", Err: errors.New("slow down")}
+	}
+	out := make([][]float64, len(texts))
+	for i, t := range texts {
+		out[i] = []float64{float64(len(t)), 1}
+	}
+	return out, provider.Usage{InputTokens: 10 * len(texts)}, nil
+}
+
+func TestEmbeddingsGoThroughTheCaller(t *testing.T) {
+	t.Parallel()
+	cache, err := OpenCache(t.TempDir())
+	require.NoError(t, err)
+	caller := NewCaller(Options{Concurrency: 2, Cache: cache, Retries: 2})
+	caller.opts.sleep = noSleep
+	emb := &countingEmbedder{fail: 1}
+	tgt := Target{Info: results.TargetInfo{ID: "embed", Provider: "fake", Model: "titan"}, Cacheable: true,
+		Price: &pricing.Price{InputPerMTok: 1e6}} // $1 per token, to see the spend
+	e := caller.Embedder(tgt, emb, 1)
+	for i := 0; i < 2; i++ {
+		vecs, usage, err := e.Embed(context.Background(), []string{"what is it?", "abc"})
+		require.NoError(t, err)
+		assert.Equal(t, [][]float64{{11, 1}, {3, 1}}, vecs)
+		assert.Equal(t, 20, usage.InputTokens)
+	}
+	assert.EqualValues(t, 2, emb.calls.Load(), "one throttled call retried, then the cache")
+	assert.InDelta(t, 20.0, caller.Spent(), 1e-9, "the embedding's cost counts toward the budget")
+	require.NotNil(t, e.CostOf(provider.Usage{InputTokens: 1}))
+}
