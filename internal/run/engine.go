@@ -184,74 +184,28 @@ type outcome struct {
 
 // Run evaluates every sample and writes each finished record to w. It returns
 // the summary (also when it returns an error: records written stay valid) and
-// an error wrapping ErrAuth, ErrDataset or the writer's failure.
+// an error wrapping ErrAuth, ErrDataset or the writer's failure. An engine
+// runs once.
 func (e *Engine) Run(ctx context.Context, samples Samples, w RecordWriter) (results.Summary, error) {
 	start := time.Now()
-	parent := ctx
-	var cancelDeadline context.CancelFunc = func() {}
+	// 1. Bound the run: runCtx ends at the deadline; callCtx also ends when
+	// the run must stop at once (auth or writer failure). A spent budget
+	// only stops new calls.
+	runCtx, cancelRun := ctx, context.CancelFunc(func() {})
 	if e.opts.Deadline > 0 {
-		ctx, cancelDeadline = context.WithTimeout(ctx, e.opts.Deadline)
+		runCtx, cancelRun = context.WithTimeout(ctx, e.opts.Deadline)
 	}
-	defer cancelDeadline()
-	// callCtx is cancelled when the run must stop at once (auth failure,
-	// writer failure); budget stops only stop new calls.
-	callCtx, cancelCalls := context.WithCancel(ctx)
+	defer cancelRun()
+	callCtx, cancelCalls := context.WithCancel(runCtx)
 	defer cancelCalls()
-
-	st := e.caller.st
+	// 2. Hand out the jobs as the dataset streams in.
 	jobs := make(chan job)
+	d := &dispatched{skipped: make([]int, len(e.targets))}
+	go e.dispatch(runCtx, samples, jobs, d)
+	// 3. Make the calls, Concurrency at a time.
 	outs := make(chan outcome, e.opts.Concurrency)
-
-	// Producer: reads the dataset and hands out jobs in order sample, repeat,
-	// target, so that the targets of one sample run close together in time.
-	var skippedUndispatched []int = make([]int, len(e.targets))
-	var readErr error
-	go func() {
-		defer close(jobs)
-		for {
-			s, err := samples.Next()
-			if err == io.EOF {
-				return
-			}
-			if err != nil {
-				// Samples already handed out still run: they are valid.
-				readErr = err
-				return
-			}
-			for r := 0; r < e.opts.Repeats; r++ {
-				for t := range e.targets {
-					if st.stopped() || ctx.Err() != nil {
-						skippedUndispatched[t]++
-						continue
-					}
-					select {
-					case jobs <- job{sample: s, target: t, repeat: r}:
-					case <-st.ch:
-						skippedUndispatched[t]++
-					case <-ctx.Done():
-						skippedUndispatched[t]++
-					}
-				}
-			}
-		}
-	}()
-
-	var wg sync.WaitGroup
-	for i := 0; i < e.opts.Concurrency; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				if st.stopped() || ctx.Err() != nil {
-					outs <- outcome{skipped: true, target: j.target}
-					continue
-				}
-				outs <- e.do(callCtx, j)
-			}
-		}()
-	}
-	go func() { wg.Wait(); close(outs) }()
-
+	go e.work(runCtx, callCtx, jobs, outs)
+	// 4. Write each record as it finishes and total it up.
 	agg := newAggregator(e.targets, e.metrics)
 	var writeErr error
 	for o := range outs {
@@ -260,9 +214,8 @@ func (e *Engine) Run(ctx context.Context, samples Samples, w RecordWriter) (resu
 			continue
 		}
 		if writeErr == nil {
-			if err := w.Write(o.rec); err != nil {
-				writeErr = err
-				st.stop("results write failed", err)
+			if writeErr = w.Write(o.rec); writeErr != nil {
+				e.caller.st.stop("results write failed", writeErr)
 				cancelCalls()
 			}
 		}
@@ -271,34 +224,109 @@ func (e *Engine) Run(ctx context.Context, samples Samples, w RecordWriter) (resu
 			e.opts.Progress.Update(agg.stats(time.Since(start)))
 		}
 	}
-	if readErr != nil {
-		st.stop("dataset error: "+readErr.Error(), fmt.Errorf("%w: %w", ErrDataset, readErr))
+	// 5. Say how it ended.
+	if d.readErr != nil {
+		e.caller.st.stop("dataset error: "+d.readErr.Error(), fmt.Errorf("%w: %w", ErrDataset, d.readErr))
 	}
-	for t, n := range skippedUndispatched {
+	for t, n := range d.skipped {
 		agg.sum[t].Skipped += n
 	}
 	if e.opts.Progress != nil {
 		e.opts.Progress.Done(agg.stats(time.Since(start)))
 	}
+	return e.summarize(agg, ctx.Err() != nil, runCtx.Err() != nil, writeErr)
+}
 
+// dispatched is what the dispatcher leaves behind; read it only once the
+// jobs channel is closed.
+type dispatched struct {
+	// skipped counts, per target, the calls never handed out.
+	skipped []int
+	// readErr is the dataset's error, if it could not be read to its end.
+	readErr error
+}
+
+// dispatch reads the dataset and hands out jobs in order sample, repeat,
+// target, so that the targets of one sample run close together in time.
+// Once the run stops it only counts what it does not hand out.
+func (e *Engine) dispatch(ctx context.Context, samples Samples, jobs chan<- job, d *dispatched) {
+	defer close(jobs)
+	st := e.caller.st
+	for {
+		s, err := samples.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			// Samples already handed out still run: they are valid.
+			d.readErr = err
+			return
+		}
+		for r := 0; r < e.opts.Repeats; r++ {
+			for t := range e.targets {
+				if st.stopped() || ctx.Err() != nil {
+					d.skipped[t]++
+					continue
+				}
+				select {
+				case jobs <- job{sample: s, target: t, repeat: r}:
+				case <-st.ch:
+					d.skipped[t]++
+				case <-ctx.Done():
+					d.skipped[t]++
+				}
+			}
+		}
+	}
+}
+
+// work runs Concurrency workers over jobs and closes outs when all are done.
+// A job taken after the run stopped is reported as skipped, not called.
+func (e *Engine) work(runCtx, callCtx context.Context, jobs <-chan job, outs chan<- outcome) {
+	var wg sync.WaitGroup
+	for i := 0; i < e.opts.Concurrency; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if e.caller.st.stopped() || runCtx.Err() != nil {
+					outs <- outcome{skipped: true, target: j.target}
+					continue
+				}
+				outs <- e.do(callCtx, j)
+			}
+		}()
+	}
+	wg.Wait()
+	close(outs)
+}
+
+// summarize builds the summary: complete, or incomplete with the first
+// reason the run stopped (cancelled by the caller, deadline, budget, auth,
+// dataset) or because calls were not made.
+func (e *Engine) summarize(agg *aggregator, cancelled, ended bool, writeErr error) (results.Summary, error) {
 	sum := results.Summary{Finished: time.Now().UTC(), Status: results.StatusComplete, Targets: agg.finish()}
-	reason, err := st.get()
+	reason, err := e.caller.st.get()
 	switch {
 	case writeErr != nil:
 		err = writeErr
-	case reason == "" && parent.Err() != nil:
+	case reason == "" && cancelled:
 		reason = ReasonCancelled
-	case reason == "" && ctx.Err() != nil:
+	case reason == "" && ended:
 		reason = ReasonDeadline
 	}
 	if reason != "" || agg.skipped() > 0 {
 		sum.Status = results.StatusIncomplete
-		if reason == "" {
-			reason = ReasonCancelled
-		}
-		sum.Reason = reason
+		sum.Reason = orDefault(reason, ReasonCancelled)
 	}
 	return sum, err
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // do makes one call (from the cache, or with retries) and scores it.
