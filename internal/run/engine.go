@@ -466,7 +466,7 @@ type aggregator struct {
 	lat     [][]float64
 	// judgeUnpriced marks targets whose judge cost is unknown.
 	judgeUnpriced []bool
-	stats_        Stats
+	running        Stats
 }
 
 func newAggregator(targets []Target, metrics []metric.Metric) *aggregator {
@@ -502,16 +502,16 @@ func (a *aggregator) add(o outcome) {
 	r := o.rec
 	s.Records++
 	s.Retries += o.retries
-	a.stats_.Done++
-	a.stats_.Retries += o.retries
+	a.running.Done++
+	a.running.Retries += o.retries
 	if r.Error != nil {
 		s.Errors++
-		a.stats_.Errors++
+		a.running.Errors++
 		return
 	}
 	if r.Cached {
 		s.Cached++
-		a.stats_.Cached++
+		a.running.Cached++
 	}
 	if r.StopReason == provider.StopMaxTokens {
 		s.MaxTokensStops++
@@ -519,7 +519,7 @@ func (a *aggregator) add(o outcome) {
 	s.Usage = s.Usage.Add(r.Usage)
 	if s.CostUSD != nil && r.CostUSD != nil {
 		*s.CostUSD += *r.CostUSD
-		a.stats_.CostUSD += *r.CostUSD
+		a.running.CostUSD += *r.CostUSD
 	}
 	a.lat[o.target] = append(a.lat[o.target], r.LatencyMS)
 	if r.JudgeUsage != nil {
@@ -532,7 +532,7 @@ func (a *aggregator) add(o outcome) {
 				s.JudgeCostUSD = new(float64)
 			}
 			*s.JudgeCostUSD += *r.JudgeCostUSD
-			a.stats_.CostUSD += *r.JudgeCostUSD
+			a.running.CostUSD += *r.JudgeCostUSD
 		}
 	}
 	for k, v := range r.Scores {
@@ -542,7 +542,7 @@ func (a *aggregator) add(o outcome) {
 }
 
 func (a *aggregator) stats(elapsed time.Duration) Stats {
-	s := a.stats_
+	s := a.running
 	s.Elapsed = elapsed
 	return s
 }
