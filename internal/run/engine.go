@@ -466,7 +466,7 @@ type aggregator struct {
 	lat     [][]float64
 	// judgeUnpriced marks targets whose judge cost is unknown.
 	judgeUnpriced []bool
-	running        Stats
+	running       Stats
 }
 
 func newAggregator(targets []Target, metrics []metric.Metric) *aggregator {
