@@ -323,13 +323,18 @@ func preflight(s *suite.Suite, targets []*suite.TargetConfig) (int, error) {
 			}
 		}
 	}
-	switch {
-	case n == 0:
+	if n == 0 {
 		return 0, fmt.Errorf("dataset %s has no samples: nothing to evaluate", s.DatasetPath)
-	case dupCount > 0:
-		return 0, fmt.Errorf("dataset %s: %d duplicate sample ids (ids pair baseline and target, so each must be unique): %s", s.DatasetPath, dupCount, strings.Join(dups, "; "))
-	case missingCount > 0:
-		return 0, fmt.Errorf("dataset %s: %d rows lack a prompt field (add the column or map it with dataset.fields): %s", s.DatasetPath, missingCount, strings.Join(missing, "; "))
+	}
+	var problems []string
+	if dupCount > 0 {
+		problems = append(problems, fmt.Sprintf("%d duplicate sample ids (ids pair baseline and target, so each must be unique): %s", dupCount, strings.Join(dups, "; ")))
+	}
+	if missingCount > 0 {
+		problems = append(problems, fmt.Sprintf("%d rows lack a prompt field (add the column or map it with dataset.fields): %s", missingCount, strings.Join(missing, "; ")))
+	}
+	if len(problems) > 0 {
+		return 0, fmt.Errorf("dataset %s: %s (evalgate validate lists every problem)", s.DatasetPath, strings.Join(problems, "; and "))
 	}
 	return n, nil
 }
