@@ -312,3 +312,28 @@ func TestMetricTargetsMustNameTargets(t *testing.T) {
 	assert.Contains(t, stderr, "'sorce' is not a target of this suite")
 	assert.Contains(t, stderr, "did you mean 'source'")
 }
+
+func TestGateAgreementPairsNamedMetrics(t *testing.T) {
+	t.Parallel()
+	dir := copyExample(t)
+	cfgPath := filepath.Join(dir, "evalgate.yaml")
+	cfg, err := os.ReadFile(cfgPath)
+	require.NoError(t, err)
+	renamed := strings.NewReplacer(
+		"{name: llm_judge_score_source_llm,", "{name: judge,",
+		"{name: human_score_source_llm,", "{name: sme,",
+		"  monthly_calls: 50000\n", "  monthly_calls: 50000\n  agreement:\n    - {judge: judge, human: sme}\n",
+	).Replace(string(cfg))
+	require.NoError(t, os.WriteFile(cfgPath, []byte(renamed), 0o644))
+	code, _, stderr := invoke(t, context.Background(), "run", "--config", cfgPath, "--out", filepath.Join(dir, "o.jsonl"), "--progress", "off")
+	require.Equal(t, ExitPass, code, stderr)
+	md, err := os.ReadFile(filepath.Join(dir, "o.report.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "| judge | sme | source | 30 |")
+
+	typo := strings.Replace(renamed, "{judge: judge, human: sme}", "{judge: judge, human: smee}", 1)
+	require.NoError(t, os.WriteFile(cfgPath, []byte(typo), 0o644))
+	code, _, stderr = invoke(t, context.Background(), "validate", "--config", cfgPath)
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, stderr, "gate.agreement[0].human: metric 'smee' is not declared under metrics, did you mean 'sme'?")
+}

@@ -121,7 +121,12 @@ const DefaultSamples = 5
 
 // FromSuite returns the gate settings of a suite: its criteria and gate block.
 func FromSuite(c *suite.Config) Config {
+	var agreement []AgreementPair
+	for _, a := range c.Gate.Agreement {
+		agreement = append(agreement, AgreementPair{Judge: a.Judge, Human: a.Human, Threshold: a.Threshold})
+	}
 	return Config{
+		Agreement:    agreement,
 		Criteria:     c.Criteria,
 		Mode:         Mode(c.Gate.Mode),
 		Confidence:   c.Gate.Confidence,

@@ -143,6 +143,18 @@ type GateConfig struct {
 	// Cluster names a dataset column whose equal values share a cluster
 	// (several questions about one document) for cluster-robust errors.
 	Cluster string `yaml:"cluster,omitempty"`
+	// Agreement pairs an LLM-judge metric with the human (SME) metric it
+	// should agree with; the report shows their agreement. Metrics named
+	// x_judge / x_human or like the AWS migration columns pair by themselves.
+	Agreement []Agreement `yaml:"agreement,omitempty"`
+}
+
+// Agreement is a judge metric and the human metric scored on the same samples.
+type Agreement struct {
+	Judge string `yaml:"judge"`
+	Human string `yaml:"human"`
+	// Threshold splits pass from fail on both (default: mid-range).
+	Threshold *float64 `yaml:"threshold,omitempty"`
 }
 
 // RunConfig bounds the run.

@@ -481,6 +481,15 @@ func (c *checker) checkEnum(path, v string, allowed ...string) {
 
 func (c *checker) checkGate() {
 	g := &c.cfg.Gate
+	names := c.metricNames()
+	for i, a := range g.Agreement {
+		path := indexPath("gate.agreement", i)
+		for _, k := range []struct{ key, name string }{{"judge", a.Judge}, {"human", a.Human}} {
+			if c.require(path+"."+k.key, "") && !slices.Contains(names, k.name) {
+				c.errorf(c.at(path+"."+k.key), "%s.%s: metric '%s' is not declared under metrics%s", path, k.key, k.name, didYouMean(k.name, names))
+			}
+		}
+	}
 	var ids []string
 	for _, t := range c.cfg.Targets {
 		ids = append(ids, t.ID)
