@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -67,6 +68,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// capSamples and capTotal average the limiter's cap over the run.
+var capSamples, capTotal, flightTotal atomic.Int64
 
 type opts struct {
 	n, conc, capacity int
@@ -128,8 +132,26 @@ func bench(o opts) error {
 			return err
 		}
 		target.Info.Provider, target.Provider = "bedrock", client
-		target.Limiter = throttle.New(0, 0, conc)
+		lim := throttle.New(0, 0, conc)
+		target.Limiter = lim
 		retries = 10
+		// Sample the adaptive cap, to see what throttling did to it.
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			t := time.NewTicker(50 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					capSamples.Add(1)
+					capTotal.Add(int64(lim.Limit()))
+					flightTotal.Add(int64(lim.InFlight()))
+				}
+			}
+		}()
 	}
 	w, err := results.Create(filepath.Join(dir, "results.jsonl"), results.Header{Suite: "bench", Metrics: infos})
 	if err != nil {
@@ -159,7 +181,11 @@ func bench(o opts) error {
 	fmt.Printf("samples=%d concurrency=%d latency=%s bedrock=%t throttle=%.2f capacity=%d\n", n, conc, lat, o.bedrock, o.throttle, o.capacity)
 	fmt.Printf("records=%d errors=%d skipped=%d lost=%d status=%s\n", ts.Records, ts.Errors, ts.Skipped, n-(ts.Records-ts.Errors), sum.Status)
 	if srv != nil {
-		fmt.Printf("calls=%d retries=%d throttled=%d\n", srv.Calls(), ts.Retries, srv.Throttled())
+		mean := 0.0
+		if n := capSamples.Load(); n > 0 {
+			mean = float64(capTotal.Load()) / float64(n)
+		}
+		fmt.Printf("calls=%d retries=%d throttled=%d mean_concurrency_cap=%.1f mean_in_flight=%.1f\n", srv.Calls(), ts.Retries, srv.Throttled(), mean, float64(flightTotal.Load())/float64(max(capSamples.Load(), 1)))
 	}
 	fmt.Printf("wall=%.3fs ideal=%.3fs overhead=%+.2f%%\n", wall.Seconds(), ideal.Seconds(), 100*(wall.Seconds()/ideal.Seconds()-1))
 	fmt.Printf("cpu=%.3fs cpu_per_sample=%.1fus\n", cpu.Seconds(), float64(cpu.Microseconds())/float64(n))
