@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -457,6 +458,9 @@ func compareRun(ctx context.Context, e *Env, r *suiteRun, o runOptions, runErr e
 	v, err := gate.Compare(ctx, base, target, cfg)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return outcome(ExitIncomplete, "compare %s with %s: %v", target, base, err)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return usageErr(fmt.Errorf("compare %s with %s: %w (write the baseline with `evalgate run --out FILE` on the baseline's revision, or point gate.baseline or --baseline at an existing results file)", target, base, err))
 	}
 	if err != nil {
 		return usageErr(fmt.Errorf("compare %s with %s: %w", target, base, err))
