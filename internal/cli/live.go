@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"sync"
 
 	"github.com/evalgate/evalgate/internal/provider/bedrock"
 	"github.com/evalgate/evalgate/internal/provider/openai"
@@ -36,13 +35,12 @@ func newLiveProvider(ctx context.Context, e *Env, tc *suite.TargetConfig) (run.P
 // so that targets (and judges) calling the same model share its quota. The
 // first target naming a model sets its rate limits.
 type limiters struct {
-	mu          sync.Mutex
+	reg         *throttle.Registry
 	concurrency int
-	m           map[throttle.Key]*throttle.Limiter
 }
 
 func newLimiters(concurrency int) *limiters {
-	return &limiters{concurrency: concurrency, m: map[throttle.Key]*throttle.Limiter{}}
+	return &limiters{reg: throttle.NewRegistry(), concurrency: concurrency}
 }
 
 // forTarget returns the limiter of a live target, nil for local providers
@@ -51,17 +49,10 @@ func (l *limiters) forTarget(tc *suite.TargetConfig, replay bool) run.Limiter {
 	if replay || (tc.Provider != suite.ProviderBedrock && tc.Provider != suite.ProviderOpenAI) {
 		return nil
 	}
-	k := throttle.Key{Provider: tc.Provider + "/" + tc.Region + tc.Endpoint + tc.BaseURL, Model: tc.Model}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lim, ok := l.m[k]
-	if !ok {
-		rpm, tpm := 0, 0
-		if tc.RateLimit != nil {
-			rpm, tpm = tc.RateLimit.RPM, tc.RateLimit.TPM
-		}
-		lim = throttle.New(rpm, tpm, l.concurrency)
-		l.m[k] = lim
+	rpm, tpm := 0, 0
+	if tc.RateLimit != nil {
+		rpm, tpm = tc.RateLimit.RPM, tc.RateLimit.TPM
 	}
-	return lim
+	k := throttle.Key{Provider: tc.Provider + "/" + tc.Region + tc.Endpoint + tc.BaseURL, Model: tc.Model}
+	return l.reg.Get(k, func() *throttle.Limiter { return throttle.New(rpm, tpm, l.concurrency) })
 }

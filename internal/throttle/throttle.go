@@ -286,27 +286,24 @@ type Key struct {
 	Model    string
 }
 
-// Registry hands out one Limiter per Key, so that targets calling the same
-// model share its quota. It is safe for concurrent use.
+// Registry hands out one Limiter per Key, so that targets (and judges)
+// calling the same model share its quota. It is safe for concurrent use.
 type Registry struct {
-	newLimiter func(Key) *Limiter
-
 	mu sync.Mutex
 	m  map[Key]*Limiter
 }
 
-// NewRegistry returns a registry creating limiters with newLimiter on first use.
-func NewRegistry(newLimiter func(Key) *Limiter) *Registry {
-	return &Registry{newLimiter: newLimiter, m: make(map[Key]*Limiter)}
-}
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{m: make(map[Key]*Limiter)} }
 
-// Get returns the limiter of k, creating it on first use.
-func (r *Registry) Get(k Key) *Limiter {
+// Get returns the limiter of k, made with create on first use: the first
+// caller's limits stand for the quota.
+func (r *Registry) Get(k Key, create func() *Limiter) *Limiter {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	l, ok := r.m[k]
 	if !ok {
-		l = r.newLimiter(k)
+		l = create()
 		r.m[k] = l
 	}
 	return l

@@ -267,10 +267,11 @@ func TestConcurrentCallersStayUnderCap(t *testing.T) {
 func TestRegistrySharesLimiterPerKey(t *testing.T) {
 	t.Parallel()
 	created := 0
-	r := throttle.NewRegistry(func(throttle.Key) *throttle.Limiter { created++; return throttle.New(0, 0, 1) })
-	a := r.Get(throttle.Key{Provider: "bedrock/us-east-1", Model: "m"})
-	b := r.Get(throttle.Key{Provider: "bedrock/us-east-1", Model: "m"})
-	c := r.Get(throttle.Key{Provider: "bedrock/us-west-2", Model: "m"})
+	create := func() *throttle.Limiter { created++; return throttle.New(0, 0, 1) }
+	r := throttle.NewRegistry()
+	a := r.Get(throttle.Key{Provider: "bedrock/us-east-1", Model: "m"}, create)
+	b := r.Get(throttle.Key{Provider: "bedrock/us-east-1", Model: "m"}, create)
+	c := r.Get(throttle.Key{Provider: "bedrock/us-west-2", Model: "m"}, create)
 	assert.Same(t, a, b)
 	assert.NotSame(t, a, c)
 	assert.Equal(t, 2, created)
