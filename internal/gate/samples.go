@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/evalgate/evalgate/internal/excerpt"
 	"github.com/evalgate/evalgate/internal/metric"
 	"github.com/evalgate/evalgate/internal/results"
 )
@@ -190,13 +191,4 @@ func clipAll(m map[string]string) map[string]string {
 }
 
 // clip keeps the first MaxOutputRunes runes of s.
-func clip(s string) string {
-	n := 0
-	for i := range s {
-		if n == MaxOutputRunes {
-			return s[:i] + "…"
-		}
-		n++
-	}
-	return s
-}
+func clip(s string) string { return excerpt.Of(s, MaxOutputRunes) }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/evalgate/evalgate/internal/excerpt"
 )
 
 // JSON output checks. Chat models often wrap JSON in a Markdown code fence
@@ -122,7 +124,7 @@ func newJSONSchema(spec Spec) (Metric, error) {
 				return Score{Value: 0, Detail: "output is not valid JSON"}, nil
 			}
 			if err := sch.Validate(v); err != nil {
-				return Score{Value: 0, Detail: truncate(validationDetail(err), 300)}, nil
+				return Score{Value: 0, Detail: excerpt.Of(validationDetail(err), 300)}, nil
 			}
 			return Score{Value: 1}, nil
 		},

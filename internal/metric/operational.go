@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/evalgate/evalgate/internal/excerpt"
 )
 
 // Metrics that read the record rather than compare texts: output length,
@@ -136,7 +138,7 @@ func newImported(spec Spec) (Metric, error) {
 			}
 			v, err := strconv.ParseFloat(txt, 64)
 			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-				return Score{}, fmt.Errorf("field %q: %q is not a number", field, truncate(raw, 40))
+				return Score{}, fmt.Errorf("field %q: %q is not a number", field, excerpt.Of(raw, 40))
 			}
 			if v < lo || v > hi {
 				return Score{}, fmt.Errorf("field %q: %g is outside the declared range [%g, %g]", field, v, lo, hi)

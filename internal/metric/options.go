@@ -164,12 +164,3 @@ func bestOver(in Input, f func(ref string) float64) (Score, error) {
 	}
 	return Score{Value: best}, nil
 }
-
-// truncate shortens s for an error message; dataset cells can be long.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
-}

@@ -3,6 +3,8 @@ package report
 import (
 	"strings"
 	"unicode"
+
+	"github.com/evalgate/evalgate/internal/excerpt"
 )
 
 // Model output is untrusted: a regressed answer may contain Markdown, HTML,
@@ -72,12 +74,8 @@ func Block(s string) string {
 
 // clip keeps the first n runes of s, marking the cut.
 func clip(s string, n int) string {
-	i := 0
-	for j := range s {
-		if i == n {
-			return s[:j] + " …[shortened]"
-		}
-		i++
+	if c, cut := excerpt.Cut(s, n); cut {
+		return c + " …[shortened]"
 	}
 	return s
 }

@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/evalgate/evalgate/internal/excerpt"
 )
 
 // MaxRecordBytes bounds one JSONL line or one CSV record. A dataset is read one
@@ -230,7 +232,7 @@ func (j *jsonlSource) readLine() ([]byte, error) {
 // parseObject renders a JSON object's members as strings.
 func parseObject(raw []byte) (map[string]string, error) {
 	if raw[0] != '{' {
-		return nil, fmt.Errorf("not a JSON object (starts with %q); each line must be one object like {\"question\": \"...\"}", clip(string(raw), 20))
+		return nil, fmt.Errorf("not a JSON object (starts with %q); each line must be one object like {\"question\": \"...\"}", excerpt.Of(string(raw), 20))
 	}
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &members); err != nil {
@@ -258,13 +260,6 @@ func parseObject(raw []byte) (map[string]string, error) {
 		}
 	}
 	return fields, nil
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // csvSource reads RFC 4180 CSV with a header row.

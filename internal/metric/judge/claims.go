@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/evalgate/evalgate/internal/excerpt"
 	"github.com/evalgate/evalgate/internal/metric"
 )
 
@@ -116,7 +117,7 @@ func (m *claims) Score(ctx context.Context, in metric.Input) (metric.Score, erro
 	if len(unsupported) > 0 {
 		d += ". Unsupported: " + strings.Join(unsupported, "; ")
 	}
-	sc.Detail = trimRunes(d, maxReasonRunes)
+	sc.Detail = excerpt.Of(d, maxReasonRunes)
 	return sc, nil
 }
 
@@ -172,7 +173,7 @@ func parseVerdicts(text string, n int) ([]verdict, error) {
 		out[i].supported = s
 		var reason string
 		if json.Unmarshal(item["reason"], &reason) == nil {
-			out[i].reason = trimRunes(strings.TrimSpace(reason), 200)
+			out[i].reason = excerpt.Of(strings.TrimSpace(reason), 200)
 		}
 	}
 	return out, nil

@@ -216,12 +216,3 @@ func quote(s string) string {
 	}
 	return strconv.Quote(s)
 }
-
-// trimRunes cuts s to at most n runes, marking the cut.
-func trimRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n]) + "…"
-}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/evalgate/evalgate/internal/excerpt"
 	"github.com/evalgate/evalgate/internal/metric"
 )
 
@@ -73,7 +74,7 @@ func detail(reasoning string) string {
 	if reasoning == "" {
 		return noReasoning
 	}
-	return trimRunes(reasoning, maxReasonRunes)
+	return excerpt.Of(reasoning, maxReasonRunes)
 }
 
 // questionOf is the question shown to the judge: the named dataset column,

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/evalgate/evalgate/internal/excerpt"
 	"github.com/evalgate/evalgate/internal/metric"
 	"github.com/evalgate/evalgate/internal/provider"
 )
@@ -79,7 +80,7 @@ func (m *relevancy) Score(ctx context.Context, in metric.Input) (metric.Score, e
 		// Ragas scores a noncommittal answer 0 whatever the similarity:
 		// no need to pay for the embeddings.
 		return metric.Score{Value: 0, Usage: sp.usage, CostUSD: sp.costUSD(),
-			Detail: trimRunes("noncommittal answer; generated questions: "+strings.Join(quoteAll(generated), "; "), maxReasonRunes)}, nil
+			Detail: excerpt.Of("noncommittal answer; generated questions: "+strings.Join(quoteAll(generated), "; "), maxReasonRunes)}, nil
 	}
 	vecs, usage, err := m.emb.Embed(ctx, append([]string{question}, generated...))
 	if c, ok := m.emb.(costOfer); ok {
@@ -105,7 +106,7 @@ func (m *relevancy) Score(ctx context.Context, in metric.Input) (metric.Score, e
 	mean := sum / float64(len(generated))
 	sc.Raw = &mean
 	sc.Value = min(max(mean, 0), 1)
-	sc.Detail = trimRunes("generated questions: "+strings.Join(quoteAll(generated), "; "), maxReasonRunes)
+	sc.Detail = excerpt.Of("generated questions: "+strings.Join(quoteAll(generated), "; "), maxReasonRunes)
 	return sc, nil
 }
 

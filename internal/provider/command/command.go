@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/evalgate/evalgate/internal/excerpt"
 	"github.com/evalgate/evalgate/internal/provider"
 )
 
@@ -95,7 +96,7 @@ func (c *Command) Complete(ctx context.Context, req provider.Request) (provider.
 	if err := dec.Decode(&r); err != nil {
 		return provider.Response{}, provider.Errorf(provider.KindOther, Name,
 			"%s printed invalid JSON (%v); it must print one object like {\"text\": \"...\"}; stdout began %q%s",
-			c.argv[0], err, Sanitize(head(stdout.buf.String(), 80)), stderr.describe())
+			c.argv[0], err, Sanitize(excerpt.Of(stdout.buf.String(), 80)), stderr.describe())
 	}
 	if r.Error != nil {
 		return provider.Response{}, provider.Errorf(provider.ParseErrorKind(r.Error.Kind), Name, "%s reported: %s", c.argv[0], Sanitize(r.Error.Message))
@@ -172,13 +173,6 @@ func (t *tailBuffer) describe() string {
 		return ""
 	}
 	return "; stderr ends: " + Sanitize(s)
-}
-
-func head(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 // Sanitize makes untrusted program output safe for a log line: control

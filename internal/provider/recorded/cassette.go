@@ -2,6 +2,7 @@ package recorded
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -69,7 +70,7 @@ func OpenCassette(path string) (*Cassette, error) {
 		var head struct {
 			Key string `json:"key"`
 		}
-		if trimmed := trimSpace(b); len(trimmed) > 0 {
+		if trimmed := bytes.TrimRight(b, "\r\n "); len(trimmed) > 0 {
 			if jerr := json.Unmarshal(trimmed, &head); jerr != nil || head.Key == "" {
 				f.Close()
 				return nil, fmt.Errorf("cassette %s line %d: not a cassette entry (want a JSON object with a \"key\")", path, line)
@@ -82,13 +83,6 @@ func OpenCassette(path string) (*Cassette, error) {
 		}
 	}
 	return c, nil
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == ' ') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
 
 // Len is the number of entries.

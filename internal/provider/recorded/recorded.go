@@ -11,11 +11,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/evalgate/evalgate/internal/excerpt"
 	"github.com/evalgate/evalgate/internal/provider"
 )
 
 // Name is the provider's name in evalgate.yaml.
 const Name = "recorded"
+
+// maxValue bounds a dataset value quoted in an error message.
+const maxValue = 40
 
 // Columns names the dataset columns that hold the logged call. Empty Latency,
 // InputTokens or OutputTokens mean "not logged".
@@ -60,7 +64,7 @@ func (d *Dataset) Complete(_ context.Context, req provider.Request) (provider.Re
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil || f < 0 {
 				return provider.Response{}, provider.Errorf(provider.KindInvalidRequest, Name,
-					"sample %s: column %q is %q, not a non-negative number", req.SampleID, c, clip(v))
+					"sample %s: column %q is %q, not a non-negative number", req.SampleID, c, excerpt.Of(v, maxValue))
 			}
 			unit := time.Second
 			if d.cols.LatencyUnit == "ms" {
@@ -91,16 +95,7 @@ func tokens(req provider.Request, col string) (int, error) {
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || f < 0 || f != float64(int64(f)) {
 		return 0, provider.Errorf(provider.KindInvalidRequest, Name,
-			"sample %s: column %q is %q, not a whole number of tokens", req.SampleID, col, clip(v))
+			"sample %s: column %q is %q, not a whole number of tokens", req.SampleID, col, excerpt.Of(v, maxValue))
 	}
 	return int(f), nil
-}
-
-// clip shortens a dataset value for an error message.
-func clip(s string) string {
-	const max = 40
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "…"
 }
