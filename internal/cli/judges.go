@@ -136,7 +136,6 @@ func judgeCompleter(ctx context.Context, e *Env, s *suite.Suite, name string, cf
 	t := run.Target{
 		Info:     results.TargetInfo{ID: tc.ID, Provider: tc.Provider, Model: tc.Model, Params: tc.Params},
 		Provider: p,
-		Params:   tc.Params,
 		Price:    priceOf(tc),
 		// A replayed cassette is a local read: caching it would only copy files.
 		Cacheable: tc.Cassette == "",

@@ -26,7 +26,6 @@ func buildTargets(ctx context.Context, e *Env, s *suite.Suite, targets []*suite.
 	for _, tc := range targets {
 		t := run.Target{
 			Info:      results.TargetInfo{ID: tc.ID, Provider: tc.Provider, Model: tc.Model, Prompt: tc.Prompt, Params: tc.Params},
-			Params:    tc.Params,
 			Stream:    tc.Stream,
 			Cacheable: true,
 			Timeout:   s.Timeout(tc),

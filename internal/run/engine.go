@@ -52,7 +52,6 @@ type Target struct {
 	Provider Provider
 	// Render turns a sample's fields into the system and user prompt.
 	Render func(fields map[string]string) (system, user string, err error)
-	Params provider.Params
 	Stream bool
 	// Price is nil when the model's price is unknown: cost is then unknown.
 	Price *pricing.Price
@@ -349,7 +348,7 @@ func (e *Engine) do(ctx context.Context, j job) outcome {
 		Model:    t.Info.Model,
 		System:   system,
 		Messages: []provider.Message{{Role: provider.RoleUser, Content: user}},
-		Params:   t.Params,
+		Params:   t.Info.Params,
 		Stream:   t.Stream,
 		SampleID: j.sample.ID,
 		Fields:   j.sample.Fields,
