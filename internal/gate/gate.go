@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"math"
 	"strings"
 
 	"github.com/evalgate/evalgate/internal/suite"
@@ -220,13 +219,4 @@ func Compare(ctx context.Context, baseline, target Side, cfg Config) (*Verdict, 
 	// 9. Decide.
 	v.decide()
 	return v, nil
-}
-
-// finite returns v, or 0 when it is NaN or infinite, for values that must be
-// printable and encodable.
-func finite(v float64) float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0
-	}
-	return v
 }

@@ -172,18 +172,6 @@ func (s *Suite) Delimiter() string {
 	return orDefault(s.Config.Dataset.ReferenceDelimiter, DefaultDelimiter)
 }
 
-// Confidence is gate.confidence or DefaultConfidence.
-func (s *Suite) Confidence() float64 { return orDefault(s.Config.Gate.Confidence, DefaultConfidence) }
-
-// Mode is gate.mode or ModeRegression.
-func (s *Suite) Mode() string { return orDefault(s.Config.Gate.Mode, ModeRegression) }
-
-// CriterionMode is the criterion's mode, else the gate's.
-func (s *Suite) CriterionMode(c Criterion) string { return orDefault(c.Mode, s.Mode()) }
-
-// CriterionSeverity is the criterion's severity, else SeverityFail.
-func (s *Suite) CriterionSeverity(c Criterion) string { return orDefault(c.Severity, SeverityFail) }
-
 // resolve returns p resolved against the config's directory (absolute paths
 // are returned as they are).
 func (s *Suite) resolve(p string) string {
