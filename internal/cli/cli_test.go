@@ -337,3 +337,12 @@ func TestGateAgreementPairsNamedMetrics(t *testing.T) {
 	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, stderr, "gate.agreement[0].human: metric 'smee' is not declared under metrics, did you mean 'sme'?")
 }
+
+func TestRunRejectsNegativeFlags(t *testing.T) {
+	t.Parallel()
+	for _, flag := range []string{"--limit", "--concurrency", "--repeats", "--budget"} {
+		code, _, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join("..", "..", "examples", "support", "evalgate.yaml"), flag, "-2")
+		assert.Equal(t, ExitUsage, code, flag)
+		assert.Contains(t, stderr, flag+" -2: give a positive number", flag)
+	}
+}

@@ -219,6 +219,14 @@ func applyFlags(s *suite.Suite, o runOptions) error {
 	if o.mode != "" && o.mode != suite.ModeRegression && o.mode != suite.ModeNonInferiority {
 		return usagef("--mode %q: use %s or %s", o.mode, suite.ModeRegression, suite.ModeNonInferiority)
 	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"--limit", float64(o.limit)}, {"--concurrency", float64(o.concurrency)}, {"--repeats", float64(o.repeats)}, {"--budget", o.budget}} {
+		if f.v < 0 {
+			return usagef("%s %v: give a positive number, or leave it out for the suite's setting", f.name, f.v)
+		}
+	}
 	if o.limit > 0 {
 		s.Config.Dataset.Limit = o.limit
 	}
