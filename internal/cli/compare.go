@@ -31,7 +31,6 @@ type compareOptions struct {
 	mode             string
 	confidence       float64
 	cluster          string
-	seed             uint64
 	monthlyCalls     int
 	samples          int
 	format           string
@@ -59,7 +58,6 @@ func compareCommand() command {
 			fs.StringVar(&o.mode, "mode", "", "default mode of criteria: regression (fail only on a significant drop beyond the margin) or non_inferiority (pass only when shown within it) (default: the suite's, else regression)")
 			fs.Float64Var(&o.confidence, "confidence", 0, "confidence level of intervals and tests (default: the suite's, else 0.95)")
 			fs.StringVar(&o.cluster, "cluster", "", "cluster `field` for cluster-robust errors (default: the suite's or the results header's)")
-			fs.Uint64Var(&o.seed, "seed", 0, "bootstrap `seed` (the same seed gives the same intervals)")
 			fs.IntVar(&o.monthlyCalls, "monthly-calls", 0, "project cost to this many `calls` a month (default: the suite's gate.monthly_calls)")
 			fs.IntVar(&o.samples, "samples", 0, "most regressed and most improved samples to show (default 5, -1 for none)")
 			fs.StringVar(&o.format, "format", "markdown", "report format: markdown or json")
@@ -170,6 +168,6 @@ func compareConfig(o compareOptions, set map[string]bool) (gate.Config, string, 
 	if set["monthly-calls"] {
 		cfg.MonthlyCalls = o.monthlyCalls
 	}
-	cfg.Seed, cfg.Samples, cfg.AllowSuiteMismatch = o.seed, o.samples, o.allowMismatch
+	cfg.Samples, cfg.AllowSuiteMismatch = o.samples, o.allowMismatch
 	return cfg, title, nil
 }

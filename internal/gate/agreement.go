@@ -82,8 +82,8 @@ func agreeOn(s *side, ap AgreementPair) (AgreementResult, bool) {
 	var j, h []float64
 	for _, k := range keys {
 		o := s.recs[k]
-		x, ok1 := o.scores[ap.Judge]
-		y, ok2 := o.scores[ap.Human]
+		x, ok1 := o.score(ap.Judge)
+		y, ok2 := o.score(ap.Human)
 		if ok1 && ok2 {
 			j, h = append(j, x), append(h, y)
 		}

@@ -8,7 +8,6 @@ package gate
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"strings"
 
 	"github.com/evalgate/evalgate/internal/suite"
@@ -92,10 +91,6 @@ type Config struct {
 	// Cluster is the dataset column whose equal values share a cluster; the
 	// records carry its value. Empty uses the results header's cluster field.
 	Cluster string
-	// Seed seeds the bootstrap so that a verdict is reproducible run to run.
-	Seed uint64
-	// Bootstrap is the number of replicates (DefaultBootstrap when zero).
-	Bootstrap int
 	// MonthlyCalls projects cost to a month of traffic in the report.
 	MonthlyCalls int
 	// Agreement pairs judge and human metrics; pairs are also found by name
@@ -147,12 +142,6 @@ func (c Config) withDefaults() (Config, error) {
 	if !(c.Confidence >= 0.5 && c.Confidence < 1) {
 		return c, fmt.Errorf("gate confidence %v: want a level in [0.5, 1), such as 0.95", c.Confidence)
 	}
-	if c.Bootstrap == 0 {
-		c.Bootstrap = DefaultBootstrap
-	}
-	if c.Bootstrap < 100 {
-		return c, fmt.Errorf("gate bootstrap %d: want at least 100 replicates", c.Bootstrap)
-	}
 	if c.Samples == 0 {
 		c.Samples = DefaultSamples
 	}
@@ -160,15 +149,6 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("gate monthly_calls %d: want a number of calls >= 0", c.MonthlyCalls)
 	}
 	return c, nil
-}
-
-// seedFor derives the bootstrap seed of one statistic from the gate's seed and
-// the statistic's name, so that adding a criterion does not move the others'
-// intervals.
-func (c Config) seedFor(name string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(name))
-	return c.Seed ^ h.Sum64()
 }
 
 // Compare pairs the target's records with the baseline's on (sample id,

@@ -24,15 +24,49 @@ type key struct {
 type obs struct {
 	cluster string
 	errored bool
-	// scores holds only finite scores; a metric absent here is missing for
-	// this record (failed call, score error, NaN).
-	scores  map[string]float64
+	// scores holds the record's finite scores by their number in ix; NaN
+	// (or a number past the end) is a missing score (failed call, score
+	// error, NaN). A slice, not a map: a large comparison holds hundreds of
+	// thousands of records.
+	ix      *metricIndex
+	scores  []float64
 	latency float64
 	ttft    float64 // 0 when unknown
 	cost    float64
 	hasCost bool
 	inTok   float64
 	outTok  float64
+}
+
+// metricIndex numbers the metric names of one comparison, shared by both
+// sides' records.
+type metricIndex struct{ ids map[string]int }
+
+func (ix *metricIndex) id(name string) int {
+	i, ok := ix.ids[name]
+	if !ok {
+		i = len(ix.ids)
+		ix.ids[name] = i
+	}
+	return i
+}
+
+// score is the record's score for a metric, if it has one.
+func (o *obs) score(name string) (float64, bool) {
+	i, ok := o.ix.ids[name]
+	if !ok || i >= len(o.scores) || math.IsNaN(o.scores[i]) {
+		return 0, false
+	}
+	return o.scores[i], true
+}
+
+// setScore sets the record's score for a metric.
+func (o *obs) setScore(name string, v float64) {
+	i := o.ix.id(name)
+	for len(o.scores) <= i {
+		o.scores = append(o.scores, math.NaN())
+	}
+	o.scores[i] = v
 }
 
 // side is one side's records, read from its results file.
@@ -42,14 +76,16 @@ type side struct {
 	info    SideInfo
 	metrics map[string]metric.Info
 	recs    map[key]*obs
+	ix      *metricIndex
 	// dropped counts non-finite scores left out.
 	dropped int
 }
 
 // load reads both sides, in one pass when they are two targets of one file.
 func load(ctx context.Context, baseline, target Side) (*side, *side, error) {
+	ix := &metricIndex{ids: map[string]int{}}
 	if baseline.Path == target.Path {
-		sides, err := readSides(ctx, baseline.Path, []Side{baseline, target}, []string{"baseline", "target"})
+		sides, err := readSides(ctx, ix, baseline.Path, []Side{baseline, target}, []string{"baseline", "target"})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -58,11 +94,11 @@ func load(ctx context.Context, baseline, target Side) (*side, *side, error) {
 		}
 		return sides[0], sides[1], nil
 	}
-	b, err := readSides(ctx, baseline.Path, []Side{baseline}, []string{"baseline"})
+	b, err := readSides(ctx, ix, baseline.Path, []Side{baseline}, []string{"baseline"})
 	if err != nil {
 		return nil, nil, err
 	}
-	t, err := readSides(ctx, target.Path, []Side{target}, []string{"target"})
+	t, err := readSides(ctx, ix, target.Path, []Side{target}, []string{"target"})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -70,7 +106,7 @@ func load(ctx context.Context, baseline, target Side) (*side, *side, error) {
 }
 
 // readSides streams one results file into the sides that read it.
-func readSides(ctx context.Context, path string, refs []Side, roles []string) ([]*side, error) {
+func readSides(ctx context.Context, ix *metricIndex, path string, refs []Side, roles []string) ([]*side, error) {
 	r, err := results.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s results: %w", roles[0], err)
@@ -84,7 +120,7 @@ func readSides(ctx context.Context, path string, refs []Side, roles []string) ([
 		if err != nil {
 			return nil, fmt.Errorf("%s results %s: %w", roles[i], path, err)
 		}
-		s := &side{ref: ref, header: h, recs: map[key]*obs{}, metrics: map[string]metric.Info{}}
+		s := &side{ref: ref, header: h, recs: map[key]*obs{}, ix: ix, metrics: map[string]metric.Info{}}
 		s.info = SideInfo{Path: path, Target: ti.ID, Provider: ti.Provider, Model: ti.Model, Suite: h.Suite, SuiteHash: h.SuiteHash}
 		for _, m := range h.Metrics {
 			s.metrics[m.Name] = m
@@ -159,6 +195,7 @@ func pickTarget(h results.Header, ref Side) (results.TargetInfo, error) {
 
 func (s *side) observe(rec results.Record) *obs {
 	o := &obs{
+		ix:      s.ix,
 		cluster: rec.Cluster,
 		errored: rec.Error != nil,
 		latency: rec.LatencyMS,
@@ -173,13 +210,13 @@ func (s *side) observe(rec results.Record) *obs {
 		s.info.MaxTokensStops++
 	}
 	if !o.errored && len(rec.Scores) > 0 {
-		o.scores = make(map[string]float64, len(rec.Scores))
+		o.scores = make([]float64, 0, len(rec.Scores))
 		for m, v := range rec.Scores {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				s.dropped++
 				continue
 			}
-			o.scores[m] = v
+			o.setScore(m, v)
 		}
 	}
 	return o

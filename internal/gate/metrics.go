@@ -2,7 +2,6 @@ package gate
 
 import (
 	"math"
-	"slices"
 
 	"github.com/evalgate/evalgate/internal/metric"
 	"gonum.org/v1/gonum/stat"
@@ -31,8 +30,8 @@ func metricNames(b, t *side) []string {
 // two sides' scores.
 func (p *paired) scoredPairs(m string) (idx []int, bv, tv []float64) {
 	for i, pr := range p.pairs {
-		bs, ok1 := pr.b.scores[m]
-		ts, ok2 := pr.t.scores[m]
+		bs, ok1 := pr.b.score(m)
+		ts, ok2 := pr.t.score(m)
 		if ok1 && ok2 {
 			idx = append(idx, i)
 			bv = append(bv, bs)
@@ -46,10 +45,10 @@ func (p *paired) scoredPairs(m string) (idx []int, bv, tv []float64) {
 // and on the target side.
 func (p *paired) scoredAny(m string) (b, t bool) {
 	for _, pr := range p.pairs {
-		if _, ok := pr.b.scores[m]; ok {
+		if _, ok := pr.b.score(m); ok {
 			b = true
 		}
-		if _, ok := pr.t.scores[m]; ok {
+		if _, ok := pr.t.score(m); ok {
 			t = true
 		}
 		if b && t {
@@ -66,7 +65,67 @@ type metricInf struct {
 	idx               []int
 	bv, tv            []float64
 	d                 design
-	base, targ, delta inference
+	base, targ, delta estimate
+	// improved and regressed count the discordant pairs of a pass/fail
+	// metric.
+	improved, regressed int
+}
+
+// metricSpan is the range a metric's score can take.
+func metricSpan(info metric.Info) span { return span{info.Min, info.Max} }
+
+// binary reports whether a metric's scores are pass/fail in fact: declared
+// so, or a 0..1 score whose every value is 0 or 1 (a judge that only ever
+// says yes or no, a score that is nearly always 1). Such data are counts,
+// and a t interval on them fails where it matters most: one failure in 50
+// gives a t interval that "shows" a mean above 0.94, which 6.5% failures
+// produce one time in eight.
+func binary(info metric.Info, xs ...[]float64) bool {
+	if info.PassFail {
+		return true
+	}
+	if info.Min != 0 || info.Max != 1 {
+		return false
+	}
+	for _, x := range xs {
+		for _, v := range x {
+			if v != 0 && v != 1 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// levelEstimate infers one side's mean of a metric: the exact rate of a
+// pass/fail metric, the t interval (with its range bound) of a score.
+func levelEstimate(info metric.Info, x []float64, d design) estimate {
+	if binary(info, x) {
+		return proportionOf(x, d)
+	}
+	return meanEstimate(x, d, metricSpan(info), false)
+}
+
+// proportionOf is the pass rate of pass/fail scores.
+func proportionOf(x []float64, d design) estimate {
+	k := 0
+	for _, v := range x {
+		if v >= passThreshold {
+			k++
+		}
+	}
+	return proportionEstimate(k, len(x), d, passes(x))
+}
+
+// passes maps pass/fail scores to exact 0s and 1s.
+func passes(x []float64) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		if v >= passThreshold {
+			out[i] = 1
+		}
+	}
+	return out
 }
 
 // compareMetrics compares every suite metric on the pairs scored on both
@@ -102,12 +161,12 @@ func compareMetrics(p *paired, b, t *side, cfg Config) []MetricComparison {
 			var vals []float64
 			var idx []int
 			for i, pr := range p.pairs {
-				if x, ok := sv(pr).scores[name]; ok {
+				if x, ok := sv(pr).score(name); ok {
 					vals = append(vals, x)
 					idx = append(idx, i)
 				}
 			}
-			in := meanInference(vals, p.d.subset(idx), cfg.Bootstrap, cfg.seedFor(s+"/"+name), false)
+			in := levelEstimate(info, vals, p.d.subset(idx))
 			iv := in.interval(cfg.Confidence)
 			empty := Interval{Est: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
 			mc.OneSide = s
@@ -118,7 +177,13 @@ func compareMetrics(p *paired, b, t *side, cfg Config) []MetricComparison {
 				mc.Baseline = iv
 			}
 			mc.MDE = Num(math.NaN())
-			p.metrics[name] = &metricInf{info: info, idx: idx, tv: vals, d: p.d.subset(idx), targ: in}
+			mi := &metricInf{info: info, idx: idx, d: p.d.subset(idx)}
+			if inT {
+				mi.tv, mi.targ = vals, in
+			} else {
+				mi.bv, mi.base = vals, in
+			}
+			p.metrics[name] = mi
 			out = append(out, mc)
 			continue
 		}
@@ -128,34 +193,44 @@ func compareMetrics(p *paired, b, t *side, cfg Config) []MetricComparison {
 		for i := range idx {
 			delta[i] = tv[i] - bv[i]
 		}
-		mi := &metricInf{
-			info: info, idx: idx, bv: bv, tv: tv, d: d,
-			base:  meanInference(bv, d, cfg.Bootstrap, cfg.seedFor("baseline/"+name), false),
-			targ:  meanInference(tv, d, cfg.Bootstrap, cfg.seedFor("target/"+name), false),
-			delta: meanInference(delta, d, cfg.Bootstrap, cfg.seedFor("delta/"+name), true),
+		mi := &metricInf{info: info, idx: idx, bv: bv, tv: tv, d: d}
+		// Both sides are counts, or neither: the two means and their change
+		// by one kind of method.
+		bin := binary(info, bv, tv)
+		if bin {
+			mi.base, mi.targ = proportionOf(bv, d), proportionOf(tv, d)
+		} else {
+			mi.base, mi.targ = meanEstimate(bv, d, metricSpan(info), false), meanEstimate(tv, d, metricSpan(info), false)
 		}
-		p.metrics[name] = mi
-		mc.N, mc.Missing = len(idx), len(p.pairs)-len(idx)
-		mc.Baseline = mi.base.interval(cfg.Confidence)
-		mc.Target = mi.targ.interval(cfg.Confidence)
-		mc.Delta = mi.delta.interval(cfg.Confidence)
-		mc.MDE = Num(mi.delta.mde(cfg.Confidence))
-		if info.PassFail {
+		if bin {
 			var m McNemarResult
+			pd := make([]float64, len(idx))
 			for i := range idx {
 				bp, tp := bv[i] >= passThreshold, tv[i] >= passThreshold
 				switch {
 				case tp && !bp:
 					m.Improved++
+					pd[i] = 1
 				case bp && !tp:
 					m.Regressed++
+					pd[i] = -1
 				default:
 					m.Unchanged++
 				}
 			}
 			m.P = Num(mcnemarExact(m.Improved, m.Regressed))
 			mc.McNemar = &m
+			mi.improved, mi.regressed = m.Improved, m.Regressed
+			mi.delta = pairedProportionEstimate(m.Improved, m.Regressed, len(idx), d, pd)
+		} else {
+			mi.delta = meanEstimate(delta, d, metricSpan(info).diff(), true)
 		}
+		p.metrics[name] = mi
+		mc.N, mc.Missing = len(idx), len(p.pairs)-len(idx)
+		mc.Baseline = mi.base.interval(cfg.Confidence)
+		mc.Target = mi.targ.interval(cfg.Confidence)
+		mc.Delta = mi.delta.interval(cfg.Confidence)
+		mc.MDE = Num(mi.delta.mde((1 - cfg.Confidence) / 2))
 		out = append(out, mc)
 	}
 	return out
@@ -167,28 +242,41 @@ var aggregateInfo = func() map[string]metric.Info {
 	m := map[string]metric.Info{}
 	for _, g := range aggregateGroups {
 		for _, s := range g.stats {
-			m[s.name] = metric.Info{Name: s.name, Min: 0, Max: math.Inf(1), Direction: metric.LowerIsBetter}
+			hi := math.Inf(1)
+			if s.kind == aggRate {
+				hi = 1
+			}
+			m[s.name] = metric.Info{Name: s.name, Min: 0, Max: hi, Direction: metric.LowerIsBetter}
 		}
 	}
 	return m
 }()
 
+// aggKind is how an aggregate summarizes a group's values, which decides
+// its interval.
+type aggKind int
+
+const (
+	aggMean     aggKind = iota // a mean times scale: t, paired t, Fieller
+	aggSum                     // a sum over the pairs: the mean times n
+	aggQuantile                // a percentile: order statistics
+	aggRate                    // a share of 0/1 values: Clopper-Pearson, Tango
+)
+
 // aggStat is one aggregate statistic of a group's values.
 type aggStat struct {
 	name, unit string
-	// fn computes the statistic from the values, sorted ascending.
-	fn func(sorted []float64) float64
+	kind       aggKind
+	// scale multiplies a mean (1,000 for cost per 1,000 calls); q is a
+	// percentile's level.
+	scale, q float64
 }
 
-// aggGroup is a set of aggregates over the same per-record value, so that
-// one bootstrap (and one sort per replicate) serves them all.
+// aggGroup is a set of aggregates over the same per-record value.
 type aggGroup struct {
 	name  string
 	value func(o *obs) (float64, bool)
 	stats []aggStat
-	// percentiles says a statistic needs the values sorted (means do not;
-	// sorting every replicate is most of the bootstrap's cost).
-	percentiles bool
 }
 
 func meanOf(x []float64) float64 {
@@ -196,10 +284,6 @@ func meanOf(x []float64) float64 {
 		return math.NaN()
 	}
 	return stat.Mean(x, nil)
-}
-
-func pct(p float64) func([]float64) float64 {
-	return func(x []float64) float64 { return quantile(x, p) }
 }
 
 // callsPerCostUnit expresses cost per 1,000 calls, the unit pricing is
@@ -214,39 +298,37 @@ var aggregateGroups = []aggGroup{
 		name:  "cost",
 		value: func(o *obs) (float64, bool) { return o.cost, o.hasCost && !o.errored },
 		stats: []aggStat{
-			{"cost_per_1k", "USD", func(x []float64) float64 { return meanOf(x) * callsPerCostUnit }},
-			{"cost_usd", "USD", func(x []float64) float64 { return floatsSum(x) }},
+			{name: "cost_per_1k", unit: "USD", kind: aggMean, scale: callsPerCostUnit},
+			{name: "cost_usd", unit: "USD", kind: aggSum},
 		},
 	},
 	{
-		name:        "latency",
-		percentiles: true,
-		value:       func(o *obs) (float64, bool) { return o.latency, !o.errored && o.latency > 0 },
+		name:  "latency",
+		value: func(o *obs) (float64, bool) { return o.latency, !o.errored && o.latency > 0 },
 		stats: []aggStat{
-			{"latency_mean", "ms", meanOf},
-			{"latency_p50", "ms", pct(0.50)},
-			{"latency_p95", "ms", pct(0.95)},
-			{"latency_p99", "ms", pct(0.99)},
+			{name: "latency_mean", unit: "ms", kind: aggMean, scale: 1},
+			{name: "latency_p50", unit: "ms", kind: aggQuantile, q: 0.50},
+			{name: "latency_p95", unit: "ms", kind: aggQuantile, q: 0.95},
+			{name: "latency_p99", unit: "ms", kind: aggQuantile, q: 0.99},
 		},
 	},
 	{
-		name:        "ttft",
-		percentiles: true,
-		value:       func(o *obs) (float64, bool) { return o.ttft, !o.errored && o.ttft > 0 },
+		name:  "ttft",
+		value: func(o *obs) (float64, bool) { return o.ttft, !o.errored && o.ttft > 0 },
 		stats: []aggStat{
-			{"ttft_p50", "ms", pct(0.50)},
-			{"ttft_p95", "ms", pct(0.95)},
+			{name: "ttft_p50", unit: "ms", kind: aggQuantile, q: 0.50},
+			{name: "ttft_p95", unit: "ms", kind: aggQuantile, q: 0.95},
 		},
 	},
 	{
 		name:  "input_tokens",
 		value: func(o *obs) (float64, bool) { return o.inTok, !o.errored },
-		stats: []aggStat{{"input_tokens", "tokens", meanOf}},
+		stats: []aggStat{{name: "input_tokens", unit: "tokens", kind: aggMean, scale: 1}},
 	},
 	{
 		name:  "output_tokens",
 		value: func(o *obs) (float64, bool) { return o.outTok, !o.errored },
-		stats: []aggStat{{"output_tokens", "tokens", meanOf}},
+		stats: []aggStat{{name: "output_tokens", unit: "tokens", kind: aggMean, scale: 1}},
 	},
 	{
 		name: "error_rate",
@@ -256,27 +338,19 @@ var aggregateGroups = []aggGroup{
 			}
 			return 0, true
 		},
-		stats: []aggStat{{"error_rate", "", meanOf}},
+		stats: []aggStat{{name: "error_rate", kind: aggRate}},
 	},
 }
 
-func floatsSum(x []float64) float64 {
-	s := 0.0
-	for _, v := range x {
-		s += v
-	}
-	return s
-}
-
-// aggInf is the bootstrap behind one aggregate, kept for the criteria.
+// aggInf is the inference behind one aggregate, kept for the criteria.
 type aggInf struct {
-	base, targ, delta, ratio inference
+	base, targ, delta, ratio estimate
 	n                        int
 }
 
-// compareAggregates compares cost, latency, tokens and the error rate with a
-// paired bootstrap (whole clusters when clustered) of each statistic, its
-// difference and its ratio.
+// compareAggregates compares cost, latency, tokens and the error rate on the
+// pairs where both sides have the value: each side's statistic, the paired
+// difference and the ratio, each with the interval of its kind.
 func compareAggregates(p *paired, cfg Config) []AggregateResult {
 	p.aggs = map[string]*aggInf{}
 	var out []AggregateResult
@@ -296,46 +370,43 @@ func compareAggregates(p *paired, cfg Config) []AggregateResult {
 			continue
 		}
 		d := p.d.subset(idx)
-		k := len(g.stats)
-		sb, st := slices.Clone(bv), slices.Clone(tv)
-		slices.Sort(sb)
-		slices.Sort(st)
-		var reps [][]float64
-		if len(idx) >= 2 {
-			rb, rt := make([]float64, 0, len(idx)), make([]float64, 0, len(idx))
-			reps = bootstrap(len(idx), d, cfg.Bootstrap, cfg.seedFor("aggregate/"+g.name), 4*k, func(ix []int, o []float64) {
-				rb, rt = rb[:0], rt[:0]
-				for _, i := range ix {
-					rb = append(rb, bv[i])
-					rt = append(rt, tv[i])
-				}
-				if g.percentiles {
-					slices.Sort(rb)
-					slices.Sort(rt)
-				}
-				for j, s := range g.stats {
-					x, y := s.fn(rb), s.fn(rt)
-					o[4*j], o[4*j+1], o[4*j+2], o[4*j+3] = x, y, y-x, y/x
-				}
-			})
-		}
-		method := MethodBootstrap
-		if d.clustered() {
-			method = MethodClusterBoot
-		}
-		for j, s := range g.stats {
-			x, y := s.fn(sb), s.fn(st)
+		var sb, st []float64
+		for _, s := range g.stats {
 			ai := &aggInf{n: len(idx)}
-			mk := func(est float64, r int) inference {
-				in := inference{est: est, se: math.NaN(), method: method, n: len(idx), units: d.units(len(idx))}
-				if reps != nil && len(reps[r]) > 1 {
-					in.boot = reps[r]
-					in.se = stat.StdDev(in.boot, nil)
+			switch s.kind {
+			case aggMean, aggSum:
+				k := s.scale
+				if s.kind == aggSum {
+					k = float64(len(idx))
 				}
-				return in
+				unbounded := span{0, math.Inf(1)}
+				ai.base = meanEstimate(bv, d, unbounded, false).scaled(k)
+				ai.targ = meanEstimate(tv, d, unbounded, false).scaled(k)
+				ai.delta = meanEstimate(diffs(bv, tv), d, unbounded.diff(), true).scaled(k)
+				ai.ratio = ratioEstimate(bv, tv, d, unbounded)
+			case aggQuantile:
+				if sb == nil {
+					sb, st = sortedCopy(bv), sortedCopy(tv)
+				}
+				ai.base, ai.targ, ai.delta, ai.ratio = quantileEstimates(sb, st, s.q)
+			case aggRate:
+				kb, kt, improved, regressed := 0, 0, 0, 0
+				pd := diffs(bv, tv)
+				for i := range bv {
+					kb += int(bv[i])
+					kt += int(tv[i])
+					switch {
+					case pd[i] > 0:
+						improved++ // the target failed where the baseline did not
+					case pd[i] < 0:
+						regressed++
+					}
+				}
+				ai.base = proportionEstimate(kb, len(bv), d, bv)
+				ai.targ = proportionEstimate(kt, len(tv), d, tv)
+				ai.delta = pairedProportionEstimate(improved, regressed, len(bv), d, pd)
+				ai.ratio = ratioEstimate(bv, tv, d, span{0, 1})
 			}
-			ai.base, ai.targ = mk(x, 4*j), mk(y, 4*j+1)
-			ai.delta, ai.ratio = mk(y-x, 4*j+2), mk(y/x, 4*j+3)
 			p.aggs[s.name] = ai
 			out = append(out, AggregateResult{
 				Metric: s.name, Unit: s.unit, N: len(idx),
@@ -345,6 +416,15 @@ func compareAggregates(p *paired, cfg Config) []AggregateResult {
 				Ratio:    ai.ratio.interval(cfg.Confidence),
 			})
 		}
+	}
+	return out
+}
+
+// diffs returns t[i] - b[i].
+func diffs(b, t []float64) []float64 {
+	out := make([]float64, len(b))
+	for i := range b {
+		out[i] = t[i] - b[i]
 	}
 	return out
 }
@@ -385,13 +465,13 @@ func flips(p *paired, metrics []MetricComparison) []FlipStats {
 				c = &kn{}
 				counts[pr.sample] = c
 			}
-			if s, ok := pr.b.scores[m.Metric]; ok {
+			if s, ok := pr.b.score(m.Metric); ok {
 				c.bn++
 				if s >= passThreshold {
 					c.bp++
 				}
 			}
-			if s, ok := pr.t.scores[m.Metric]; ok {
+			if s, ok := pr.t.score(m.Metric); ok {
 				c.tn++
 				if s >= passThreshold {
 					c.tp++

@@ -40,14 +40,8 @@ func injectPairScores(b, t *side, all []PairScores) {
 			if tb == nil || tt == nil || tb.errored || tt.errored {
 				continue
 			}
-			if tt.scores == nil {
-				tt.scores = map[string]float64{}
-			}
-			if tb.scores == nil {
-				tb.scores = map[string]float64{}
-			}
-			tt.scores[name] = score
-			tb.scores[name] = 1 - score
+			tt.setScore(name, score)
+			tb.setScore(name, 1-score)
 		}
 	}
 }

@@ -1,7 +1,9 @@
 package gate
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -18,7 +20,7 @@ import (
 func sampleMetric(p *paired, v *Verdict, cfg Config) string {
 	usable := func(m string) bool {
 		mi := p.metrics[m]
-		return mi != nil && len(mi.idx) > 0 && mi.bv != nil
+		return mi != nil && len(mi.idx) > 0 && mi.bv != nil && mi.tv != nil
 	}
 	if cfg.SampleMetric != "" && usable(cfg.SampleMetric) {
 		return cfg.SampleMetric
@@ -148,6 +150,23 @@ func readOutputs(ctx context.Context, path string, want map[key][]*SampleDiff, f
 		return fmt.Errorf("reading outputs: %w", err)
 	}
 	defer r.Close()
+	// Only lines that quote a wanted sample id are decoded.
+	var needles [][]byte
+	seen := map[string]bool{}
+	for k := range want {
+		if !seen[k.sample] {
+			seen[k.sample] = true
+			needles = append(needles, quoted(k.sample))
+		}
+	}
+	r.SkipRecords(func(line []byte) bool {
+		for _, n := range needles {
+			if bytes.Contains(line, n) {
+				return false
+			}
+		}
+		return true
+	})
 	for n := 0; ; n++ {
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -169,6 +188,16 @@ func readOutputs(ctx context.Context, path string, want map[key][]*SampleDiff, f
 			f(rec, d)
 		}
 	}
+}
+
+// quoted is s as the results writer writes it: a JSON string, HTML left
+// unescaped.
+func quoted(s string) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 func recErr(rec results.Record) string {

@@ -31,6 +31,8 @@ import statsmodels.api as sm
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.multitest import multipletests
+from scipy.optimize import brentq, minimize_scalar
+from scipy.special import xlogy
 
 out = []
 for c in json.load(sys.stdin):
@@ -51,7 +53,37 @@ for c in json.load(sys.stdin):
     table = [[int(np.sum(bx & by)), int(np.sum(bx & ~by))], [int(np.sum(~bx & by)), int(np.sum(~bx & ~by))]]
     r["mcnemar_p"] = mcnemar(table, exact=True).pvalue
     reg, imp = table[0][1], table[1][0]
-    r["mcnemar_reg_p"] = stats.binomtest(reg, reg + imp, 0.5, alternative="greater").pvalue if reg + imp > 0 else 1.0
+    # Tango's score interval, from a numerical constrained MLE (not the
+    # closed form the gate uses) and root finding.
+    z = stats.norm.ppf(0.975)
+    def tango(d0):
+        rest = n - imp - reg
+        def nll(q):
+            return -(xlogy(imp, q + d0) + xlogy(reg, q) + xlogy(rest, 1 - 2 * q - d0))
+        lo, hi = max(0.0, -d0), (1 - d0) / 2
+        q = minimize_scalar(nll, bounds=(lo, hi), method="bounded", options={"xatol": 1e-13}).x
+        num = imp - reg - n * d0
+        num -= np.sign(num) * min(abs(num), 0.5)  # continuity correction
+        return num / np.sqrt(n * (2 * q + d0 * (1 - d0)))
+    est = (imp - reg) / n
+    r["tango_lo"] = brentq(lambda d0: tango(d0) - z, -1 + 1e-9, est)
+    r["tango_hi"] = brentq(lambda d0: tango(d0) + z, est, 1 - 1e-9)
+    # Fieller: the ratio's bounds are where the paired t statistic of
+    # y' - r x' crosses the t quantile (values shifted away from zero).
+    xp, yp = x + 1, y + 1
+    q = stats.t.ppf(0.975, n - 1)
+    rhat = yp.mean() / xp.mean()
+    tstat = lambda rr: stats.ttest_1samp(yp - rr * xp, 0).statistic
+    r["fieller_lo"] = brentq(lambda rr: tstat(rr) - q, rhat - 10, rhat)
+    r["fieller_hi"] = brentq(lambda rr: tstat(rr) + q, rhat, rhat + 10)
+    # Order-statistic interval of the 95th percentile: ranks from the
+    # binomial distribution.
+    ys = np.sort(y)
+    cdf = stats.binom.cdf(np.arange(n + 1), n, 0.95)
+    l = int(np.searchsorted(cdf, 0.025, side="right"))
+    u = int(np.searchsorted(cdf, 0.975, side="left")) + 1
+    r["os_lo"] = float(ys[l - 1]) if l >= 1 else float("-inf")
+    r["os_hi"] = float(ys[u - 1]) if u <= n else float("inf")
     rho = stats.spearmanr(x, y)
     r["spearman"], r["spearman_p"] = rho.statistic, rho.pvalue
     tau = stats.kendalltau(x, y, method="asymptotic")
@@ -62,7 +94,7 @@ for c in json.load(sys.stdin):
     r["binom_less"] = stats.binomtest(k, n, c["rate"], alternative="less").pvalue
     r["holm"] = list(multipletests(c["pvals"], method="holm")[1])
     r["p50"], r["p95"], r["p99"] = np.percentile(y, [50, 95, 99])
-    out.append({k: float(v) if not isinstance(v, list) else v for k, v in r.items()})
+    out.append({k: (float(v) if np.isfinite(v) else str(v)) if not isinstance(v, list) else v for k, v in r.items()})
 json.dump(out, sys.stdout)
 `
 
@@ -137,15 +169,16 @@ func TestStatsAgainstScipy(t *testing.T) {
 		for j := range d {
 			d[j] = c.Y[j] - c.X[j]
 		}
-		// The paired t-interval and its one-sided tests (forced: n may be
-		// below LargeN, where the gate would bootstrap).
-		pt := tInference(d)
+		// The paired t-interval and its one-sided tests, each p-value found
+		// by inverting the interval.
+		pt := meanEstimate(d, design{}, span{-1, 1}, true)
+		require.Equal(t, MethodPairedT, pt.method)
 		iv := pt.interval(0.95)
 		assert.InDelta(t, num("t_lo"), iv.Lo, tol, "case %d t lo", i)
 		assert.InDelta(t, num("t_hi"), iv.Hi, tol, "case %d t hi", i)
-		assert.InDelta(t, num("t_p_less"), pt.pBelow(c.Limit), tol, "case %d t p less", i)
-		assert.InDelta(t, num("t_p_greater"), pt.pAbove(c.Limit), tol, "case %d t p greater", i)
-		mv := tInference(c.Y).interval(0.95)
+		assertP(t, num("t_p_less"), pt.pBelow(c.Limit), "case %d t p less", i)
+		assertP(t, num("t_p_greater"), pt.pAbove(c.Limit), "case %d t p greater", i)
+		mv := meanEstimate(c.Y, design{}, span{0, 1}, false).interval(0.95)
 		assert.InDelta(t, num("mean_lo"), mv.Lo, tol, "case %d mean lo", i)
 		assert.InDelta(t, num("mean_hi"), mv.Hi, tol, "case %d mean hi", i)
 
@@ -154,11 +187,26 @@ func TestStatsAgainstScipy(t *testing.T) {
 		for _, cl := range c.Clusters {
 			g = max(g, cl+1)
 		}
-		ci := meanInference(d, design{clusters: c.Clusters, g: g}, 0, 0, true)
-		assert.InDelta(t, num("cl_se"), ci.se, tol, "case %d cluster se", i)
-		civ := ci.interval(0.95)
+		cd := design{clusters: c.Clusters, g: g}
+		assert.InDelta(t, num("cl_se"), clusterSE(d, meanOf(d), cd), tol, "case %d cluster se", i)
+		civ := meanEstimate(d, cd, span{-1, 1}, true).interval(0.95)
 		assert.InDelta(t, num("cl_lo"), civ.Lo, 1e-8, "case %d cluster lo", i)
 		assert.InDelta(t, num("cl_hi"), civ.Hi, 1e-8, "case %d cluster hi", i)
+
+		// Fieller's interval of a ratio of paired means.
+		xp, yp := make([]float64, n), make([]float64, n)
+		for j := range xp {
+			xp[j], yp[j] = c.X[j]+1, c.Y[j]+1
+		}
+		fv := ratioEstimate(xp, yp, design{}, span{1, 2}).interval(0.95)
+		assert.InDelta(t, num("fieller_lo"), fv.Lo, 1e-8, "case %d fieller lo", i)
+		assert.InDelta(t, num("fieller_hi"), fv.Hi, 1e-8, "case %d fieller hi", i)
+
+		// The distribution-free interval of the 95th percentile.
+		ys := sortedCopy(c.Y)
+		olo, ohi := newQuantileCI(ys, 0.95).bound(0.025)
+		assert.Equal(t, r["os_lo"], jsonNum(olo), "case %d order statistic lo", i)
+		assert.Equal(t, r["os_hi"], jsonNum(ohi), "case %d order statistic hi", i)
 
 		// McNemar's exact test on 0/1 outcomes at 0.5.
 		imp, reg := 0, 0
@@ -172,7 +220,9 @@ func TestStatsAgainstScipy(t *testing.T) {
 			}
 		}
 		assert.InDelta(t, num("mcnemar_p"), mcnemarExact(imp, reg), tol, "case %d mcnemar", i)
-		assert.InDelta(t, num("mcnemar_reg_p"), mcnemarRegressed(imp, reg), tol, "case %d mcnemar one-sided", i)
+		tv := pairedProportionEstimate(imp, reg, n, design{}, nil).interval(0.95)
+		assert.InDelta(t, num("tango_lo"), tv.Lo, 1e-6, "case %d tango lo", i)
+		assert.InDelta(t, num("tango_hi"), tv.Hi, 1e-6, "case %d tango hi", i)
 
 		// Rank correlations.
 		rho, rp := spearman(c.X, c.Y)
@@ -189,11 +239,13 @@ func TestStatsAgainstScipy(t *testing.T) {
 				k++
 			}
 		}
-		lo, hi := clopperPearson(k, n, 0.95)
-		assert.InDelta(t, num("cp_lo"), lo, tol, "case %d cp lo", i)
-		assert.InDelta(t, num("cp_hi"), hi, tol, "case %d cp hi", i)
-		assert.InDelta(t, num("binom_greater"), binomGreater(k, n, c.Rate), tol, "case %d binom greater", i)
-		assert.InDelta(t, num("binom_less"), binomLess(k, n, c.Rate), tol, "case %d binom less", i)
+		rate := proportionEstimate(k, n, design{}, nil)
+		cp := rate.interval(0.95)
+		assert.InDelta(t, num("cp_lo"), cp.Lo, tol, "case %d cp lo", i)
+		assert.InDelta(t, num("cp_hi"), cp.Hi, tol, "case %d cp hi", i)
+		// The exact binomial tests are the inversions of Clopper-Pearson.
+		assertP(t, num("binom_greater"), rate.pAbove(c.Rate), "case %d binom greater", i)
+		assertP(t, num("binom_less"), rate.pBelow(c.Rate), "case %d binom less", i)
 
 		// Holm.
 		want := r["holm"].([]any)
@@ -210,9 +262,24 @@ func TestStatsAgainstScipy(t *testing.T) {
 	}
 }
 
-// tInference is meanInference forced to the t method whatever n.
-func tInference(x []float64) inference {
-	n := len(x)
-	m := meanOf(x)
-	return inference{est: m, se: stdDev(x) / math.Sqrt(float64(n)), df: float64(n - 1), method: MethodT, n: n}
+// assertP checks a one-sided p-value against the reference's: equal to 1e-9
+// up to 0.5, and reported as 1 above it (see invert).
+func assertP(t *testing.T, want, got float64, msg string, args ...any) {
+	t.Helper()
+	if want > 0.5 {
+		assert.Equal(t, 1.0, got, append([]any{msg}, args...)...)
+		return
+	}
+	assert.InDelta(t, want, got, 1e-9, append([]any{msg}, args...)...)
+}
+
+// jsonNum is how the reference writes a bound: a number, or "inf"/"-inf".
+func jsonNum(x float64) any {
+	switch {
+	case math.IsInf(x, 1):
+		return "inf"
+	case math.IsInf(x, -1):
+		return "-inf"
+	}
+	return x
 }

@@ -142,6 +142,11 @@ type Verdict struct {
 	BaselineOnlyCount int      `json:"baseline_only_count"`
 	TargetOnlyCount   int      `json:"target_only_count"`
 
+	// Headline says, when it is so, that the suite is too small for some of
+	// its criteria (TooSmall names their checks): the report shows it first.
+	Headline string   `json:"headline,omitempty"`
+	TooSmall []string `json:"too_small,omitempty"`
+
 	Criteria   []CriterionResult  `json:"criteria"`
 	Metrics    []MetricComparison `json:"metrics"`
 	Aggregates []AggregateResult  `json:"aggregates"`
@@ -179,7 +184,10 @@ type CriterionResult struct {
 	// (target - baseline), "relative" (target / baseline - 1) or "value" (the
 	// target's value against a floor or a maximum error rate).
 	Estimate Interval `json:"estimate"`
-	Scale    string   `json:"scale"`
+	// Confidence is the two-sided level of Estimate's interval: the gate's
+	// confidence, or more under Holm's correction.
+	Confidence float64 `json:"confidence"`
+	Scale      string  `json:"scale"`
 	// Limit is the tested bound on Scale (e.g. -0.05 for a drop of 0.05).
 	Limit Num `json:"limit"`
 	// P is the one-sided p-value of the test the mode decides on, PAdjusted
@@ -242,7 +250,8 @@ type McNemarResult struct {
 
 // AggregateResult is an operational aggregate (cost, latency, tokens, error
 // rate) of both sides, with the target's ratio to the baseline and the
-// difference, each with a paired bootstrap interval.
+// difference, each with its interval (t and Fieller for means, order
+// statistics for percentiles, Clopper-Pearson and Tango for the error rate).
 type AggregateResult struct {
 	Metric   string   `json:"metric"`
 	Unit     string   `json:"unit"`
@@ -375,6 +384,28 @@ func (v *Verdict) warn(format string, args ...any) {
 	v.Warnings = append(v.Warnings, fmt.Sprintf(format, args...))
 }
 
+// headline names the checks the suite is too small for: no interval at all,
+// or a minimum detectable effect larger than the margin. A pass there means
+// only that no regression was seen, and the reader must see that first.
+func (v *Verdict) headline() {
+	v.TooSmall = nil
+	for _, c := range v.Criteria {
+		if c.Underpowered && c.Status != CheckFail {
+			v.TooSmall = append(v.TooSmall, c.Metric+" "+c.Check)
+		}
+	}
+	if len(v.TooSmall) == 0 {
+		v.Headline = ""
+		return
+	}
+	units := fmt.Sprintf("%d pairs", v.Pairs)
+	if v.Cluster != "" {
+		units = fmt.Sprintf("%d clusters of %d pairs", v.Clusters, v.Pairs)
+	}
+	v.Headline = fmt.Sprintf("The suite is too small for %d of its %d checks (%s): with %s it cannot tell a move of the margin's size from noise, so a pass there means no regression was seen, not that there is none. Add samples or repeats, or widen the margin.",
+		len(v.TooSmall), len(v.Criteria), strings.Join(v.TooSmall, ", "), units)
+}
+
 // decide sets the verdict from the checks, in order of precedence: a broken
 // criterion (error) over a shown regression over an incomplete run over an
 // inconclusive check. A regression found on an incomplete run is still a
@@ -397,6 +428,7 @@ func (v *Verdict) decide() {
 	if len(warned) > 0 {
 		v.warn("criteria with severity warn did not pass: %s", strings.Join(warned, ", "))
 	}
+	v.headline()
 	switch {
 	case len(errs) > 0:
 		v.Status = StatusError

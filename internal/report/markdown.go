@@ -110,6 +110,9 @@ func render(v *gate.Verdict, opts Options, runes, samples int, lists bool) strin
 		w("; clustered by %s (%d clusters)", Inline(v.Cluster), v.Clusters)
 	}
 	w(".\n\n")
+	if v.Headline != "" {
+		w("> [!CAUTION]\n> %s\n\n", Inline(v.Headline))
+	}
 	if len(v.Warnings) > 0 {
 		w("> [!WARNING]\n")
 		for _, m := range v.Warnings {
@@ -170,7 +173,8 @@ func criteria(b *strings.Builder, v *gate.Verdict) {
 func inconclusive(b *strings.Builder, v *gate.Verdict) {
 	var lines []string
 	for i, c := range v.Criteria {
-		if c.Status != gate.CheckInconclusive && !c.Underpowered {
+		// A significant failure is decided whatever the suite's size.
+		if c.Status == gate.CheckFail || c.Status != gate.CheckInconclusive && !c.Underpowered {
 			continue
 		}
 		what := "inconclusive"
