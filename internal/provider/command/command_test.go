@@ -85,3 +85,38 @@ func TestNewNeedsAProgram(t *testing.T) {
 	_, err := New(nil, "", nil)
 	require.ErrorContains(t, err, "no program given")
 }
+
+// Issue 10, item 11: a program gets a minimal environment and the variables
+// its target lists, never the CI job's GitHub token.
+func TestProgramGetsAMinimalEnvironment(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"PATH": "/usr/bin:/bin", "HOME": "/home/runner", "LANG": "C.UTF-8",
+		"GITHUB_TOKEN": "ghs_jobtoken0123456789", "INPUT_GITHUB-TOKEN": "ghs_jobtoken0123456789",
+		"AWS_SECRET_ACCESS_KEY": "aws-secret-0123456789", "APP_KEY": "app-key-value",
+	}
+	getenv := func(k string) string { return env[k] }
+	vars, err := Environ(getenv, []string{"APP_KEY", "UNSET_VAR"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"PATH=/usr/bin:/bin", "HOME=/home/runner", "LANG=C.UTF-8", "APP_KEY=app-key-value"}, vars)
+
+	p := filepath.Join(t.TempDir(), "model.sh")
+	// The program prints its whole environment as its answer.
+	require.NoError(t, os.WriteFile(p, []byte("#!/bin/sh\ncat >/dev/null\nprintf '{\"text\": \"%s\"}' \"$(env | sort | tr '\\n' ' ')\"\n"), 0o755))
+	c, err := New([]string{p}, "", vars)
+	require.NoError(t, err)
+	resp, err := c.Complete(context.Background(), req())
+	require.NoError(t, err)
+	assert.Contains(t, resp.Text, "APP_KEY=app-key-value")
+	assert.Contains(t, resp.Text, "HOME=/home/runner")
+	assert.NotContains(t, resp.Text, "ghs_jobtoken")
+	assert.NotContains(t, resp.Text, "aws-secret")
+
+	for _, name := range []string{"GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "github_token"} {
+		_, err := Environ(getenv, []string{name})
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), "never passed to a program")
+	}
+	_, err = Environ(getenv, []string{"A=B"})
+	assert.ErrorContains(t, err, "not a variable name")
+}
