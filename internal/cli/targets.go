@@ -132,6 +132,7 @@ func newProvider(ctx context.Context, e *Env, s *suite.Suite, tc *suite.TargetCo
 		if err != nil {
 			return nil, nil, usagef("target %q: %v", tc.ID, err)
 		}
+		r.Redact = newRedactor(e, s).Redact
 		return r, r.Close, nil
 	}
 	return p, nil, nil
