@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/evalgate/evalgate/internal/results"
+	"github.com/evalgate/evalgate/internal/suite"
 )
 
 // invokeEnv runs evalgate with the environment env.
@@ -187,4 +188,24 @@ func TestRunCommandEnvironment(t *testing.T) {
 	code, _, stderr = invokeEnv(t, env, "run", "--config", cfg, "--progress", "off")
 	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, stderr, `target "app": env: GITHUB_TOKEN is never passed to a program`)
+}
+
+// The redactor knows the suite's own api_key_env settings, a judge's nested
+// in its metric among them, and a command target's credential variables.
+func TestRedactorKnowsTheSuitesKeys(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	target := "  - {id: app, provider: command, model: app, prompt: p, command: [./x], env: [APP_API_KEY, APP_MODE]}\n" +
+		"  - {id: oa, provider: openai, model: m, prompt: p, base_url: \"http://127.0.0.1:1/v1\", api_key_env: TARGET_KEY}\n"
+	cfg := "version: 1\nname: t\ndataset: {path: data.jsonl}\nprompts:\n  p: {user: \"Q: {{question}}\"}\ntargets:\n" + target +
+		"metrics:\n  - f1\n  - {name: correctness, judge: {provider: openai, model: j, base_url: \"http://127.0.0.1:1/v1\", api_key_env: JUDGE_KEY}}\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "data.jsonl"), []byte(twoRows), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "evalgate.yaml"), []byte(cfg), 0o644))
+	s, err := suite.Load(filepath.Join(dir, "evalgate.yaml"))
+	require.NoError(t, err)
+	env := map[string]string{"TARGET_KEY": "target-key-0123", "JUDGE_KEY": "judge-key-0123", "APP_API_KEY": "app-key-0123",
+		"APP_MODE": "strict-mode", "AWS_SESSION_TOKEN": "aws-session-0123", "INPUT_GITHUB-TOKEN": "ghs_0123456789"}
+	red := newRedactor(&Env{Getenv: func(k string) string { return env[k] }}, s)
+	got := red.Redact("target-key-0123 judge-key-0123 app-key-0123 aws-session-0123 ghs_0123456789 strict-mode")
+	assert.Equal(t, "[redacted] [redacted] [redacted] [redacted] [redacted] strict-mode", got, "APP_MODE is not a credential")
 }
