@@ -174,6 +174,7 @@ func (s *stopper) get() (string, error) {
 // run's deadline is not begun.
 func (c *Caller) call(ctx context.Context, t *Target, req provider.Request) (provider.Response, int, error) {
 	start := c.opts.now()
+	transient := 0 // failures counted against opts.Retries
 	for attempt := 1; ; attempt++ {
 		resp, err := c.attempt(ctx, t, req)
 		if err == nil {
@@ -183,9 +184,12 @@ func (c *Caller) call(ctx context.Context, t *Target, req provider.Request) (pro
 		if ctx.Err() != nil || !kind.Retryable() {
 			return resp, attempt, err
 		}
+		if kind == provider.KindTransient {
+			transient++
+		}
 		now := c.opts.now()
 		switch {
-		case kind == provider.KindTransient && attempt > c.opts.Retries:
+		case kind == provider.KindTransient && transient > c.opts.Retries:
 			return resp, attempt, err
 		case kind == provider.KindThrottled && now.Sub(start) >= c.opts.RetryThrottledFor:
 			return resp, attempt, fmt.Errorf("still throttled after %s of retries (run.retry_throttled_for): %w", c.opts.RetryThrottledFor, err)

@@ -509,3 +509,27 @@ func TestCacheKeyIncludesTheEndpoint(t *testing.T) {
 	assert.Equal(t, endpointOf(openAITarget(t, a.baseURL(), nil).Provider), endpointOf(withKey.Provider), "the key is not part of the endpoint")
 	assert.False(t, strings.Contains(endpointOf(withKey.Provider), "sk-"))
 }
+
+// Throttled attempts do not use up the retries of transient failures.
+func TestThrottlingDoesNotUseUpTransientRetries(t *testing.T) {
+	t.Parallel()
+	srv := newOpenAIServer(t, func(n int64, w http.ResponseWriter) {
+		switch {
+		case n <= 6:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write([]byte(`{"error":{"message":"slow down","code":"rate_limit_exceeded"}}`))
+		case n <= 8:
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+		default:
+			answers(w, "ok")
+		}
+	})
+	e := withClock(New([]Target{openAITarget(t, srv.baseURL(), nil)}, nil, Options{Concurrency: 1, Retries: 2}), newFakeClock())
+	w := &memWriter{}
+	_, err := e.Run(context.Background(), &sliceSamples{n: 1}, w)
+	require.NoError(t, err)
+	require.Len(t, w.recs, 1)
+	assert.Nil(t, w.recs[0].Error)
+	assert.Equal(t, 9, w.recs[0].Attempts)
+}
