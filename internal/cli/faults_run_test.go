@@ -206,6 +206,6 @@ func TestRedactorKnowsTheSuitesKeys(t *testing.T) {
 	env := map[string]string{"TARGET_KEY": "target-key-0123", "JUDGE_KEY": "judge-key-0123", "APP_API_KEY": "app-key-0123",
 		"APP_MODE": "strict-mode", "AWS_SESSION_TOKEN": "aws-session-0123", "INPUT_GITHUB-TOKEN": "ghs_0123456789"}
 	red := newRedactor(&Env{Getenv: func(k string) string { return env[k] }}, s)
-	got := red.Redact("target-key-0123 judge-key-0123 app-key-0123 aws-session-0123 ghs_0123456789 strict-mode")
+	got := red.RedactMessage("target-key-0123 judge-key-0123 app-key-0123 aws-session-0123 ghs_0123456789 strict-mode")
 	assert.Equal(t, "[redacted] [redacted] [redacted] [redacted] [redacted] strict-mode", got, "APP_MODE is not a credential")
 }

@@ -145,7 +145,7 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 	if err != nil {
 		return nil, err
 	}
-	opts.Redact = red.Redact
+	opts.Secrets = red
 	opts.Progress = newProgress(e, o.progress, planned*len(targets)*s.Repeats())
 	caller := run.NewCaller(opts)
 	opts.Caller = caller
@@ -282,7 +282,7 @@ func redactErr(err error, red *secret.Redactor) error {
 		return nil
 	}
 	msg := err.Error()
-	if clean := red.Redact(msg); clean != msg {
+	if clean := red.RedactMessage(msg); clean != msg {
 		return &redactedError{msg: clean, err: err}
 	}
 	return err

@@ -69,7 +69,7 @@ func (c *Caller) complete(ctx context.Context, t *Target, req provider.Request) 
 	}
 	// A server that echoes a credential into its answer must not put it
 	// into the cache, the scores or the results.
-	resp.Text = c.redact(resp.Text)
+	resp.Text = c.opts.Secrets.Redact(resp.Text)
 	r.resp = resp
 	if key != "" {
 		// A cache that cannot be written costs money on the next run, not
@@ -236,23 +236,15 @@ type Waiter interface {
 	Waiting(w Wait)
 }
 
-// redact removes the run's credentials from text (opts.Redact).
-func (c *Caller) redact(s string) string {
-	if c.opts.Redact == nil {
-		return s
-	}
-	return c.opts.Redact(s)
-}
-
 // redactErr returns err with the run's credentials removed from its text.
 // A server's error body is quoted in the message, and some servers quote the
 // request's Authorization header. The kind and Retry-After still unwrap.
 func (c *Caller) redactErr(err error) error {
-	if c.opts.Redact == nil || err == nil {
-		return err
+	if err == nil {
+		return nil
 	}
 	msg := err.Error()
-	if clean := c.redact(msg); clean != msg {
+	if clean := c.opts.Secrets.RedactMessage(msg); clean != msg {
 		return &redactedError{msg: clean, err: err}
 	}
 	return err

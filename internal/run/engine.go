@@ -21,6 +21,7 @@ import (
 	"github.com/evalgate/evalgate/internal/pricing"
 	"github.com/evalgate/evalgate/internal/provider"
 	"github.com/evalgate/evalgate/internal/results"
+	"github.com/evalgate/evalgate/internal/secret"
 	"github.com/evalgate/evalgate/internal/suite"
 )
 
@@ -102,10 +103,9 @@ type Options struct {
 	// Progress, if set, is told about every finished record, and about long
 	// waits before retries when it is also a Waiter.
 	Progress Progress
-	// Redact, if set, removes credentials from every text the run keeps:
-	// answers (before the cache sees them), error messages and judges'
-	// explanations.
-	Redact func(string) string
+	// Secrets, if set, are removed from every text the run keeps: answers
+	// (before the cache sees them), error messages and judges' reasons.
+	Secrets *secret.Redactor
 	// Caller, when set, is the caller the engine uses (built with NewCaller
 	// and shared with judge metrics); its options then win over these.
 	Caller *Caller
@@ -440,10 +440,10 @@ func (e *Engine) do(ctx context.Context, j job) outcome {
 	}
 	e.score(ctx, &rec, t, j.sample, user, resp)
 	for k, v := range rec.ScoreErrors {
-		rec.ScoreErrors[k] = e.caller.redact(v)
+		rec.ScoreErrors[k] = e.opts.Secrets.RedactMessage(v)
 	}
 	for k, v := range rec.Details {
-		rec.Details[k] = e.caller.redact(v)
+		rec.Details[k] = e.opts.Secrets.Redact(v)
 	}
 	return outcome{rec: rec, target: j.target, retries: retries}
 }

@@ -437,7 +437,7 @@ func TestCredentialsEchoedByTheServerAreRedacted(t *testing.T) {
 	cache, err := OpenCache(cacheDir)
 	require.NoError(t, err)
 	red := secret.FromEnv(getenv, "EVALGATE_TEST_KEY")
-	e := New([]Target{openAITarget(t, srv.baseURL(), getenv)}, nil, Options{Concurrency: 1, Cache: cache, Redact: red.Redact})
+	e := New([]Target{openAITarget(t, srv.baseURL(), getenv)}, nil, Options{Concurrency: 1, Cache: cache, Secrets: red})
 	w := &memWriter{}
 	_, err = e.Run(context.Background(), &sliceSamples{n: 2}, w)
 	require.NoError(t, err)

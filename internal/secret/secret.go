@@ -28,8 +28,8 @@ var shaped = regexp.MustCompile(`(?i)(\b(?:authorization|x-api-key|api-key|x-amz
 	`|(\bbearer\s+)[A-Za-z0-9._~+/=-]{16,}` +
 	`|\bsk-[A-Za-z0-9_-]{16,}`)
 
-// Redactor removes known credentials from text. The zero value and nil
-// redact by shape only. It is safe for concurrent use once built.
+// Redactor removes known credentials from text. A nil Redactor knows no
+// values (RedactMessage still masks by shape). It is safe for concurrent use.
 type Redactor struct {
 	values []string
 	r      *strings.Replacer
@@ -67,13 +67,21 @@ func FromEnv(getenv func(string) string, names ...string) *Redactor {
 	return New(values...)
 }
 
-// Redact returns s without the known credentials and without anything shaped
-// like a credential header's value, a bearer token or an sk- key.
+// Redact returns s without the known credentials. It is for text that is
+// not a message about a request (a model's answer, a judge's reasoning),
+// which may say "Authorization: required" in earnest.
 func (r *Redactor) Redact(s string) string {
 	if r != nil && len(r.values) > 0 {
 		s = r.r.Replace(s)
 	}
-	return shaped.ReplaceAllStringFunc(s, func(m string) string {
+	return s
+}
+
+// RedactMessage returns an error message without the known credentials and
+// without anything shaped like a credential header's value, a bearer token
+// or an sk- key: what a server quotes of the request it rejects.
+func (r *Redactor) RedactMessage(s string) string {
+	return shaped.ReplaceAllStringFunc(r.Redact(s), func(m string) string {
 		sub := shaped.FindStringSubmatch(m)
 		return sub[1] + sub[2] + Mask
 	})
