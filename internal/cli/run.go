@@ -195,7 +195,9 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 // runOutcome maps how the run ended to an error with the right exit code.
 func runOutcome(sum results.Summary, runErr error) error {
 	switch {
-	case errors.Is(runErr, run.ErrAuth):
+	case errors.Is(runErr, run.ErrAuth), errors.Is(runErr, run.ErrInfrastructure):
+		// The service refused the credentials, or was down: nothing the
+		// records could say about the model.
 		return providerErr(runErr)
 	case errors.Is(runErr, run.ErrDataset):
 		return usageErr(runErr)
