@@ -144,6 +144,13 @@ func (c *Command) Complete(ctx context.Context, req provider.Request) (provider.
 		}
 		return provider.Response{}, provider.Errorf(provider.KindOther, Name, "run %s: %v", c.argv[0], err)
 	}
+	if len(bytes.TrimSpace(stdout.buf.Bytes())) == 0 {
+		// No answer at all, as a model that returns no choices: the
+		// target's failure. (An empty answer that is valid is printed as
+		// {"text": ""} and allowed with allow_empty.)
+		return provider.Response{}, provider.Errorf(provider.KindEmpty, Name,
+			"%s exited 0 but printed nothing; it must print one object like {\"text\": \"...\"}%s", c.argv[0], stderr.describe())
+	}
 	var r Reply
 	dec := json.NewDecoder(bytes.NewReader(stdout.buf.Bytes()))
 	if err := dec.Decode(&r); err != nil {

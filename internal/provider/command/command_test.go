@@ -50,7 +50,7 @@ func TestCommandFailures(t *testing.T) {
 	}{
 		{"exits non-zero", "echo 'Traceback: boom' >&2; exit 3", provider.KindOther, "exited with status 3; stderr ends: Traceback: boom"},
 		{"invalid JSON", "echo 'not json'", provider.KindOther, `printed invalid JSON`},
-		{"empty output", "true", provider.KindOther, "printed invalid JSON"},
+		{"empty output", "true", provider.KindEmpty, "printed nothing"},
 		{"reports throttling", `echo '{"error":{"kind":"throttled","message":"slow down"}}'`, provider.KindThrottled, "reported: slow down"},
 		{"escape sequences in stderr", `printf '\033[31mred\r' >&2; exit 1`, provider.KindOther, "stderr ends:  [31mred"},
 	}
@@ -119,4 +119,15 @@ func TestProgramGetsAMinimalEnvironment(t *testing.T) {
 	}
 	_, err = Environ(getenv, []string{"A=B"})
 	assert.ErrorContains(t, err, "not a variable name")
+}
+
+// Issue 10, item 3: a program that prints nothing gave no answer: an error
+// of kind empty, not a crash and not an answer.
+func TestProgramThatPrintsNothingIsAnEmptyAnswer(t *testing.T) {
+	t.Parallel()
+	_, err := script(t, `cat >/dev/null; echo "no model today" >&2`).Complete(context.Background(), req())
+	require.Error(t, err)
+	assert.Equal(t, provider.KindEmpty, provider.KindOf(err))
+	assert.Contains(t, err.Error(), "printed nothing")
+	assert.Contains(t, err.Error(), "no model today")
 }
