@@ -124,7 +124,7 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 	// Every credential the run may hold is removed from what it writes and
 	// from the error it returns (printed, and posted by the Action).
 	red := newRedactor(e, s)
-	defer func() { err = redactErr(err, red) }()
+	defer func() { err = red.Err(err) }()
 	if err := applyFlags(s, o); err != nil {
 		return nil, err
 	}
@@ -276,28 +276,6 @@ func apiKeyEnvs(v any) []string {
 	}
 	return out
 }
-
-// redactErr removes credentials from err's text; what it wraps (the exit
-// code, run.ErrAuth) still unwraps.
-func redactErr(err error, red *secret.Redactor) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	if clean := red.RedactMessage(msg); clean != msg {
-		return &redactedError{msg: clean, err: err}
-	}
-	return err
-}
-
-// redactedError is an error whose text had credentials removed.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
 
 // applyFlags lets command-line flags override the suite's run settings, so
 // that everything downstream (header, engine) reads one source.

@@ -61,7 +61,9 @@ func (c *Caller) complete(ctx context.Context, t *Target, req provider.Request) 
 	resp, attempts, err := c.call(ctx, t, req)
 	r.attempts = attempts
 	if err != nil {
-		err = c.redactErr(err)
+		// Servers quote the request they reject, some its Authorization
+		// header with it.
+		err = c.opts.Secrets.Err(err)
 		if provider.KindOf(err) == provider.KindAuth {
 			c.st.stop("authentication failed: "+err.Error(), fmt.Errorf("%w: %w", ErrAuth, err))
 		}
@@ -235,29 +237,6 @@ type Wait struct {
 type Waiter interface {
 	Waiting(w Wait)
 }
-
-// redactErr returns err with the run's credentials removed from its text.
-// A server's error body is quoted in the message, and some servers quote the
-// request's Authorization header. The kind and Retry-After still unwrap.
-func (c *Caller) redactErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	if clean := c.opts.Secrets.RedactMessage(msg); clean != msg {
-		return &redactedError{msg: clean, err: err}
-	}
-	return err
-}
-
-// redactedError is an error whose text had credentials removed.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
 
 func (c *Caller) attempt(ctx context.Context, t *Target, req provider.Request) (provider.Response, error) {
 	if t.Limiter != nil {

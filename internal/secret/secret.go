@@ -87,6 +87,28 @@ func (r *Redactor) RedactMessage(s string) string {
 	})
 }
 
+// Err returns err with its message redacted as by RedactMessage; what err
+// wraps (a kind, a sentinel, an exit code) still unwraps. A nil err is nil.
+func (r *Redactor) Err(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if clean := r.RedactMessage(msg); clean != msg {
+		return &redactedError{msg: clean, err: err}
+	}
+	return err
+}
+
+// redactedError is an error whose text had credentials removed.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
 // CredentialEnv names the variables that hold credentials evalgate itself
 // may read or inherit, whatever the suite says: AWS keys and session
 // tokens, Bedrock API keys, OpenAI's default key, and the CI job's tokens.

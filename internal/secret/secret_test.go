@@ -1,6 +1,8 @@
 package secret
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -37,4 +39,16 @@ func TestNilAndShortValuesRedactByShapeOnly(t *testing.T) {
 	env := map[string]string{"OPENAI_API_KEY": "sk-env-key-value-123", "GITHUB_TOKEN": "ghs_0123456789abcdefghij"}
 	fe := FromEnv(func(k string) string { return env[k] }, CredentialEnv...)
 	assert.Equal(t, "token [redacted] and [redacted]", fe.Redact("token ghs_0123456789abcdefghij and sk-env-key-value-123"))
+}
+
+func TestErrKeepsWhatItWraps(t *testing.T) {
+	t.Parallel()
+	sentinel := errors.New("sentinel")
+	r := New("sk-known-value-123")
+	err := r.Err(fmt.Errorf("call: %w: key sk-known-value-123", sentinel))
+	assert.Equal(t, "call: sentinel: key [redacted]", err.Error())
+	assert.ErrorIs(t, err, sentinel)
+	plain := errors.New("nothing to hide")
+	assert.Same(t, plain, r.Err(plain))
+	assert.NoError(t, r.Err(nil))
 }
