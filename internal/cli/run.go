@@ -21,6 +21,7 @@ import (
 	"github.com/evalgate/evalgate/internal/report"
 	"github.com/evalgate/evalgate/internal/results"
 	"github.com/evalgate/evalgate/internal/run"
+	"github.com/evalgate/evalgate/internal/secret"
 	"github.com/evalgate/evalgate/internal/suite"
 )
 
@@ -114,12 +115,16 @@ type suiteRun struct {
 
 // executeSuite runs one suite from its config to its verdict. The error it
 // returns carries the exit code; the suiteRun is nil only when nothing ran.
-func executeSuite(ctx context.Context, e *Env, o runOptions) (*suiteRun, error) {
+func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err error) {
 	// 1. Load and check the suite: nothing is called before it is sound.
 	s, err := suite.Load(o.config)
 	if err != nil {
 		return nil, usageErr(err)
 	}
+	// Every credential the run may hold is removed from what it writes and
+	// from the error it returns (printed, and posted by the Action).
+	red := newRedactor(e, s)
+	defer func() { err = red.Err(err) }()
 	if err := applyFlags(s, o); err != nil {
 		return nil, err
 	}
@@ -140,6 +145,7 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (*suiteRun, error) 
 	if err != nil {
 		return nil, err
 	}
+	opts.Secrets = red
 	opts.Progress = newProgress(e, o.progress, planned*len(targets)*s.Repeats())
 	caller := run.NewCaller(opts)
 	opts.Caller = caller
@@ -176,7 +182,7 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (*suiteRun, error) 
 	if err := w.Close(sum); err != nil {
 		return nil, providerErr(err)
 	}
-	r := &suiteRun{suite: s, targets: built, metrics: metrics, pairwise: pairwise, caller: caller, limiters: lims, resultsPath: resultsPath, summary: sum}
+	r = &suiteRun{suite: s, targets: built, metrics: metrics, pairwise: pairwise, caller: caller, limiters: lims, resultsPath: resultsPath, summary: sum}
 	ended := runOutcome(sum, runErr)
 	if ended != nil && exitCode(ended) != ExitIncomplete {
 		return r, ended
@@ -189,7 +195,9 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (*suiteRun, error) 
 // runOutcome maps how the run ended to an error with the right exit code.
 func runOutcome(sum results.Summary, runErr error) error {
 	switch {
-	case errors.Is(runErr, run.ErrAuth):
+	case errors.Is(runErr, run.ErrAuth), errors.Is(runErr, run.ErrInfrastructure):
+		// The service refused the credentials, or was down: nothing the
+		// records could say about the model.
 		return providerErr(runErr)
 	case errors.Is(runErr, run.ErrDataset):
 		return usageErr(runErr)
@@ -205,12 +213,68 @@ func runOutcome(sum results.Summary, runErr error) error {
 		return outcome(ExitIncomplete, "nothing was evaluated (%s)", orText(sum.Reason, "no record was written"))
 	}
 	if records == errs {
-		return providerErr(fmt.Errorf("every call failed (%d of %d records are errors); see the error column of the results", errs, records))
+		return providerErr(fmt.Errorf("every call failed (%d of %d records are errors%s); see the error column of the results", errs, records, infraCount(sum)))
 	}
 	if sum.Status == results.StatusIncomplete {
 		return outcome(ExitIncomplete, "the run is incomplete: %s", sum.Reason)
 	}
 	return nil
+}
+
+// infraCount says how many errors were the service's, for messages.
+func infraCount(sum results.Summary) string {
+	n := 0
+	for _, t := range sum.Targets {
+		n += t.InfraErrors
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d of them failures of the model service", n)
+}
+
+// newRedactor knows the run's credentials: the variables every provider may
+// read (secret.CredentialEnv) and the api_key_env of each target, judge and
+// embedding model of the suite.
+func newRedactor(e *Env, s *suite.Suite) *secret.Redactor {
+	names := slices.Clone(secret.CredentialEnv)
+	for _, t := range s.Config.Targets {
+		if t.APIKeyEnv != "" {
+			names = append(names, t.APIKeyEnv)
+		}
+		for _, n := range t.Env {
+			// A command's own credentials, by their names; other variables
+			// (a model name, a URL) are ordinary words in answers.
+			if up := strings.ToUpper(n); strings.Contains(up, "KEY") || strings.Contains(up, "TOKEN") || strings.Contains(up, "SECRET") || strings.Contains(up, "PASSWORD") {
+				names = append(names, n)
+			}
+		}
+	}
+	for _, m := range s.Metrics {
+		names = append(names, apiKeyEnvs(m.Options)...)
+	}
+	return secret.FromEnv(e.Getenv, names...)
+}
+
+// apiKeyEnvs finds the api_key_env settings nested in a metric's options
+// (its judge, its embedding model).
+func apiKeyEnvs(v any) []string {
+	var out []string
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if name, ok := x.(string); ok && k == "api_key_env" {
+				out = append(out, name)
+				continue
+			}
+			out = append(out, apiKeyEnvs(x)...)
+		}
+	case []any:
+		for _, x := range v {
+			out = append(out, apiKeyEnvs(x)...)
+		}
+	}
+	return out
 }
 
 // applyFlags lets command-line flags override the suite's run settings, so
@@ -388,13 +452,15 @@ func buildMetrics(ctx context.Context, e *Env, s *suite.Suite, caller *run.Calle
 
 func engineOptions(s *suite.Suite) (run.Options, error) {
 	opts := run.Options{
-		Concurrency: s.Concurrency(),
-		Repeats:     s.Repeats(),
-		Retries:     s.Retries(),
-		Timeout:     s.Timeout(nil),
-		Deadline:    s.Deadline(),
-		BudgetUSD:   s.Config.Run.BudgetUSD,
-		Delimiter:   s.Delimiter(),
+		Concurrency:       s.Concurrency(),
+		Repeats:           s.Repeats(),
+		Retries:           s.Retries(),
+		RetryThrottledFor: s.RetryThrottledFor(),
+		MaxRetryWait:      s.MaxRetryWait(),
+		Timeout:           s.Timeout(nil),
+		Deadline:          s.Deadline(),
+		BudgetUSD:         s.Config.Run.BudgetUSD,
+		Delimiter:         s.Delimiter(),
 	}
 	if s.CacheEnabled() {
 		c, err := run.OpenCache(s.CacheDir())

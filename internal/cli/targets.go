@@ -25,10 +25,11 @@ func buildTargets(ctx context.Context, e *Env, s *suite.Suite, targets []*suite.
 	var out []run.Target
 	for _, tc := range targets {
 		t := run.Target{
-			Info:      results.TargetInfo{ID: tc.ID, Provider: tc.Provider, Model: tc.Model, Prompt: tc.Prompt, Params: tc.Params},
-			Stream:    tc.Stream,
-			Cacheable: true,
-			Timeout:   s.Timeout(tc),
+			Info:       results.TargetInfo{ID: tc.ID, Provider: tc.Provider, Model: tc.Model, Prompt: tc.Prompt, Params: tc.Params},
+			Stream:     tc.Stream,
+			Cacheable:  true,
+			Timeout:    s.Timeout(tc),
+			AllowEmpty: s.AllowEmpty(tc),
 		}
 		input := s.Field(suite.RoleInput)
 		// A target without a prompt (a recorded one) sends the sample's input
@@ -108,7 +109,13 @@ func newProvider(ctx context.Context, e *Env, s *suite.Suite, tc *suite.TargetCo
 		}
 		p = d
 	case suite.ProviderCommand:
-		c, err := cmdprovider.New(tc.Command, s.Dir, nil)
+		// A minimal environment, never the job's GitHub token: the
+		// program is code under evaluation.
+		env, err := cmdprovider.Environ(e.Getenv, tc.Env)
+		if err != nil {
+			return nil, nil, usagef("target %q: %v", tc.ID, err)
+		}
+		c, err := cmdprovider.New(tc.Command, s.Dir, env)
 		if err != nil {
 			return nil, nil, usagef("target %q: %v", tc.ID, err)
 		}
@@ -125,6 +132,7 @@ func newProvider(ctx context.Context, e *Env, s *suite.Suite, tc *suite.TargetCo
 		if err != nil {
 			return nil, nil, usagef("target %q: %v", tc.ID, err)
 		}
+		r.Redact = newRedactor(e, s).Redact
 		return r, r.Close, nil
 	}
 	return p, nil, nil

@@ -79,6 +79,9 @@ type side struct {
 	ix      *metricIndex
 	// dropped counts non-finite scores left out.
 	dropped int
+	// unevaluated counts records left out because their call failed for
+	// the service's reasons (results.RecordError.Infrastructure).
+	unevaluated int
 }
 
 // load reads both sides, in one pass when they are two targets of one file.
@@ -145,6 +148,13 @@ func readSides(ctx context.Context, ix *metricIndex, path string, refs []Side, r
 		}
 		s, ok := byTarget[rec.Target]
 		if !ok {
+			continue
+		}
+		if rec.Error.Infrastructure() {
+			// The service failed, not the model: the sample was not
+			// evaluated, like a call the run never made. Pairing it would
+			// count an outage in error_rate as the target's quality.
+			s.unevaluated++
 			continue
 		}
 		k := key{rec.SampleID, rec.Repeat}
@@ -250,6 +260,9 @@ func checkComparable(b, t *side, cfg Config, v *Verdict) error {
 	for _, s := range []*side{b, t} {
 		if s.dropped > 0 {
 			v.warn("%s: %d non-finite scores (NaN or infinite) were left out as missing", s.info.Target, s.dropped)
+		}
+		if s.unevaluated > 0 {
+			v.warn("%s: %d records were not evaluated because the model service failed (unreachable, 5xx, timeouts, throttling past the retries); they are left out of the pairs and of error_rate", s.info.Target, s.unevaluated)
 		}
 	}
 	if b.info.Status == results.StatusIncomplete {

@@ -109,9 +109,16 @@ const (
 	// KindInvalidRequest means the service rejected this request: recorded for
 	// the sample, not retried.
 	KindInvalidRequest
+	// KindEmpty is a call that succeeded without an answer: no choices, an
+	// empty message, a program that printed no text. Recorded, not retried:
+	// a model that answers nothing is the target's failure.
+	KindEmpty
+	// KindContentFiltered is an answer withheld by a content filter or
+	// guardrail: recorded, not retried.
+	KindContentFiltered
 )
 
-var kindNames = [...]string{"other", "throttled", "transient", "auth", "invalid_request"}
+var kindNames = [...]string{"other", "throttled", "transient", "auth", "invalid_request", "empty", "content_filtered"}
 
 func (k ErrorKind) String() string {
 	if int(k) < len(kindNames) {
@@ -132,6 +139,17 @@ func ParseErrorKind(s string) ErrorKind {
 
 // Retryable reports whether a call that failed with this kind may be retried.
 func (k ErrorKind) Retryable() bool { return k == KindThrottled || k == KindTransient }
+
+// Infrastructure reports whether a failure of this kind says nothing about
+// the model's quality: the service was unreachable, overloaded, slow or
+// refused the credentials (connection refused, DNS, TLS, 5xx, timeouts,
+// throttling that outlived its retries). Such a record was not evaluated; it
+// makes the run incomplete and is never counted in an error rate. Every other
+// kind (a rejected request, a content filter, an empty answer, a program that
+// crashed, an unknown failure) is the target's own.
+func (k ErrorKind) Infrastructure() bool {
+	return k == KindThrottled || k == KindTransient || k == KindAuth
+}
 
 // Error is a classified provider failure.
 type Error struct {

@@ -97,10 +97,19 @@ type Record struct {
 	JudgeCostUSD *float64        `json:"judge_cost_usd,omitempty"`
 }
 
-// RecordError is a failed call.
+// RecordError is a failed call. Kind is a provider.ErrorKind's word
+// (throttled, transient, auth, invalid_request, empty, content_filtered,
+// other) or "template" for a prompt that could not be rendered.
 type RecordError struct {
 	Kind    string `json:"kind"`
 	Message string `json:"message"`
+}
+
+// Infrastructure reports whether the failure was the service's, not the
+// target's (provider.ErrorKind.Infrastructure): such a record was not
+// evaluated and is left out of error rates.
+func (e *RecordError) Infrastructure() bool {
+	return e != nil && provider.ParseErrorKind(e.Kind).Infrastructure()
 }
 
 // Status says whether a run evaluated everything it set out to.
@@ -129,6 +138,9 @@ type TargetSummary struct {
 	ID      string `json:"id"`
 	Records int    `json:"records"`
 	Errors  int    `json:"errors"`
+	// InfraErrors counts the Errors that were the service's
+	// (RecordError.Infrastructure): calls that could not be evaluated.
+	InfraErrors int `json:"infra_errors,omitempty"`
 	// Skipped counts planned calls not made (budget, deadline, cancel).
 	Skipped int                `json:"skipped,omitempty"`
 	Means   map[string]float64 `json:"means"`

@@ -13,12 +13,34 @@ import (
 	"github.com/evalgate/evalgate/internal/provider"
 )
 
-// Key is the response cache's key for a call: the provider's name, whether
-// it streams (time to first token is only measured then) and provider.Hash of
-// the request. Credentials are never part of it.
-func Key(providerName string, req provider.Request) string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%t\x00%s", providerName, req.Stream, provider.Hash(req))))
+// Key is the response cache's key for a call: what identifies the model
+// service (the provider's name and its endpoint: a base URL, a region and
+// endpoint, a program), whether the call streams (time to first token is
+// only measured then) and provider.Hash of the request (model, system,
+// messages, params, repeat). Credentials are never part of it: a rotated key
+// still reads the cache, and no key can be recovered from a file name.
+func Key(providerName, endpoint string, req provider.Request) string {
+	// keyVersion changes when the key's parts change, so that entries keyed
+	// the old way are never read as answers to the new question.
+	const keyVersion = "2"
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%s\x00%s\x00%t\x00%s", keyVersion, providerName, endpoint, req.Stream, provider.Hash(req))))
 	return hex.EncodeToString(sum[:])
+}
+
+// Endpointer is a provider that names the service it calls, for the cache
+// key: two servers behind one provider name must not share answers.
+type Endpointer interface {
+	// Endpoint identifies the service (a base URL, a region, a program and
+	// its directory) and never holds a credential.
+	Endpoint() string
+}
+
+// endpointOf is p's Endpoint, or "" for providers that have none.
+func endpointOf(p Provider) string {
+	if e, ok := p.(Endpointer); ok {
+		return e.Endpoint()
+	}
+	return ""
 }
 
 // Cache is the on-disk response cache: one JSON file per key, written

@@ -47,7 +47,7 @@ func (c *Caller) complete(ctx context.Context, t *Target, req provider.Request) 
 	var r callResult
 	key := ""
 	if t.Cacheable && c.opts.Cache != nil {
-		key = Key(t.Info.Provider, req)
+		key = Key(t.Info.Provider, endpointOf(t.Provider), req)
 		if resp, ok := c.opts.Cache.Get(key); ok {
 			r.resp, r.cached = resp, true
 			r.cost = t.cost(resp.Usage)
@@ -61,11 +61,17 @@ func (c *Caller) complete(ctx context.Context, t *Target, req provider.Request) 
 	resp, attempts, err := c.call(ctx, t, req)
 	r.attempts = attempts
 	if err != nil {
+		// Servers quote the request they reject, some its Authorization
+		// header with it.
+		err = c.opts.Secrets.Err(err)
 		if provider.KindOf(err) == provider.KindAuth {
 			c.st.stop("authentication failed: "+err.Error(), fmt.Errorf("%w: %w", ErrAuth, err))
 		}
 		return r, err
 	}
+	// A server that echoes a credential into its answer must not put it
+	// into the cache, the scores or the results.
+	resp.Text = c.opts.Secrets.Redact(resp.Text)
 	r.resp = resp
 	if key != "" {
 		// A cache that cannot be written costs money on the next run, not
@@ -156,26 +162,80 @@ func (s *stopper) get() (string, error) {
 	return s.reason, s.err
 }
 
-// call makes the request, retrying throttled and transient failures with
-// exponential backoff and full jitter (honouring a Retry-After), each attempt
-// bounded by the per-call timeout. It returns the number of attempts made.
+// call makes the request, retrying failures the service may recover from,
+// each attempt bounded by the per-call timeout. It returns the number of
+// attempts made.
+//
+// Transient failures (5xx, timeouts, cut connections) are retried
+// opts.Retries times. Throttled calls are retried while they have been
+// throttled for less than opts.RetryThrottledFor: under load a share of
+// calls is always throttled, and a fixed count would turn that share into
+// errors (at 30% throttling, 0.3^5 of calls after four retries). Every wait
+// is exponential backoff with full jitter, or the Retry-After the service
+// asked for, capped at opts.MaxRetryWait; a wait that would end after the
+// run's deadline is not begun.
 func (c *Caller) call(ctx context.Context, t *Target, req provider.Request) (provider.Response, int, error) {
+	start := c.opts.now()
+	transient := 0 // failures counted against opts.Retries
 	for attempt := 1; ; attempt++ {
 		resp, err := c.attempt(ctx, t, req)
 		if err == nil {
 			return resp, attempt, nil
 		}
-		if ctx.Err() != nil || !provider.KindOf(err).Retryable() || attempt > c.opts.Retries {
+		kind := provider.KindOf(err)
+		if ctx.Err() != nil || !kind.Retryable() {
 			return resp, attempt, err
 		}
-		d := c.backoff(attempt)
-		if ra := provider.RetryAfterOf(err); ra > d {
-			d = ra
+		if kind == provider.KindTransient {
+			transient++
 		}
-		if err := c.opts.sleep(ctx, d); err != nil {
+		now := c.opts.now()
+		switch {
+		case kind == provider.KindTransient && transient > c.opts.Retries:
+			return resp, attempt, err
+		case kind == provider.KindThrottled && now.Sub(start) >= c.opts.RetryThrottledFor:
+			return resp, attempt, fmt.Errorf("still throttled after %s of retries (run.retry_throttled_for): %w", c.opts.RetryThrottledFor, err)
+		}
+		w := Wait{Target: t.Info.ID, Kind: kind.String(), Delay: c.backoff(attempt), Asked: provider.RetryAfterOf(err)}
+		if w.Asked > w.Delay {
+			w.Delay = w.Asked
+		}
+		if w.Delay > c.opts.MaxRetryWait {
+			w.Delay, w.Capped = c.opts.MaxRetryWait, true
+		}
+		if dl, ok := ctx.Deadline(); ok && now.Add(w.Delay).After(dl) {
+			return resp, attempt, fmt.Errorf("not retried: the wait of %s would end after the run's deadline: %w", w.Delay.Round(time.Millisecond), err)
+		}
+		if wt, ok := c.opts.Progress.(Waiter); ok && (w.Capped || w.Delay >= noticeableWait) {
+			wt.Waiting(w)
+		}
+		if err := c.opts.sleep(ctx, w.Delay); err != nil {
 			return resp, attempt, err
 		}
 	}
+}
+
+// noticeableWait is the shortest wait before a retry that the progress
+// display is told about: shorter ones are ordinary backoff, visible in the
+// retry count.
+const noticeableWait = 5 * time.Second
+
+// Wait is a pause before a retry, for the progress display to say why the
+// run is not moving.
+type Wait struct {
+	Target string
+	// Kind is the failure retried: throttled or transient.
+	Kind string
+	// Delay is how long the call waits; Asked what the service's
+	// Retry-After asked for (0: nothing); Capped is set when Delay was cut to
+	// run.max_retry_wait.
+	Delay, Asked time.Duration
+	Capped       bool
+}
+
+// Waiter is a Progress that is also told about long waits before retries.
+type Waiter interface {
+	Waiting(w Wait)
 }
 
 func (c *Caller) attempt(ctx context.Context, t *Target, req provider.Request) (provider.Response, error) {

@@ -53,6 +53,14 @@ func (p *EmbedCompleter) CostOf(u provider.Usage) *float64 { return p.c.CostOf(u
 // budget, limits and retries serve embeddings unchanged.
 type embedProvider struct{ e Embedder }
 
+// Endpoint is the embedding service's, for the cache key.
+func (p embedProvider) Endpoint() string {
+	if e, ok := p.e.(Endpointer); ok {
+		return e.Endpoint()
+	}
+	return ""
+}
+
 func (p embedProvider) Complete(ctx context.Context, req provider.Request) (provider.Response, error) {
 	texts := make([]string, len(req.Messages))
 	for i, m := range req.Messages {

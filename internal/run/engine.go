@@ -16,10 +16,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/evalgate/evalgate/internal/excerpt"
 	"github.com/evalgate/evalgate/internal/metric"
 	"github.com/evalgate/evalgate/internal/pricing"
 	"github.com/evalgate/evalgate/internal/provider"
 	"github.com/evalgate/evalgate/internal/results"
+	"github.com/evalgate/evalgate/internal/secret"
 	"github.com/evalgate/evalgate/internal/suite"
 )
 
@@ -64,6 +66,9 @@ type Target struct {
 	// SkipMetrics names the metrics that do not score this target (an
 	// imported score that describes another target's answers).
 	SkipMetrics map[string]bool
+	// AllowEmpty makes an empty answer a valid one, scored as the empty
+	// text; otherwise it is a record error of kind "empty".
+	AllowEmpty bool
 }
 
 // Options bound a run. Zero values take the suite defaults, except Retries:
@@ -71,8 +76,17 @@ type Target struct {
 type Options struct {
 	Concurrency int
 	Repeats     int
-	// Retries is how many times a throttled or transient call is retried.
+	// Retries is how many times a transient failure (5xx, timeout, a cut
+	// connection) is retried.
 	Retries int
+	// RetryThrottledFor bounds, in time rather than count, how long one call
+	// is retried while the service throttles it (default
+	// suite.DefaultRetryThrottledFor): a share of throttled calls is normal
+	// under load and must not become errors, an endless 429 must end.
+	RetryThrottledFor time.Duration
+	// MaxRetryWait caps one wait before a retry, whatever the service's
+	// Retry-After asks (default suite.DefaultMaxRetryWait).
+	MaxRetryWait time.Duration
 	// Timeout bounds one call; Deadline the whole run (0 = none).
 	Timeout  time.Duration
 	Deadline time.Duration
@@ -86,13 +100,18 @@ type Options struct {
 	// BackoffBase and BackoffMax shape the exponential backoff with full jitter.
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
-	// Progress, if set, is told about every finished record.
+	// Progress, if set, is told about every finished record, and about long
+	// waits before retries when it is also a Waiter.
 	Progress Progress
+	// Secrets, if set, are removed from every text the run keeps: answers
+	// (before the cache sees them), error messages and judges' reasons.
+	Secrets *secret.Redactor
 	// Caller, when set, is the caller the engine uses (built with NewCaller
 	// and shared with judge metrics); its options then win over these.
 	Caller *Caller
-	// sleep is replaced in tests.
+	// sleep and now are replaced in tests.
 	sleep func(ctx context.Context, d time.Duration) error
+	now   func() time.Time
 }
 
 // Progress receives the running totals.
@@ -101,11 +120,12 @@ type Progress interface {
 	Done(s Stats)
 }
 
-// Stats are the running totals of a run.
+// Stats are the running totals of a run. Infra counts the Errors that were
+// the service's (provider.ErrorKind.Infrastructure).
 type Stats struct {
-	Done, Errors, Cached, Retries int
-	CostUSD                       float64
-	Elapsed                       time.Duration
+	Done, Errors, Infra, Cached, Retries int
+	CostUSD                              float64
+	Elapsed                              time.Duration
 }
 
 // Stop reasons: why a run ended before evaluating everything.
@@ -118,6 +138,18 @@ const (
 // ErrAuth is wrapped by Run's error when a provider refused the credentials:
 // the run stops at once instead of failing thousands of calls.
 var ErrAuth = errors.New("provider authentication failed")
+
+// ErrInfrastructure is wrapped by Run's error when a target's service failed
+// infraStreakLimit calls in a row after their retries (refused connections,
+// 5xx, timeouts, endless throttling): the run stops instead of spending the
+// retries of every remaining call on a service that is down.
+var ErrInfrastructure = errors.New("model service unavailable")
+
+// infraStreakLimit is how many calls of one target in a row must fail for
+// the service's reasons, each after its retries (about 15 s of backoff for a
+// transient failure), before the run stops: more than a burst of calls in
+// flight when a brief outage hit, and far fewer than a suite.
+const infraStreakLimit = 10
 
 // ErrDataset is wrapped by Run's error when the dataset could not be read to
 // its end.
@@ -161,8 +193,17 @@ func withDefaults(opts Options) Options {
 	if opts.BackoffMax <= 0 {
 		opts.BackoffMax = 30 * time.Second
 	}
+	if opts.RetryThrottledFor <= 0 {
+		opts.RetryThrottledFor = suite.DefaultRetryThrottledFor
+	}
+	if opts.MaxRetryWait <= 0 {
+		opts.MaxRetryWait = suite.DefaultMaxRetryWait
+	}
 	if opts.sleep == nil {
 		opts.sleep = sleepCtx
+	}
+	if opts.now == nil {
+		opts.now = time.Now
 	}
 	return opts
 }
@@ -219,6 +260,13 @@ func (e *Engine) Run(ctx context.Context, samples Samples, w RecordWriter) (resu
 			}
 		}
 		agg.add(o)
+		if n := agg.infraStreak[o.target]; n >= infraStreakLimit {
+			// The service is down, not slow: stop paying retries for
+			// every remaining call.
+			why := fmt.Sprintf("the service of target %s failed %d calls in a row after their retries (last: %s)", o.rec.Target, n, excerpt.Of(o.rec.Error.Message, 300))
+			e.caller.st.stop(why, fmt.Errorf("%w: %s", ErrInfrastructure, why))
+			cancelCalls()
+		}
 		if e.opts.Progress != nil {
 			e.opts.Progress.Update(agg.stats(time.Since(start)))
 		}
@@ -314,6 +362,13 @@ func (e *Engine) summarize(agg *aggregator, cancelled, ended bool, writeErr erro
 	case reason == "" && ended:
 		reason = ReasonDeadline
 	}
+	if n := agg.running.Infra; n > 0 && !errors.Is(err, ErrInfrastructure) && !errors.Is(err, ErrAuth) {
+		// Calls the service failed were not evaluated: the run did not
+		// measure what it set out to, whatever the other records say.
+		infra := fmt.Sprintf("%d of %d calls could not be evaluated: the model service failed (unreachable, 5xx, timeouts or throttling past the retries); first: %s",
+			n, agg.running.Done, excerpt.Of(agg.firstInfra, 300))
+		reason = strings.TrimPrefix(reason+"; "+infra, "; ")
+	}
 	if reason != "" || agg.skipped() > 0 {
 		sum.Status = results.StatusIncomplete
 		sum.Reason = orDefault(reason, ReasonCancelled)
@@ -376,8 +431,37 @@ func (e *Engine) do(ctx context.Context, j job) outcome {
 	rec.StopReason = resp.StopReason
 	rec.Cached = r.cached
 	rec.CostUSD = r.cost
+	if strings.TrimSpace(resp.Text) == "" && !t.AllowEmpty {
+		// Scoring no answer as text would give it whatever an empty
+		// string scores (exact_match against an empty reference, a
+		// judge's guess); it is a failure of the target instead.
+		rec.Error = emptyAnswer(resp)
+		return outcome{rec: rec, target: j.target, retries: retries}
+	}
 	e.score(ctx, &rec, t, j.sample, user, resp)
+	for k, v := range rec.ScoreErrors {
+		rec.ScoreErrors[k] = e.opts.Secrets.RedactMessage(v)
+	}
+	for k, v := range rec.Details {
+		rec.Details[k] = e.opts.Secrets.Redact(v)
+	}
 	return outcome{rec: rec, target: j.target, retries: retries}
+}
+
+// emptyAnswer is the record error of a call that returned no text: withheld
+// by a content filter, or empty (no choices, an empty message, a program
+// that printed no text).
+func emptyAnswer(resp provider.Response) *results.RecordError {
+	if resp.StopReason == "content_filtered" {
+		return &results.RecordError{Kind: provider.KindContentFiltered.String(),
+			Message: "the answer was withheld by a content filter or guardrail (stop reason content_filtered)"}
+	}
+	stop := ""
+	if resp.StopReason != "" {
+		stop = " (stop reason " + resp.StopReason + ")"
+	}
+	return &results.RecordError{Kind: provider.KindEmpty.String(),
+		Message: "the call succeeded but returned no answer" + stop + "; set allow_empty: true on the target (or run.allow_empty) if an empty answer is valid"}
 }
 
 // judgeCost adds what a metric's model calls cost to the record; a call on
@@ -465,11 +549,15 @@ type aggregator struct {
 	lat     [][]float64
 	// judgeUnpriced marks targets whose judge cost is unknown.
 	judgeUnpriced []bool
-	running       Stats
+	// infraStreak counts, per target, the calls in a row that failed for
+	// the service's reasons; firstInfra is the first such failure.
+	infraStreak []int
+	firstInfra  string
+	running     Stats
 }
 
 func newAggregator(targets []Target, metrics []metric.Metric) *aggregator {
-	a := &aggregator{targets: targets, judgeUnpriced: make([]bool, len(targets))}
+	a := &aggregator{targets: targets, judgeUnpriced: make([]bool, len(targets)), infraStreak: make([]int, len(targets))}
 	for _, m := range metrics {
 		a.metrics = append(a.metrics, m.Info().Name)
 	}
@@ -506,8 +594,25 @@ func (a *aggregator) add(o outcome) {
 	if r.Error != nil {
 		s.Errors++
 		a.running.Errors++
+		if r.Error.Infrastructure() {
+			s.InfraErrors++
+			a.running.Infra++
+			a.infraStreak[o.target]++
+			if a.firstInfra == "" {
+				a.firstInfra = r.Target + ": " + r.Error.Message
+			}
+		} else {
+			a.infraStreak[o.target] = 0
+		}
+		// An empty answer was still paid for.
+		s.Usage = s.Usage.Add(r.Usage)
+		if s.CostUSD != nil && r.CostUSD != nil {
+			*s.CostUSD += *r.CostUSD
+			a.running.CostUSD += *r.CostUSD
+		}
 		return
 	}
+	a.infraStreak[o.target] = 0
 	if r.Cached {
 		s.Cached++
 		a.running.Cached++

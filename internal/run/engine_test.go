@@ -399,19 +399,19 @@ func TestQuantile(t *testing.T) {
 func TestKeyIgnoresSampleFieldsButNotPrompt(t *testing.T) {
 	t.Parallel()
 	r := provider.Request{Model: "m", Messages: []provider.Message{{Role: provider.RoleUser, Content: "q"}}}
-	k := Key("bedrock", r)
+	k := Key("bedrock", "", r)
 	r2 := r
 	r2.Fields = map[string]string{"x": "y"}
 	r2.SampleID = "other"
-	assert.Equal(t, k, Key("bedrock", r2))
+	assert.Equal(t, k, Key("bedrock", "", r2))
 	r3 := r
 	r3.Repeat = 1
-	assert.NotEqual(t, k, Key("bedrock", r3))
-	assert.NotEqual(t, k, Key("openai", r))
+	assert.NotEqual(t, k, Key("bedrock", "", r3))
+	assert.NotEqual(t, k, Key("openai", "", r))
 	temp := 0.5
 	r4 := r
 	r4.Params.Temperature = &temp
-	assert.NotEqual(t, k, Key("bedrock", r4))
+	assert.NotEqual(t, k, Key("bedrock", "", r4))
 }
 
 func TestCompleterSharesCacheAndBudgetWithTheRun(t *testing.T) {

@@ -19,20 +19,61 @@ type Printer struct {
 
 	mu   sync.Mutex
 	last time.Time
+	// wait says why the run is waiting, shown until waitEnd; lastWait is
+	// when it was last printed.
+	wait              string
+	waitEnd, lastWait time.Time
+	stats             Stats
+}
+
+var _ Waiter = (*Printer)(nil)
+
+// Waiting says why calls are paused: a throttled or failing target waits
+// before its retry, perhaps for as long as the service asked. Without it a
+// stalled progress line looks like a hung run.
+func (p *Printer) Waiting(w Wait) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	why := fmt.Sprintf("waiting %s to retry %s (%s", w.Delay.Round(time.Second), w.Target, w.Kind)
+	switch {
+	case w.Capped:
+		why += fmt.Sprintf("; the service asked for %s, capped by run.max_retry_wait", w.Asked.Round(time.Second))
+	case w.Asked > 0:
+		why += "; Retry-After"
+	}
+	why += ")"
+	now := time.Now()
+	if why == p.wait && now.Sub(p.lastWait) < p.every() {
+		return
+	}
+	p.wait, p.lastWait = why, now
+	if end := now.Add(w.Delay); end.After(p.waitEnd) {
+		p.waitEnd = end
+	}
+	p.print(p.stats, false)
+}
+
+// every is the least time between two progress lines.
+func (p *Printer) every() time.Duration {
+	switch {
+	case p.Interactive:
+		return 100 * time.Millisecond
+	case p.Interval <= 0:
+		return 5 * time.Second
+	}
+	return p.Interval
 }
 
 // Update is called after every record.
 func (p *Printer) Update(s Stats) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.stats = s
 	now := time.Now()
-	every := p.Interval
-	if p.Interactive {
-		every = 100 * time.Millisecond
-	} else if every <= 0 {
-		every = 5 * time.Second
+	if now.After(p.waitEnd) {
+		p.wait = ""
 	}
-	if now.Sub(p.last) < every {
+	if now.Sub(p.last) < p.every() {
 		return
 	}
 	p.last = now
@@ -55,8 +96,15 @@ func (p *Printer) print(s Stats, final bool) {
 	if s.Elapsed > 0 {
 		rate = float64(s.Done) / s.Elapsed.Seconds()
 	}
-	detail := fmt.Sprintf("%s records, %d errors, %d cached, %d retries, $%.4f, %.1f/s, %s",
-		line, s.Errors, s.Cached, s.Retries, s.CostUSD, rate, s.Elapsed.Round(time.Second))
+	errs := fmt.Sprintf("%d errors", s.Errors)
+	if s.Infra > 0 {
+		errs += fmt.Sprintf(" (%d of the service)", s.Infra)
+	}
+	detail := fmt.Sprintf("%s records, %s, %d cached, %d retries, $%.4f, %.1f/s, %s",
+		line, errs, s.Cached, s.Retries, s.CostUSD, rate, s.Elapsed.Round(time.Second))
+	if p.wait != "" && !final {
+		detail += ", " + p.wait
+	}
 	if p.Interactive {
 		bar := ""
 		if p.Total > 0 {

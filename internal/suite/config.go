@@ -74,8 +74,15 @@ type TargetConfig struct {
 	// `evalgate run --record` fills it from the target's real provider.
 	Cassette string `yaml:"cassette,omitempty"`
 
+	// AllowEmpty makes an empty answer valid (scored as the empty text)
+	// instead of a record error; unset: run.allow_empty.
+	AllowEmpty *bool `yaml:"allow_empty,omitempty"`
+
 	// command: the program and its arguments, run once per call.
 	Command []string `yaml:"command,omitempty"`
+	// Env names the variables of evalgate's environment passed to the
+	// program on top of the minimal one (command.BaseEnv).
+	Env     []string `yaml:"env,omitempty"`
 	Timeout Duration `yaml:"timeout,omitempty"`
 
 	// bedrock / openai
@@ -164,8 +171,14 @@ type RunConfig struct {
 	Timeout     Duration `yaml:"timeout,omitempty"`
 	Deadline    Duration `yaml:"deadline,omitempty"`
 	Retries     *int     `yaml:"retries,omitempty"`
-	BudgetUSD   float64  `yaml:"budget_usd,omitempty"`
-	CacheDir    string   `yaml:"cache_dir,omitempty"`
+	// RetryThrottledFor is how long one throttled call keeps being retried.
+	RetryThrottledFor Duration `yaml:"retry_throttled_for,omitempty"`
+	// MaxRetryWait caps one wait before a retry (a Retry-After of an hour).
+	MaxRetryWait Duration `yaml:"max_retry_wait,omitempty"`
+	// AllowEmpty makes empty answers valid for every target.
+	AllowEmpty bool    `yaml:"allow_empty,omitempty"`
+	BudgetUSD  float64 `yaml:"budget_usd,omitempty"`
+	CacheDir   string  `yaml:"cache_dir,omitempty"`
 	// Cache turns the response cache off when false.
 	Cache   *bool  `yaml:"cache,omitempty"`
 	Results string `yaml:"results,omitempty"`
@@ -179,10 +192,17 @@ const (
 	DefaultConcurrency = 8
 	DefaultTimeout     = 60 * time.Second
 	DefaultRetries     = 4
-	DefaultCacheDir    = ".evalgate/cache"
-	DefaultResults     = ".evalgate/results.jsonl"
-	DefaultDelimiter   = "<OR>"
-	DefaultConfidence  = 0.95
+	// DefaultRetryThrottledFor outlasts the per-minute quota windows of
+	// Bedrock and OpenAI many times over, so a call throttled under load
+	// gets through, while a quota that never frees up ends the call.
+	DefaultRetryThrottledFor = 10 * time.Minute
+	// DefaultMaxRetryWait keeps one Retry-After (seen: 3600 s) from parking
+	// every worker for an hour; a minute covers per-minute quotas.
+	DefaultMaxRetryWait = 60 * time.Second
+	DefaultCacheDir     = ".evalgate/cache"
+	DefaultResults      = ".evalgate/results.jsonl"
+	DefaultDelimiter    = "<OR>"
+	DefaultConfidence   = 0.95
 )
 
 // Default dataset columns: the AWS model-migration data format.

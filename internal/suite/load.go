@@ -253,6 +253,7 @@ var providerOnly = map[string][]string{
 	"fields":       {ProviderRecorded},
 	"latency_unit": {ProviderRecorded},
 	"command":      {ProviderCommand},
+	"env":          {ProviderCommand},
 	"region":       {ProviderBedrock},
 	"endpoint":     {ProviderBedrock},
 	"base_url":     {ProviderOpenAI},
@@ -261,6 +262,10 @@ var providerOnly = map[string][]string{
 	"rate_limit":   {ProviderBedrock, ProviderCommand, ProviderOpenAI},
 	"stream":       {ProviderBedrock, ProviderOpenAI},
 }
+
+// envName is a portable environment variable name (POSIX: letters, digits
+// and underscores, not starting with a digit).
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 var recordedRoles = []string{RecordedOutput, RecordedLatency, RecordedInputTokens, RecordedOutputTokens}
 
@@ -317,6 +322,11 @@ func (c *checker) checkProviderKeys(t *TargetConfig, path string) {
 	case ProviderCommand:
 		if len(t.Command) == 0 || t.Command[0] == "" {
 			c.errorf(c.at(path+".command"), "%s: a command target needs 'command', the program and its arguments as a list, e.g. [python, app.py]", path)
+		}
+		for i, name := range t.Env {
+			if !envName.MatchString(name) {
+				c.errorf(c.at(indexPath(path+".env", i)), "%s.env: %q is not an environment variable name (letters, digits and _, not starting with a digit)", path, name)
+			}
 		}
 	case ProviderRecorded:
 		c.checkEnum(path+".latency_unit", t.LatencyUnit, "s", "ms")

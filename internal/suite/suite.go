@@ -154,6 +154,25 @@ func (s *Suite) Retries() int {
 	return DefaultRetries
 }
 
+// RetryThrottledFor is run.retry_throttled_for or DefaultRetryThrottledFor.
+func (s *Suite) RetryThrottledFor() time.Duration {
+	return orDefault(time.Duration(s.Config.Run.RetryThrottledFor), DefaultRetryThrottledFor)
+}
+
+// MaxRetryWait is run.max_retry_wait or DefaultMaxRetryWait.
+func (s *Suite) MaxRetryWait() time.Duration {
+	return orDefault(time.Duration(s.Config.Run.MaxRetryWait), DefaultMaxRetryWait)
+}
+
+// AllowEmpty reports whether an empty answer of target t is valid: the
+// target's allow_empty, else run.allow_empty.
+func (s *Suite) AllowEmpty(t *TargetConfig) bool {
+	if t != nil && t.AllowEmpty != nil {
+		return *t.AllowEmpty
+	}
+	return s.Config.Run.AllowEmpty
+}
+
 // CacheEnabled is run.cache, true unless set to false.
 func (s *Suite) CacheEnabled() bool { return s.Config.Run.Cache == nil || *s.Config.Run.Cache }
 

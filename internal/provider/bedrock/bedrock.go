@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -59,6 +60,8 @@ type Options struct {
 type Client struct {
 	rt     *bedrockruntime.Client
 	region string
+	// endpoint is Options.Endpoint, "" for the region's own.
+	endpoint string
 }
 
 // The signature the run engine calls.
@@ -105,11 +108,25 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 			o.BaseEndpoint = aws.String(opts.Endpoint)
 		}
 	})
-	return &Client{rt: rt, region: cfg.Region}, nil
+	endpoint := opts.Endpoint
+	if u, err := url.Parse(endpoint); err == nil && endpoint != "" {
+		endpoint = u.Redacted() // the key is a hash, but a password has no business in it
+	}
+	return &Client{rt: rt, region: cfg.Region, endpoint: endpoint}, nil
 }
 
 // Region is the AWS region the client calls.
 func (c *Client) Region() string { return c.region }
+
+// Endpoint identifies the service called: the region, and the custom
+// endpoint when one is set (a VPC endpoint, a proxy), so that two of them
+// never share cached answers.
+func (c *Client) Endpoint() string {
+	if c.endpoint == "" {
+		return c.region
+	}
+	return c.region + " " + c.endpoint
+}
 
 // Complete sends one request with Converse, or ConverseStream when req.Stream
 // is set so that the time to first token is measured.

@@ -26,6 +26,9 @@ type Embedder struct {
 // client's region, with the client's credentials and endpoint.
 func (c *Client) Embedder(model string) *Embedder { return &Embedder{c: c, model: model} }
 
+// Endpoint identifies the service called (Client.Endpoint).
+func (e *Embedder) Endpoint() string { return e.c.Endpoint() }
+
 // Model is the embedding model's id.
 func (e *Embedder) Model() string { return e.model }
 

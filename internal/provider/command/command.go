@@ -48,14 +48,67 @@ type Command struct {
 	env  []string
 }
 
-// New returns a provider running argv in dir with the environment env; nil
-// env means the program inherits evalgate's environment, as a CI step would
-// (a RAG pipeline needs its own credentials).
+// New returns a provider running argv in dir with exactly the environment
+// env (build it with Environ); the program inherits nothing else.
 func New(argv []string, dir string, env []string) (*Command, error) {
 	if len(argv) == 0 || argv[0] == "" {
 		return nil, errors.New("command: no program given (set command: [program, args...])")
 	}
+	if env == nil {
+		// exec.Cmd reads a nil Env as "inherit everything".
+		env = []string{}
+	}
 	return &Command{argv: argv, dir: dir, env: env}, nil
+}
+
+// Endpoint identifies the program for the response cache's key: its
+// arguments and directory. (The environment's values are left out: they may
+// be credentials.)
+func (c *Command) Endpoint() string {
+	b, _ := json.Marshal(struct {
+		Argv []string `json:"argv"`
+		Dir  string   `json:"dir"`
+	}{c.argv, c.dir})
+	return string(b)
+}
+
+// BaseEnv are the variables every program gets from evalgate's environment
+// (when set): what a program needs to find its interpreter, write temporary
+// files and decode text, and nothing that grants access to anything.
+var BaseEnv = []string{"PATH", "HOME", "USER", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR"}
+
+// neverPassed are the credentials of the CI job itself: a program under
+// evaluation has no business with the token that writes to the repository.
+var neverPassed = []string{"GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN",
+	"ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"}
+
+// Environ is the environment of a program: BaseEnv and the variables named
+// in pass (a target's env: list), with their values from getenv. Unset
+// variables are left out. Naming the job's GitHub token is an error.
+func Environ(getenv func(string) string, pass []string) ([]string, error) {
+	env := []string{}
+	seen := map[string]bool{}
+	for _, name := range append(append([]string{}, BaseEnv...), pass...) {
+		if name == "" || strings.ContainsAny(name, "=\x00") {
+			return nil, fmt.Errorf("env: %q is not a variable name", name)
+		}
+		for _, never := range neverPassed {
+			if strings.EqualFold(name, never) {
+				return nil, fmt.Errorf("env: %s is never passed to a program (it is the CI job's own credential); give the program a token of its own under another name", name)
+			}
+		}
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if getenv == nil {
+			continue // no environment given: the program gets none
+		}
+		if v := getenv(name); v != "" {
+			env = append(env, name+"="+v)
+		}
+	}
+	return env, nil
 }
 
 // Complete runs the program for one request. The per-call timeout comes from
@@ -90,6 +143,13 @@ func (c *Command) Complete(ctx context.Context, req provider.Request) (provider.
 				"%s exited with status %d%s", c.argv[0], ee.ExitCode(), stderr.describe())
 		}
 		return provider.Response{}, provider.Errorf(provider.KindOther, Name, "run %s: %v", c.argv[0], err)
+	}
+	if len(bytes.TrimSpace(stdout.buf.Bytes())) == 0 {
+		// No answer at all, as a model that returns no choices: the
+		// target's failure. (An empty answer that is valid is printed as
+		// {"text": ""} and allowed with allow_empty.)
+		return provider.Response{}, provider.Errorf(provider.KindEmpty, Name,
+			"%s exited 0 but printed nothing; it must print one object like {\"text\": \"...\"}%s", c.argv[0], stderr.describe())
 	}
 	var r Reply
 	dec := json.NewDecoder(bytes.NewReader(stdout.buf.Bytes()))

@@ -22,6 +22,9 @@ func (c *Client) Embedder(model string) *Embedder {
 	return &Embedder{c: c, model: model}
 }
 
+// Endpoint is the server's API root (Client.Endpoint).
+func (e *Embedder) Endpoint() string { return e.c.Endpoint() }
+
 // embeddingRequest is the body of POST embeddings.
 type embeddingRequest struct {
 	Model string   `json:"model"`

@@ -57,6 +57,9 @@ type Client struct {
 	official  bool // OpenAI's own API: strict about unknown fields
 	keyEnv    string
 	hasAPIKey bool
+	// endpoint is the API root, without user info: what identifies the
+	// server in the response cache's key.
+	endpoint string
 }
 
 // The signature the run engine calls.
@@ -102,8 +105,12 @@ func New(opts Options) (*Client, error) {
 		official:  official,
 		keyEnv:    keyEnv,
 		hasAPIKey: key != "",
+		endpoint:  root.Redacted(),
 	}, nil
 }
+
+// Endpoint is the server's API root: two servers never share cached answers.
+func (c *Client) Endpoint() string { return c.endpoint }
 
 // Complete sends one chat completion, streamed when req.Stream is set so that
 // the time to first token is measured.

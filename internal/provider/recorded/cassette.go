@@ -121,9 +121,12 @@ type Inner interface {
 // cassette file, for offline replay later.
 type Recorder struct {
 	inner Inner
-	mu    sync.Mutex
-	f     *os.File
-	enc   *json.Encoder
+	// Redact, if set, removes credentials from an answer before it is
+	// written: cassettes are committed to repositories.
+	Redact func(string) string
+	mu     sync.Mutex
+	f      *os.File
+	enc    *json.Encoder
 }
 
 // NewRecorder creates (truncating) the cassette at path.
@@ -145,6 +148,9 @@ func (r *Recorder) Complete(ctx context.Context, req provider.Request) (provider
 	resp, err := r.inner.Complete(ctx, req)
 	if err != nil {
 		return resp, err
+	}
+	if r.Redact != nil {
+		resp.Text = r.Redact(resp.Text)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,4 +132,22 @@ func TestOpenCassetteErrors(t *testing.T) {
 	require.NoError(t, os.WriteFile(bad, []byte("{\"key\":\"a\",\"response\":{\"text\":\"x\"}}\nnot json\n"), 0o644))
 	_, err = OpenCassette(bad)
 	require.ErrorContains(t, err, "bad.jsonl line 2: not a cassette entry")
+}
+
+// Issue 10, item 9: an answer that echoes a credential is redacted before it
+// is written to a cassette, which is committed to the repository.
+func TestRecorderRedactsAnswers(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "c.jsonl")
+	rec, err := NewRecorder(path, &echo{})
+	require.NoError(t, err)
+	rec.Redact = func(s string) string { return strings.ReplaceAll(s, "sk-secret", "[redacted]") }
+	resp, err := rec.Complete(context.Background(), provider.Request{Model: "m", Messages: []provider.Message{{Role: provider.RoleUser, Content: "sk-secret"}}})
+	require.NoError(t, err)
+	assert.Equal(t, "answer to [redacted]", resp.Text)
+	require.NoError(t, rec.Close())
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), "sk-secret")
+	assert.Contains(t, string(b), "answer to [redacted]")
 }
