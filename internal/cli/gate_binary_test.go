@@ -105,7 +105,7 @@ func TestGateBinaryAsTheContainerRunsIt(t *testing.T) {
 
 	outputs, err := os.ReadFile(env["GITHUB_OUTPUT"])
 	require.NoError(t, err)
-	assert.Contains(t, string(outputs), "verdict<<ghadelimiter_")
+	assert.Contains(t, string(outputs), "verdict<<_GitHubActionsFileCommandDelimeter_\n")
 	assert.Contains(t, string(outputs), "\nregressed\n")
 	summary, err := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
 	require.NoError(t, err)

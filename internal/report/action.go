@@ -101,12 +101,30 @@ func ActionStale(name, head, earlier, earlierReport, runURL string) string {
 	fmt.Fprintf(&b, "At %s this pull request no longer changes any of the suite's files, so the suite was not evaluated again and does not decide the check. "+
 		"The report below is for %s and no longer describes this pull request. Set the action's `force` input to evaluate every suite on every push.\n\n", Inline(shortSHA(head)), was)
 	if earlierReport != "" {
-		fmt.Fprintf(&b, "<details><summary>Earlier report (%s)</summary>\n\n%s\n\n</details>\n\n", was, strings.TrimRight(earlierReport, "\n"))
+		fmt.Fprintf(&b, "<details><summary>Earlier report (%s)</summary>\n\n%s\n%s\n%s\n\n</details>\n\n", was, earlierStart, strings.TrimRight(earlierReport, "\n"), earlierEnd)
 	}
 	if runURL != "" {
 		fmt.Fprintf(&b, "<sub>[workflow run](%s)</sub>\n", runURL)
 	}
 	return b.String()
+}
+
+// earlierStart and earlierEnd fence the earlier report in a stale comment,
+// so that a later stale run keeps it rather than folding the notice itself.
+const (
+	earlierStart = "<!-- evalgate:earlier -->"
+	earlierEnd   = "<!-- /evalgate:earlier -->"
+)
+
+// EarlierReport returns the earlier report folded in a comment ActionStale
+// wrote, and whether there is one.
+func EarlierReport(comment string) (string, bool) {
+	_, rest, ok := strings.Cut(comment, earlierStart+"\n")
+	if !ok {
+		return "", false
+	}
+	inner, _, ok := strings.Cut(rest, "\n"+earlierEnd)
+	return inner, ok
 }
 
 // ActionProblems heads the step summary with what could not be published,
