@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/evalgate/evalgate/internal/ghapi/ghapitest"
 )
@@ -363,6 +364,81 @@ func TestGateInputErrors(t *testing.T) {
 			code, out := g.run()
 			assert.Equal(t, ExitUsage, code, out)
 			assert.Contains(t, out, tt.want)
+		})
+	}
+}
+
+// workflowInputs are the inputs docs/workflows/<file> gives the action's
+// step, as the runner would pass them (INPUT_*).
+func workflowInputs(t *testing.T, file string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "workflows", file))
+	require.NoError(t, err)
+	var w struct {
+		Jobs map[string]struct {
+			Steps []struct {
+				Uses string            `yaml:"uses"`
+				With map[string]string `yaml:"with"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &w))
+	for _, j := range w.Jobs {
+		for _, s := range j.Steps {
+			if strings.HasPrefix(s.Uses, "evalgate/evalgate@") {
+				vars := map[string]string{}
+				for k, v := range s.With {
+					vars["INPUT_"+strings.ToUpper(k)] = v
+				}
+				return vars
+			}
+		}
+	}
+	t.Fatalf("%s has no evalgate step", file)
+	return nil
+}
+
+// Item 4: the release gate of docs/workflows/release-gate.yml, with its own
+// inputs, on a published release and on a version tag (real payloads):
+// the target must be shown non-inferior to production, the default branch's
+// latest results artifact, or the step fails and the deploy job never runs.
+func TestReleaseGateWorkflow(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, event, fixture, ref string
+		production                func(t *testing.T) []byte
+		code                      int
+		verdict                   string
+	}{
+		{"release, production matched", "release", "release.json", "v2.0.0", exampleResults, ExitPass, "pass"},
+		{"tag, production matched", "push", "push_tag.json", "v2.0.0", exampleResults, ExitPass, "pass"},
+		{"release, production better", "release", "release.json", "v2.0.0", func(t *testing.T) []byte { return better(t, exampleResults(t)) }, ExitRegressed, "regressed"},
+		{"tag, production better", "push", "push_tag.json", "v2.0.0", func(t *testing.T) []byte { return better(t, exampleResults(t)) }, ExitRegressed, "regressed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			g := newGateEnv(t, tt.event, tt.fixture)
+			for k, v := range workflowInputs(t, "release-gate.yml") {
+				g.vars[k] = v
+			}
+			g.vars["INPUT_CONFIG"] = exampleConfig // the workflow's evalgate.yaml is the example here
+			g.vars["GITHUB_REF_NAME"] = tt.ref     // a tag, not the branch the baseline comes from
+			g.vars["GITHUB_WORKFLOW_REF"] = "nimbus-drive/support-bot/.github/workflows/release-gate.yml@refs/tags/v2.0.0"
+			g.withArtifact(tt.production(t))
+
+			code, out := g.run()
+			assert.Equal(t, tt.code, code, out)
+			o := g.outputsOf()
+			assert.Equal(t, tt.verdict, o["verdict"])
+			summary := g.summaryText()
+			assert.Contains(t, summary, "mode non_inferiority")
+			assert.Contains(t, summary, "Baseline: evalgate-results-support-answers of main at 9f1c2d3")
+			g.srv.Lock()
+			defer g.srv.Unlock()
+			assert.Equal(t, 1, g.srv.Calls["GET actions/workflows/evalgate.yml/runs"], "production: the pull-request workflow's runs on main")
+			assert.Equal(t, 1, g.srv.Downloads)
+			assert.Empty(t, g.srv.Comments, "comment: false")
 		})
 	}
 }
