@@ -135,8 +135,12 @@ func Run(ctx context.Context, d Deps) error {
 func (j *job) run(ctx context.Context, a *githubactions.Action) ([]*suiteOutcome, error) {
 	// 1. The inputs; the token is masked before anything could print it.
 	in, err := readInputs(a)
-	if in.token != "" {
-		a.AddMask(in.token)
+	// The runner masks line by line: each line of a multi-line value is
+	// masked on its own.
+	for _, line := range strings.Split(in.token, "\n") {
+		if strings.TrimSpace(line) != "" {
+			a.AddMask(strings.TrimSpace(line))
+		}
 	}
 	if err != nil {
 		return nil, err
