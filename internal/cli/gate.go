@@ -44,8 +44,20 @@ var classCodes = map[action.Class]int{
 	action.ClassUsage:      ExitUsage,
 }
 
+// codeClass is the action's class of an exit code (classCodes inverted).
+func codeClass(code int) action.Class {
+	for class, c := range classCodes {
+		if c == code {
+			return class
+		}
+	}
+	return action.ClassInfra
+}
+
 // suiteRunner runs the action's suites as `evalgate run` does.
 type suiteRunner struct{ e *Env }
+
+var _ action.Runner = suiteRunner{}
 
 // RunSuite runs one suite; its error carries the class of its exit code.
 func (r suiteRunner) RunSuite(ctx context.Context, req action.RunRequest) (*action.SuiteRun, error) {
@@ -56,12 +68,7 @@ func (r suiteRunner) RunSuite(ctx context.Context, req action.RunRequest) (*acti
 	s, err := executeSuite(ctx, r.e, runOptions{config: req.Config, out: req.Out, targets: strings.Join(req.Targets, ","),
 		baseline: req.Baseline, mode: req.Mode, concurrency: req.Concurrency, budget: req.Budget, progress: progress})
 	if err != nil {
-		code := exitCode(err)
-		for class, c := range classCodes {
-			if c == code {
-				err = &action.Error{Class: class, Err: err}
-			}
-		}
+		err = &action.Error{Class: codeClass(exitCode(err)), Err: err}
 	}
 	if s == nil {
 		return nil, err

@@ -333,9 +333,15 @@ func TestFileAt(t *testing.T) {
 	t.Parallel()
 	c, srv, _ := newClient(t)
 	srv.Contents["abc123"] = map[string]string{"examples/support/evalgate.yaml": "version: 1\n"}
+	big := strings.Repeat("x", 2<<20) // past the JSON form's 1 MB
+	srv.Contents["abc123"]["data/big.jsonl"] = big
 	b, err := c.FileAt(context.Background(), "examples/support/evalgate.yaml", "abc123")
 	require.NoError(t, err)
 	assert.Equal(t, "version: 1\n", string(b))
+	b, err = c.FileAt(context.Background(), "data/big.jsonl", "abc123")
+	require.NoError(t, err)
+	assert.Equal(t, len(big), len(b))
+	assert.Equal(t, 2, srv.Calls["GET contents"], "one call a file, whatever its size (raw media type)")
 	_, err = c.FileAt(context.Background(), "missing.yaml", "abc123")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "read missing.yaml at abc123")

@@ -355,6 +355,12 @@ func (s *Server) contents(w http.ResponseWriter, r *http.Request, p string) {
 			w.Write([]byte(c))
 			return
 		}
+		if len(c) > 1<<20 {
+			// GitHub's JSON form holds no content past 1 MB.
+			writeJSON(w, http.StatusOK, map[string]any{"type": "file", "encoding": "none", "name": path.Base(p), "path": p,
+				"size": len(c), "content": ""})
+			return
+		}
 		writeJSON(w, http.StatusOK, map[string]any{"type": "file", "encoding": "base64", "name": path.Base(p), "path": p,
 			"size": len(c), "content": base64.StdEncoding.EncodeToString([]byte(c))})
 		return
