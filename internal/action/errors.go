@@ -25,6 +25,7 @@ type Error struct {
 	cause error
 }
 
+// Error is the outcome's message.
 func (e *Error) Error() string { return e.Err.Error() }
 
 // Unwrap returns the error, then the suite's error that decided the class.
