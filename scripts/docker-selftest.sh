@@ -10,6 +10,9 @@
 # image FROM scratch holding only the binary, the host's CA certificates and
 # /tmp, run as uid 1001 — the shape of the distroless image, without a pull.
 #
+# 3. Once more for a pull request without a token: exit 0 (the verdict), an
+# error annotation and the summary headed by why nothing was posted.
+#
 # Needs: docker (a running dockerd: apt-get install docker.io; dockerd &),
 # Go. Never part of CI.
 set -euo pipefail
@@ -109,4 +112,27 @@ echo "comments on the pull request: $comments"
 [ "$comments" -eq 1 ] || { echo "expected one sticky comment, edited in place"; printf '%s\n' "$state"; exit 1; }
 printf '%s' "$state" | grep -q 'support-answers: pass' || { echo "the comment does not hold the report"; exit 1; }
 grep -q '"PATCH issues/comments/{n}"' <<<"$state" || { echo "the comment was not edited in place"; exit 1; }
+
+# 3. A pull request without a token: nothing can be posted, so the step says so
+# (an error annotation, the summary headed by why) and the verdict still
+# decides the exit code.
+: > "$files/set_output"; : > "$files/step_summary"
+set +e
+docker run --rm --workdir /github/workspace \
+  -v "$ws:/github/workspace" -v "$files:/github/file_commands" \
+  -v "$PWD/testdata/events:/github/workflow:ro" \
+  -e INPUT_CONFIG=examples/support/evalgate.yaml -e INPUT_BASELINE=suite \
+  -e GITHUB_ACTIONS=true -e GITHUB_EVENT_NAME=pull_request \
+  -e GITHUB_EVENT_PATH=/github/workflow/pull_request.json \
+  -e GITHUB_REPOSITORY=nimbus-drive/support-bot -e GITHUB_WORKSPACE=/github/workspace \
+  -e GITHUB_OUTPUT=/github/file_commands/set_output \
+  -e GITHUB_STEP_SUMMARY=/github/file_commands/step_summary \
+  -e GITHUB_RUN_ID=200 -e GITHUB_WORKFLOW_REF=nimbus-drive/support-bot/.github/workflows/evalgate.yml@refs/pull/42/merge \
+  "$image" > "$work/notoken.log" 2>&1
+code=$?
+set -e
+echo "pull request without a token: exit code $code"
+[ "$code" -eq 0 ] || { cat "$work/notoken.log"; exit 1; }
+grep -q '^::error title=evalgate%3A pull-request comment not posted::no github-token' "$work/notoken.log" || { echo "no error annotation"; cat "$work/notoken.log"; exit 1; }
+head -n1 "$files/step_summary" | grep -q '^> \[!CAUTION\]' || { echo "the summary does not start with why"; head "$files/step_summary"; exit 1; }
 echo "selftest ok"

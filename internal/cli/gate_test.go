@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/evalgate/evalgate/internal/ghapi/ghapitest"
 )
@@ -87,9 +88,9 @@ func (g *gateEnv) outputsOf() map[string]string {
 	b, err := os.ReadFile(g.outputs)
 	require.NoError(g.t, err)
 	out := map[string]string{}
-	re := regexp.MustCompile(`(?s)([\w-]+)<<(ghadelimiter_[0-9a-f]+)\n(.*?)\n?(ghadelimiter_[0-9a-f]+)\n`)
+	re := regexp.MustCompile(`(?s)([\w-]+)<<_GitHubActionsFileCommandDelimeter_\n(.*?)\n_GitHubActionsFileCommandDelimeter_\n`)
 	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
-		out[m[1]] = m[3]
+		out[m[1]] = m[2]
 	}
 	return out
 }
@@ -184,7 +185,7 @@ func TestGatePullRequestStickyComment(t *testing.T) {
 	assert.Contains(t, out, "::add-mask::"+ghToken)
 	assert.Contains(t, out, "::group::evalgate: suite support-answers\n")
 	assert.Contains(t, out, "::endgroup::")
-	assert.Regexp(t, `::error title=evalgate support-answers%3A f1 max_drop fail,file=examples/support/evalgate.yaml,line=\d+::drop`, out)
+	assert.Regexp(t, `::error file=examples/support/evalgate.yaml,line=\d+,title=evalgate support-answers%3A f1 max_drop fail::drop`, out)
 
 	g.srv.Lock()
 	require.Len(t, g.srv.Comments[42], 1)
@@ -225,7 +226,7 @@ func TestGateSkipsUnchangedSuites(t *testing.T) {
 	g.srv.Unlock()
 	code, out := g.run()
 	assert.Equal(t, ExitPass, code, out)
-	assert.Contains(t, out, "::notice title=evalgate%3A support-answers skipped,file=examples/support/evalgate.yaml::suite support-answers not run")
+	assert.Contains(t, out, "::notice file=examples/support/evalgate.yaml,title=evalgate%3A support-answers skipped::suite support-answers not run")
 	o := g.outputsOf()
 	assert.Equal(t, "skipped", o["verdict"], "never reported as a pass")
 	assert.JSONEq(t, `{"support-answers":"skipped"}`, o["verdicts"])
@@ -296,7 +297,7 @@ func TestGateScheduledRegressionTrackingIssue(t *testing.T) {
 		issue = is
 	}
 	assert.Equal(t, "evalgate: suite support-answers is regressed in the scheduled run", issue.Title)
-	assert.Contains(t, issue.Body, `<!-- evalgate:tracking suite="support-answers" workflow="nightly.yml" -->`)
+	assert.Regexp(t, `^<!-- evalgate:tracking id=[0-9a-f]{16} -->\n`, issue.Body)
 	assert.Equal(t, []string{"evalgate"}, issue.Labels)
 	assert.Equal(t, 1, g.srv.Calls["POST issues"])
 	assert.Equal(t, 1, g.srv.Calls["PATCH issues/{n}"])
@@ -310,7 +311,7 @@ func TestGateScheduledRegressionTrackingIssue(t *testing.T) {
 	defer g.srv.Unlock()
 	assert.Equal(t, "closed", issue.State)
 	require.Len(t, g.srv.Comments[issue.Number], 1)
-	assert.Contains(t, g.srv.Comments[issue.Number][0].Body, "is pass again")
+	assert.Contains(t, g.srv.Comments[issue.Number][0].Body, "Suite support-answers passes again in the [scheduled run](https://github.com/nimbus-drive/support-bot/actions/runs/777)")
 }
 
 func TestGateFailOnError(t *testing.T) {
@@ -341,59 +342,89 @@ func TestGatePushUsesSuiteBaselineAndModeInput(t *testing.T) {
 	assert.Zero(t, g.srv.Calls["GET actions/workflows/evalgate.yml/runs"])
 }
 
-func TestGateInputErrors(t *testing.T) {
+// A wrong input is a usage error: exit 2 (the inputs themselves are checked
+// in internal/action).
+func TestGateInputErrorExitsUsage(t *testing.T) {
+	t.Parallel()
+	g := newGateEnv(t, "push", "push.json")
+	g.vars["INPUT_MODE"] = "non-inferiority"
+	code, out := g.run()
+	assert.Equal(t, ExitUsage, code, out)
+	assert.Contains(t, out, `input mode: "non-inferiority": want regression or non_inferiority, did you mean "non_inferiority"?`)
+	assert.Equal(t, "error", g.outputsOf()["verdict"])
+}
+
+// workflowInputs are the inputs docs/workflows/<file> gives the action's
+// step, as the runner would pass them (INPUT_*).
+func workflowInputs(t *testing.T, file string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "workflows", file))
+	require.NoError(t, err)
+	var w struct {
+		Jobs map[string]struct {
+			Steps []struct {
+				Uses string            `yaml:"uses"`
+				With map[string]string `yaml:"with"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &w))
+	for _, j := range w.Jobs {
+		for _, s := range j.Steps {
+			if strings.HasPrefix(s.Uses, "evalgate/evalgate@") {
+				vars := map[string]string{}
+				for k, v := range s.With {
+					vars["INPUT_"+strings.ToUpper(k)] = v
+				}
+				return vars
+			}
+		}
+	}
+	t.Fatalf("%s has no evalgate step", file)
+	return nil
+}
+
+// Item 4: the release gate of docs/workflows/release-gate.yml, with its own
+// inputs, on a published release and on a version tag (real payloads):
+// the target must be shown non-inferior to production, the default branch's
+// latest results artifact, or the step fails and the deploy job never runs.
+func TestReleaseGateWorkflow(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name, key, value, want string
+		name, event, fixture, ref string
+		production                func(t *testing.T) []byte
+		code                      int
+		verdict                   string
 	}{
-		{"mode", "INPUT_MODE", "non-inferiority", `input mode: "non-inferiority": want regression or non_inferiority, did you mean "non_inferiority"?`},
-		{"fail-on", "INPUT_FAIL-ON", "always", "input fail-on"},
-		{"budget", "INPUT_BUDGET", "lots", "want an amount in USD"},
-		{"concurrency", "INPUT_CONCURRENCY", "0", "input concurrency"},
-		{"comment", "INPUT_COMMENT", "yes please", "write true or false"},
-		{"baseline", "INPUT_BASELINE", "yesterday", "want auto, artifact, base, suite or a results file"},
-		{"config", "INPUT_CONFIG", "missing.yaml", `"missing.yaml" matches no file in the workspace`},
-		{"event", "GITHUB_EVENT_NAME", "issue_comment", `event "issue_comment" is not supported`},
+		{"release, production matched", "release", "release.json", "v2.0.0", exampleResults, ExitPass, "pass"},
+		{"tag, production matched", "push", "push_tag.json", "v2.0.0", exampleResults, ExitPass, "pass"},
+		{"release, production better", "release", "release.json", "v2.0.0", func(t *testing.T) []byte { return better(t, exampleResults(t)) }, ExitRegressed, "regressed"},
+		{"tag, production better", "push", "push_tag.json", "v2.0.0", func(t *testing.T) []byte { return better(t, exampleResults(t)) }, ExitRegressed, "regressed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			g := newGateEnv(t, "push", "push.json")
-			g.vars[tt.key] = tt.value
+			g := newGateEnv(t, tt.event, tt.fixture)
+			for k, v := range workflowInputs(t, "release-gate.yml") {
+				g.vars[k] = v
+			}
+			g.vars["INPUT_CONFIG"] = exampleConfig // the workflow's evalgate.yaml is the example here
+			g.vars["GITHUB_REF_NAME"] = tt.ref     // a tag, not the branch the baseline comes from
+			g.vars["GITHUB_WORKFLOW_REF"] = "nimbus-drive/support-bot/.github/workflows/release-gate.yml@refs/tags/v2.0.0"
+			g.withArtifact(tt.production(t))
+
 			code, out := g.run()
-			assert.Equal(t, ExitUsage, code, out)
-			assert.Contains(t, out, tt.want)
+			assert.Equal(t, tt.code, code, out)
+			o := g.outputsOf()
+			assert.Equal(t, tt.verdict, o["verdict"])
+			summary := g.summaryText()
+			assert.Contains(t, summary, "mode non_inferiority")
+			assert.Contains(t, summary, "Baseline: evalgate-results-support-answers of main at 9f1c2d3")
+			g.srv.Lock()
+			defer g.srv.Unlock()
+			assert.Equal(t, 1, g.srv.Calls["GET actions/workflows/evalgate.yml/runs"], "production: the pull-request workflow's runs on main")
+			assert.Equal(t, 1, g.srv.Downloads)
+			assert.Empty(t, g.srv.Comments, "comment: false")
 		})
 	}
-}
-
-func TestSuiteFiles(t *testing.T) {
-	t.Parallel()
-	raw, err := os.ReadFile(filepath.Join("..", "..", exampleConfig))
-	require.NoError(t, err)
-	name, files, err := suiteFiles(exampleConfig, raw)
-	require.NoError(t, err)
-	assert.Equal(t, "support-answers", name)
-	assert.Equal(t, []string{exampleConfig, "examples/support/cassettes/nova-lite.jsonl", "examples/support/data/support.jsonl", "examples/support/prompts/answer.txt"}, files)
-
-	_, files, err = suiteFiles("evals/e.yaml", []byte(`
-name: x
-dataset: {path: ../shared/data.csv}
-prompts: {a: a.txt, b: {system_file: sys.txt, user: "{{q}}"}}
-targets: [{id: c, command: [./bin/model.sh, --fast]}, {id: d, command: [python3, m.py]}]
-metrics: [f1, {name: j, type: json_schema, schema_file: schema.json}]
-`))
-	require.NoError(t, err)
-	assert.Equal(t, []string{"evals/e.yaml", "evals/a.txt", "evals/bin/model.sh", "evals/schema.json", "evals/sys.txt", "shared/data.csv"}, files)
-}
-
-func TestCriterionLine(t *testing.T) {
-	t.Parallel()
-	raw, err := os.ReadFile(filepath.Join("..", "..", exampleConfig))
-	require.NoError(t, err)
-	lines := strings.Split(string(raw), "\n")
-	n := criterionLine(raw, "f1")
-	require.Positive(t, n)
-	assert.Contains(t, lines[n-1], "{metric: f1, max_drop: 0.05}")
-	assert.Zero(t, criterionLine(raw, "nonexistent"))
 }

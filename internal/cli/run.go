@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/term"
@@ -167,7 +168,7 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 	}
 	w, err := results.Create(resultsPath, header(s, built, metrics))
 	if err != nil {
-		return nil, usageErr(err)
+		return nil, storageErr(fmt.Errorf("%w: the results cannot be written; make the directory writable by this user or point --out (run.results) elsewhere", err))
 	}
 	// 5. Run, streaming records to the file.
 	ds, err := suite.OpenDataset(s)
@@ -190,6 +191,17 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 	// 7. Compare with the baseline, when the suite (or --baseline) names one:
 	// an incomplete run is still compared on the pairs that ran.
 	return r, compareRun(ctx, e, r, o, ended)
+}
+
+// storageErr marks a file evalgate cannot write (results, cache). Refused
+// permissions, a read-only or a full disk are the machine's (exit 3, as the
+// README's exit codes say: a container's user on a workspace it does not own);
+// a path that cannot be a file (through a file, say) is the config's (exit 2).
+func storageErr(err error) error {
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.ENOSPC) {
+		return providerErr(err)
+	}
+	return usageErr(err)
 }
 
 // runOutcome maps how the run ended to an error with the right exit code.
@@ -465,7 +477,7 @@ func engineOptions(s *suite.Suite) (run.Options, error) {
 	if s.CacheEnabled() {
 		c, err := run.OpenCache(s.CacheDir())
 		if err != nil {
-			return opts, usageErr(err)
+			return opts, storageErr(err)
 		}
 		opts.Cache = c
 	}

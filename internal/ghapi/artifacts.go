@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v75/github"
+	"github.com/google/go-github/v60/github"
 )
 
 // BaselineQuery says which artifact holds a baseline: one named Artifact,
@@ -248,26 +249,47 @@ func unzipOne(zipped []byte, file string) ([]byte, error) {
 
 // FileAt returns the content of the file at path (relative to the
 // repository's root, with forward slashes) at ref (a commit sha or branch).
-// Files over 1 MB are fetched through their download URL.
+// It asks for the raw media type, which serves files of any size up to
+// GitHub's 100 MB in one call (the JSON form stops at 1 MB).
 //
 // https://docs.github.com/rest/repos/contents#get-repository-content
 func (c *Client) FileAt(ctx context.Context, filePath, ref string) ([]byte, error) {
-	rc, resp, err := c.gh.Repositories.DownloadContents(ctx, c.owner, c.repo, filePath, &github.RepositoryContentGetOptions{Ref: ref})
+	op := fmt.Sprintf("read %s at %s", filePath, short(ref))
+	u := fmt.Sprintf("repos/%s/%s/contents/%s?ref=%s", c.owner, c.repo, (&url.URL{Path: filePath}).EscapedPath(), url.QueryEscape(ref))
+	req, err := c.gh.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
-		return nil, apiErr(fmt.Sprintf("read %s at %s", filePath, short(ref)), resp, err)
+		return nil, fmt.Errorf("github: %s: %w", op, err)
 	}
-	defer rc.Close()
-	if resp != nil && resp.Response != nil && resp.StatusCode != http.StatusOK {
-		return nil, apiErr(fmt.Sprintf("read %s at %s", filePath, short(ref)), resp, errors.New(resp.Status))
-	}
-	b, err := io.ReadAll(io.LimitReader(rc, MaxArtifactBytes+1))
+	req.Header.Set("Accept", rawMediaType)
+	var buf limitedBuffer
+	resp, err := c.gh.Do(ctx, req, &buf)
 	if err != nil {
-		return nil, fmt.Errorf("github: read %s at %s: %w", filePath, short(ref), err)
+		return nil, apiErr(op, resp, err)
 	}
-	if len(b) > MaxArtifactBytes {
+	if buf.over {
 		return nil, fmt.Errorf("github: %s at %s is larger than the %d bytes evalgate reads", filePath, short(ref), MaxArtifactBytes)
 	}
-	return b, nil
+	return buf.Bytes(), nil
+}
+
+// rawMediaType asks the contents API for the file itself rather than JSON.
+//
+// https://docs.github.com/rest/repos/contents#custom-media-types-for-repository-contents
+const rawMediaType = "application/vnd.github.raw+json"
+
+// limitedBuffer keeps at most MaxArtifactBytes and notes what it dropped.
+type limitedBuffer struct {
+	bytes.Buffer
+	over bool
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	if room := MaxArtifactBytes - b.Len(); len(p) > room {
+		b.over = true
+		b.Buffer.Write(p[:max(room, 0)])
+		return len(p), nil
+	}
+	return b.Buffer.Write(p)
 }
 
 func short(sha string) string {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/go-github/v75/github"
+	"github.com/google/go-github/v60/github"
 )
 
 // Comment is a comment posted or edited on an issue or pull request.
@@ -55,13 +55,13 @@ func (c *Client) UpsertComment(ctx context.Context, number int, marker, body str
 		return nil, err
 	}
 	if prev != nil {
-		cm, resp, err := c.gh.Issues.EditComment(ctx, c.owner, c.repo, prev.GetID(), &github.IssueComment{Body: github.Ptr(body)})
+		cm, resp, err := c.gh.Issues.EditComment(ctx, c.owner, c.repo, prev.GetID(), &github.IssueComment{Body: github.String(body)})
 		if err != nil {
 			return nil, apiErr(fmt.Sprintf("edit comment %d on #%d", prev.GetID(), number), resp, err)
 		}
 		return &Comment{ID: cm.GetID(), HTMLURL: cm.GetHTMLURL()}, nil
 	}
-	cm, resp, err := c.gh.Issues.CreateComment(ctx, c.owner, c.repo, number, &github.IssueComment{Body: github.Ptr(body)})
+	cm, resp, err := c.gh.Issues.CreateComment(ctx, c.owner, c.repo, number, &github.IssueComment{Body: github.String(body)})
 	if err != nil {
 		return nil, apiErr(fmt.Sprintf("comment on #%d", number), resp, err)
 	}
@@ -73,7 +73,7 @@ func (c *Client) UpsertComment(ctx context.Context, number int, marker, body str
 //
 // https://docs.github.com/rest/issues/comments#update-an-issue-comment
 func (c *Client) EditComment(ctx context.Context, id int64, body string) (*Comment, error) {
-	cm, resp, err := c.gh.Issues.EditComment(ctx, c.owner, c.repo, id, &github.IssueComment{Body: github.Ptr(body)})
+	cm, resp, err := c.gh.Issues.EditComment(ctx, c.owner, c.repo, id, &github.IssueComment{Body: github.String(body)})
 	if err != nil {
 		return nil, apiErr(fmt.Sprintf("edit comment %d", id), resp, err)
 	}
@@ -100,7 +100,7 @@ func (c *Client) UpsertIssue(ctx context.Context, marker, title, body string, la
 	if err != nil {
 		return nil, err
 	}
-	req := &github.IssueRequest{Title: github.Ptr(title), Body: github.Ptr(body)}
+	req := &github.IssueRequest{Title: github.String(title), Body: github.String(body)}
 	if prev != nil {
 		is, resp, err := c.gh.Issues.Edit(ctx, c.owner, c.repo, prev.GetNumber(), req)
 		if err != nil {
@@ -147,11 +147,11 @@ func (c *Client) FindIssue(ctx context.Context, marker string) (*github.Issue, e
 // https://docs.github.com/rest/issues/issues#update-an-issue
 func (c *Client) CloseIssue(ctx context.Context, number int, comment string) error {
 	if comment != "" {
-		if _, resp, err := c.gh.Issues.CreateComment(ctx, c.owner, c.repo, number, &github.IssueComment{Body: github.Ptr(comment)}); err != nil {
+		if _, resp, err := c.gh.Issues.CreateComment(ctx, c.owner, c.repo, number, &github.IssueComment{Body: github.String(comment)}); err != nil {
 			return apiErr(fmt.Sprintf("comment on #%d", number), resp, err)
 		}
 	}
-	_, resp, err := c.gh.Issues.Edit(ctx, c.owner, c.repo, number, &github.IssueRequest{State: github.Ptr("closed")})
+	_, resp, err := c.gh.Issues.Edit(ctx, c.owner, c.repo, number, &github.IssueRequest{State: github.String("closed")})
 	if err != nil {
 		return apiErr(fmt.Sprintf("close issue #%d", number), resp, err)
 	}

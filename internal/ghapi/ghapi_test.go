@@ -333,10 +333,35 @@ func TestFileAt(t *testing.T) {
 	t.Parallel()
 	c, srv, _ := newClient(t)
 	srv.Contents["abc123"] = map[string]string{"examples/support/evalgate.yaml": "version: 1\n"}
+	big := strings.Repeat("x", 2<<20) // past the JSON form's 1 MB
+	srv.Contents["abc123"]["data/big.jsonl"] = big
 	b, err := c.FileAt(context.Background(), "examples/support/evalgate.yaml", "abc123")
 	require.NoError(t, err)
 	assert.Equal(t, "version: 1\n", string(b))
+	b, err = c.FileAt(context.Background(), "data/big.jsonl", "abc123")
+	require.NoError(t, err)
+	assert.Equal(t, len(big), len(b))
+	assert.Equal(t, 2, srv.Calls["GET contents"], "one call a file, whatever its size (raw media type)")
 	_, err = c.FileAt(context.Background(), "missing.yaml", "abc123")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "read missing.yaml at abc123")
+}
+
+// go-github v60 lists a run's artifacts without a name filter: the name is
+// matched here, over every page.
+func TestFindBaselineFiltersArtifactsOverEveryPage(t *testing.T) {
+	t.Parallel()
+	c, srv, _ := newClient(t)
+	srv.Runs = []ghapitest.Run{{ID: 1, Workflow: "evalgate.yml", Branch: "main", Status: "success", HeadSHA: "abc"}}
+	for i := range 150 {
+		srv.Artifacts[1] = append(srv.Artifacts[1], ghapitest.Artifact{ID: int64(100 + i), Name: fmt.Sprintf("coverage-%d", i)})
+	}
+	srv.Artifacts[1] = append(srv.Artifacts[1], ghapitest.Artifact{ID: 999, Name: "evalgate-results-s",
+		Zip: ghapitest.Zip(t, map[string]string{"results.jsonl": "r\n"})})
+	b, err := c.FindBaseline(context.Background(), ghapi.BaselineQuery{Workflow: "evalgate.yml", Branch: "main", Artifact: "evalgate-results-s"})
+	require.NoError(t, err)
+	assert.Equal(t, int64(999), b.ArtifactID)
+	assert.Equal(t, "r\n", string(b.Data))
+	assert.Equal(t, 2, srv.Calls["GET actions/runs/{n}/artifacts"], "two pages of 100")
+	assert.Equal(t, 1, srv.Downloads)
 }

@@ -345,9 +345,22 @@ func (s *Server) blob(w http.ResponseWriter, r *http.Request) {
 	w.Write(a.Zip)
 }
 
+// contents serves a file as JSON (base64) or, when the raw media type is
+// asked for, as itself.
 func (s *Server) contents(w http.ResponseWriter, r *http.Request, p string) {
 	files := s.Contents[r.URL.Query().Get("ref")]
 	if c, ok := files[p]; ok {
+		if strings.HasPrefix(r.Header.Get("Accept"), "application/vnd.github.raw") {
+			w.Header().Set("Content-Type", "application/vnd.github.raw")
+			w.Write([]byte(c))
+			return
+		}
+		if len(c) > 1<<20 {
+			// GitHub's JSON form holds no content past 1 MB.
+			writeJSON(w, http.StatusOK, map[string]any{"type": "file", "encoding": "none", "name": path.Base(p), "path": p,
+				"size": len(c), "content": ""})
+			return
+		}
 		writeJSON(w, http.StatusOK, map[string]any{"type": "file", "encoding": "base64", "name": path.Base(p), "path": p,
 			"size": len(c), "content": base64.StdEncoding.EncodeToString([]byte(c))})
 		return

@@ -1,20 +1,23 @@
-package cli
+package action
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
-	"github.com/evalgate/evalgate/internal/ghaction"
 	"github.com/evalgate/evalgate/internal/ghapi"
+	"github.com/evalgate/evalgate/internal/results"
 	"github.com/evalgate/evalgate/internal/suite"
 )
 
 // baselineChoice is the baseline a suite is compared with.
 type baselineChoice struct {
-	// override is runOptions.baseline: FILE#target, or "" for the suite's
+	// override is RunRequest.Baseline: FILE#target, or "" for the suite's
 	// own gate.baseline.
 	override string
 	// desc says in the report what the baseline is.
@@ -34,15 +37,16 @@ type baselineChoice struct {
 //
 // Whatever cannot be had falls back to the suite's own gate.baseline, with a
 // note in the report.
-func (j *gateJob) baseline(ctx context.Context, s *suite.Suite, configRel string) baselineChoice {
+func (j *job) baseline(ctx context.Context, s *suite.Suite, configRel string) baselineChoice {
 	own := baselineChoice{desc: "the suite's gate.baseline"}
 	if s.Config.Gate.Baseline != "" {
 		own.desc = fmt.Sprintf("the suite's gate.baseline (%s)", s.Config.Gate.Baseline)
 	}
+	at := where{title: "evalgate: " + s.Config.Name + " baseline", file: configRel}
 	fallback := func(note string, args ...any) baselineChoice {
 		c := own
 		c.notes = append(c.notes, fmt.Sprintf(note, args...))
-		j.a.Warningf(ghaction.CommandProperties{Title: "evalgate: " + s.Config.Name + " baseline", File: configRel}, "%s", c.notes[0])
+		j.out.warningf(at, "%s", c.notes[0])
 		return c
 	}
 	src := j.in.baseline
@@ -51,15 +55,18 @@ func (j *gateJob) baseline(ctx context.Context, s *suite.Suite, configRel string
 		return own
 	case baselineAuto, baselineArtifact, baselineBase:
 	default:
-		file, target, _ := cutLast(src, "#")
+		file, target := src, ""
+		if i := strings.LastIndex(src, "#"); i >= 0 {
+			file, target = src[:i], src[i+1:]
+		}
 		if target == "" {
 			target = gatedTarget(s)
 		}
 		p := filepath.Join(j.workspace, filepath.FromSlash(file))
 		return baselineChoice{override: p + "#" + target, desc: "the results file " + file}
 	}
-	pr := j.gh.PullRequest()
-	if src == baselineAuto && pr == nil && j.gh.EventName != ghaction.EventSchedule {
+	pr := j.ev.pullRequest()
+	if src == baselineAuto && pr == nil && j.ev.EventName != eventSchedule {
 		return own
 	}
 	gated := gatedTarget(s)
@@ -71,14 +78,17 @@ func (j *gateJob) baseline(ctx context.Context, s *suite.Suite, configRel string
 	}
 	var notes []string
 	if src != baselineBase {
-		branch := j.gh.DefaultBranch()
+		branch := j.ev.defaultBranch()
 		if pr != nil {
-			branch = pr.Base.Ref
+			branch = pr.GetBase().GetRef()
 		}
 		if branch == "" {
-			branch = j.gh.RefName
+			branch = j.ev.RefName
 		}
-		workflow := orText(j.in.workflow, j.gh.WorkflowFile())
+		workflow := j.in.workflow
+		if workflow == "" {
+			workflow = j.ev.workflowFile()
+		}
 		b, err := j.api.FindBaseline(ctx, ghapi.BaselineQuery{
 			Workflow: workflow, Branch: branch, Artifact: ArtifactName(s.Config.Name), Accept: acceptBaseline(s, gated),
 		})
@@ -88,28 +98,29 @@ func (j *gateJob) baseline(ctx context.Context, s *suite.Suite, configRel string
 				return fallback("baseline artifact: %v", err)
 			}
 			return baselineChoice{override: p + "#" + gated,
-				desc: fmt.Sprintf("%s of %s at %s (workflow run %d)", ArtifactName(s.Config.Name), branch, short(b.HeadSHA), b.RunID)}
+				desc: fmt.Sprintf("%s of %s at %s (workflow run %d)", ArtifactName(s.Config.Name), branch, shortSHA(b.HeadSHA), b.RunID)}
 		}
-		if !errors.Is(err, ghapi.ErrNoBaseline) {
-			notes = append(notes, fmt.Sprintf("the baseline artifact could not be fetched: %v", err))
-		} else {
+		if errors.Is(err, ghapi.ErrNoBaseline) {
 			notes = append(notes, err.Error())
+		} else {
+			notes = append(notes, fmt.Sprintf("the baseline artifact could not be fetched: %v", err))
 		}
 		if pr == nil {
 			return fallback("%s", notes[0])
 		}
 	}
 	if pr == nil {
-		return fallback("baseline base needs a pull request; this is a %s run", j.gh.EventName)
+		return fallback("baseline base needs a pull request; this is a %s run", j.ev.EventName)
 	}
 	// Evaluate the base revision in this job.
-	j.a.Noticef(ghaction.CommandProperties{Title: "evalgate: " + s.Config.Name}, "evaluating the base revision %s of %s as the baseline", short(pr.Base.SHA), configRel)
-	c, err := j.baseRevision(ctx, s, configRel, pr.Base.SHA, gated)
+	baseSHA := pr.GetBase().GetSHA()
+	j.out.noticef(where{title: "evalgate: " + s.Config.Name}, "evaluating the base revision %s of %s as the baseline", shortSHA(baseSHA), configRel)
+	c, err := j.baseRevision(ctx, s, configRel, baseSHA, gated)
 	if err != nil {
-		notes = append(notes, fmt.Sprintf("the base revision %s could not be evaluated: %v", short(pr.Base.SHA), err))
+		notes = append(notes, fmt.Sprintf("the base revision %s could not be evaluated: %v", shortSHA(baseSHA), err))
 		c = own
 		c.notes = notes
-		j.a.Warningf(ghaction.CommandProperties{Title: "evalgate: " + s.Config.Name + " baseline", File: configRel}, "%s", notes[len(notes)-1])
+		j.out.warningf(at, "%s", notes[len(notes)-1])
 		return c
 	}
 	c.notes = notes
@@ -120,7 +131,7 @@ func (j *gateJob) baseline(ctx context.Context, s *suite.Suite, configRel string
 // config and every file it names are read through the contents API into a
 // temporary tree, and run with the head's response cache, so that unchanged
 // requests cost nothing.
-func (j *gateJob) baseRevision(ctx context.Context, head *suite.Suite, configRel, sha, gated string) (baselineChoice, error) {
+func (j *job) baseRevision(ctx context.Context, head *suite.Suite, configRel, sha, gated string) (baselineChoice, error) {
 	raw, err := j.api.FileAt(ctx, configRel, sha)
 	if err != nil {
 		if errors.Is(err, ghapi.ErrNoPermission) {
@@ -128,11 +139,11 @@ func (j *gateJob) baseRevision(ctx context.Context, head *suite.Suite, configRel
 		}
 		return baselineChoice{}, err
 	}
-	_, files, err := suiteFiles(configRel, raw)
+	_, files, err := suite.Files(configRel, raw)
 	if err != nil {
-		return baselineChoice{}, fmt.Errorf("%s at %s: %w", configRel, short(sha), err)
+		return baselineChoice{}, fmt.Errorf("%s at %s: %w", configRel, shortSHA(sha), err)
 	}
-	root := filepath.Join(j.tmp, "base-"+short(sha)+"-"+ArtifactName(head.Config.Name))
+	root := filepath.Join(j.tmp, "base-"+shortSHA(sha)+"-"+ArtifactName(head.Config.Name))
 	for _, f := range files {
 		data := raw
 		if f != configRel {
@@ -142,10 +153,10 @@ func (j *gateJob) baseRevision(ctx context.Context, head *suite.Suite, configRel
 		}
 		p := filepath.Join(root, filepath.FromSlash(f))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return baselineChoice{}, err
+			return baselineChoice{}, fmt.Errorf("base revision tree: %w", err)
 		}
 		if err := os.WriteFile(p, data, 0o644); err != nil {
-			return baselineChoice{}, err
+			return baselineChoice{}, fmt.Errorf("base revision tree: %w", err)
 		}
 	}
 	config := filepath.Join(root, filepath.FromSlash(configRel))
@@ -157,6 +168,7 @@ func (j *gateJob) baseRevision(ctx context.Context, head *suite.Suite, configRel
 		return baselineChoice{}, fmt.Errorf("the base revision has no target %q", gated)
 	}
 	// Share the response cache: the base's cache directory is the head's.
+	// Without the link the base is simply evaluated with a cache of its own.
 	if head.CacheEnabled() && base.CacheEnabled() && base.CacheDir() != head.CacheDir() {
 		if err := os.MkdirAll(head.CacheDir(), 0o755); err == nil {
 			os.MkdirAll(filepath.Dir(base.CacheDir()), 0o755)
@@ -165,29 +177,62 @@ func (j *gateJob) baseRevision(ctx context.Context, head *suite.Suite, configRel
 		}
 	}
 	out := filepath.Join(root, "base-results.jsonl")
-	r, runErr := executeSuite(ctx, j.e, runOptions{config: config, out: out, targets: gated, progress: "off",
-		concurrency: j.in.concurrency, budget: j.in.budget})
+	r, runErr := j.d.Runner.RunSuite(ctx, RunRequest{Config: config, Out: out, Targets: []string{gated}, Quiet: true,
+		Concurrency: j.in.concurrency, Budget: j.in.budget})
 	if r == nil {
 		return baselineChoice{}, runErr
 	}
-	evaluated := false
-	for _, t := range r.summary.Targets {
-		if t.ID == gated && t.Records > t.Errors {
-			evaluated = true
-		}
-	}
+	evaluated := slices.ContainsFunc(r.Summary.Targets, func(t results.TargetSummary) bool { return t.ID == gated && t.Records > t.Errors })
 	if !evaluated {
 		return baselineChoice{}, fmt.Errorf("no record of %s was evaluated: %v", gated, runErr)
 	}
-	return baselineChoice{override: out + "#" + gated, desc: fmt.Sprintf("the base revision %s, evaluated in this job", short(sha))}, nil
+	return baselineChoice{override: out + "#" + gated, desc: fmt.Sprintf("the base revision %s, evaluated in this job", shortSHA(sha))}, nil
 }
 
-// cutLast splits s around the last sep.
-func cutLast(s, sep string) (before, after string, found bool) {
-	for i := len(s) - len(sep); i >= 0; i-- {
-		if s[i:i+len(sep)] == sep {
-			return s[:i], s[i+len(sep):], true
+// gatedTarget is the target a suite gates: gate.target, else the only
+// target that is not the baseline.
+func gatedTarget(s *suite.Suite) string {
+	if s.Config.Gate.Target != "" {
+		return s.Config.Gate.Target
+	}
+	var ids []string
+	for _, t := range s.Config.Targets {
+		if t.ID != s.Config.Gate.Baseline {
+			ids = append(ids, t.ID)
 		}
 	}
-	return s, "", false
+	if len(ids) == 1 {
+		return ids[0]
+	}
+	return ""
+}
+
+// acceptBaseline checks that a baseline results file is of this suite, was
+// run on the same dataset and metrics, and holds the gated target.
+func acceptBaseline(s *suite.Suite, target string) func([]byte) error {
+	return func(data []byte) error {
+		rd, err := results.NewReader(bytes.NewReader(data), "artifact")
+		if err != nil {
+			return fmt.Errorf("not a results file: %v", err)
+		}
+		h := rd.Header()
+		rd.Close()
+		switch {
+		case h.Suite != s.Config.Name:
+			return fmt.Errorf("suite %q, not %q", h.Suite, s.Config.Name)
+		case h.SuiteHash != s.Hash():
+			return fmt.Errorf("the suite changed since (dataset or metrics differ)")
+		case !slices.ContainsFunc(h.Targets, func(t results.TargetInfo) bool { return t.ID == target }):
+			return fmt.Errorf("no target %q in it", target)
+		}
+		return nil
+	}
+}
+
+// shortSHA is the 7-character form GitHub shows commits in.
+func shortSHA(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
 }
