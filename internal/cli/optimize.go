@@ -567,8 +567,11 @@ func snippet(tc *suite.TargetConfig, w *optimize.Candidate, userRel, sysRel stri
 		fmt.Fprintf(&b, "    system_file: %s\n", filepath.ToSlash(sysRel))
 	}
 	fmt.Fprintf(&b, "    user_file: %s\ntargets:\n  - id: %s\n    # provider, model and the rest as before\n    prompt: %s\n", filepath.ToSlash(userRel), tc.ID, name)
-	if p, err := yaml.Marshal(map[string]provider.Params{"params": w.Params}); err == nil && string(p) != "params: {}\n" {
-		for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+	var p strings.Builder
+	enc := yaml.NewEncoder(&p)
+	enc.SetIndent(2)
+	if err := enc.Encode(map[string]provider.Params{"params": w.Params}); err == nil && p.String() != "params: {}\n" {
+		for _, line := range strings.Split(strings.TrimRight(p.String(), "\n"), "\n") {
 			b.WriteString("    " + line + "\n")
 		}
 	}

@@ -13,12 +13,12 @@ import (
 // Report is everything an optimization did and found, for people (Markdown)
 // and programs (JSON).
 type Report struct {
-	Suite  string `json:"suite"`
-	Target string `json:"target"`
-	Model  string `json:"model"`
+	Suite  string  `json:"suite"`
+	Target string  `json:"target"`
+	Model  string  `json:"model"`
 	Source *Source `json:"source"`
 	// Generators are the generators that ran.
-	Generators []string `json:"generators"`
+	Generators []string  `json:"generators"`
 	Objective  Objective `json:"objective"`
 	Split      float64   `json:"split"`
 	Seed       int64     `json:"seed"`
@@ -37,9 +37,9 @@ type Report struct {
 	Verdict *gate.Verdict `json:"verdict,omitempty"`
 	// PromptPath is where the winning prompt was written ("" when it was
 	// not); PromptNote says why not.
-	PromptPath string `json:"prompt_path,omitempty"`
-	PromptNote string `json:"prompt_note,omitempty"`
-	Snippet    string `json:"config_snippet,omitempty"`
+	PromptPath string  `json:"prompt_path,omitempty"`
+	PromptNote string  `json:"prompt_note,omitempty"`
+	Snippet    string  `json:"config_snippet,omitempty"`
 	SpentUSD   float64 `json:"spent_usd"`
 	DevPath    string  `json:"dev_results,omitempty"`
 	HeldPath   string  `json:"held_out_results,omitempty"`
