@@ -24,6 +24,6 @@ else:
 json.dump({
     "text": text,
     "usage": {"input_tokens": len(prompt) // 4, "output_tokens": max(1, len(text) // 4)},
-    "latency": (400 + 10 * (len(text) // 4)) * 1_000_000,
+    "latency_ms": 400 + 10 * (len(text) // 4),
     "stop_reason": "end_turn",
 }, sys.stdout)

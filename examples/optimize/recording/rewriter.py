@@ -24,6 +24,6 @@ text = (
 json.dump({
     "text": text,
     "usage": {"input_tokens": (len(req.get("system", "")) + len(original)) // 4, "output_tokens": len(text) // 4},
-    "latency": 2_000_000_000,
+    "latency_ms": 2000,
     "stop_reason": "end_turn",
 }, sys.stdout)
