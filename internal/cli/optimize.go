@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -106,11 +107,15 @@ func optimizeSuite(ctx context.Context, e *Env, o optimizeOptions) error {
 	if m, ok := pricing.Lookup(tc.Model); ok {
 		checks.ContextWindow = m.ContextWindow
 	}
+	control := optimize.Control(src, tc.Params)
+	if _, err := checks.Check(control); err != nil {
+		return usagef("source prompt %s cannot be evaluated as it is: %v", src.Origin, err)
+	}
 	obj, err := objective(s, oc)
 	if err != nil {
 		return err
 	}
-	plan := optimize.Plan{Source: src, Control: optimize.Control(src, tc.Params), Units: data.units,
+	plan := optimize.Plan{Source: src, Control: control, Units: data.units,
 		Split: orFloat(o.split, oc.Split, suite.DefaultSplit), Seed: 1, Objective: obj, Gate: gate.FromSuite(&s.Config), Baseline: heldOutBaseline(s, oc)}
 	if oc.Seed != nil {
 		plan.Seed = *oc.Seed
@@ -255,6 +260,11 @@ func sourcePrompt(s *suite.Suite, oc *suite.OptimizeConfig, tc *suite.TargetConf
 		system, user, origin, err := optimize.ReadPromptsCSV(path, cols, src.UseCase, src.Family)
 		if err != nil {
 			return nil, fmt.Errorf("optimize.source: %w", err)
+		}
+		for _, k := range slices.Sorted(maps.Keys(src.Placeholders)) {
+			if col := src.Placeholders[k]; !slices.Contains(columns, col) {
+				return nil, fmt.Errorf("%s: optimize.source.placeholders.%s: %q is not a column every sample has (columns: %s)", s.Path, k, col, strings.Join(columns, ", "))
+			}
 		}
 		return optimize.NewSource(origin, system, user, optimize.Resolver{Explicit: src.Placeholders, Columns: columns})
 	} else if src != nil && src.Prompt != "" {

@@ -33,8 +33,10 @@ type Report struct {
 	Ranking    *Ranking    `json:"ranking,omitempty"`
 	Winner     *Candidate  `json:"winner,omitempty"`
 	BaselineID string      `json:"baseline,omitempty"`
-	// Verdict is the held-out gate's.
-	Verdict *gate.Verdict `json:"verdict,omitempty"`
+	// Verdict is the held-out gate's; SelectionBias states why it can be
+	// trusted although several candidates were tried.
+	Verdict       *gate.Verdict `json:"verdict,omitempty"`
+	SelectionBias string        `json:"selection_bias,omitempty"`
 	// PromptPath is where the winning prompt was written ("" when it was
 	// not); PromptNote says why not.
 	PromptPath string  `json:"prompt_path,omitempty"`
@@ -50,6 +52,9 @@ const SelectionBiasNote = "The winner was chosen on the dev part only; the held-
 
 // JSON renders the report as indented JSON.
 func (r *Report) JSON() ([]byte, error) {
+	if r.Verdict != nil {
+		r.SelectionBias = SelectionBiasNote
+	}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("optimize report json: %w", err)

@@ -14,8 +14,8 @@ import (
 
 	"github.com/evalgate/evalgate/internal/gate"
 	"github.com/evalgate/evalgate/internal/metric"
-	"github.com/evalgate/evalgate/internal/results"
 	"github.com/evalgate/evalgate/internal/provider"
+	"github.com/evalgate/evalgate/internal/results"
 )
 
 var f1Info = metric.Info{Name: "f1", Min: 0, Max: 1, Direction: metric.HigherIsBetter}
