@@ -542,19 +542,23 @@ func writeWinner(s *suite.Suite, oc *suite.OptimizeConfig, tc *suite.TargetConfi
 	}
 	userPath := s.ResolvePath(rel)
 	sysRel := strings.TrimSuffix(rel, filepath.Ext(rel)) + ".system.txt"
-	files := map[string]string{userPath: rep.Winner.User + "\n"}
+	// Written byte for byte: a prompt file is read as it is, and a trailing
+	// newline would make a different prompt from the one that won.
+	files := map[string]string{userPath: rep.Winner.User}
 	if rep.Winner.System != "" {
-		files[s.ResolvePath(sysRel)] = rep.Winner.System + "\n"
+		files[s.ResolvePath(sysRel)] = rep.Winner.System
 	}
+	paths := slices.Sorted(maps.Keys(files))
 	if !overwrite {
-		for p := range files {
+		for _, p := range paths {
 			if _, err := os.Stat(p); err == nil {
 				rep.PromptNote = p + " exists; rerun with --write to replace it"
 				return
 			}
 		}
 	}
-	for p, text := range files {
+	for _, p := range paths {
+		text := files[p]
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			rep.PromptNote = err.Error()
 			return

@@ -74,11 +74,19 @@ func TestOptimizeExampleFromSourcePromptToGatedWinner(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(md), "## Dev scores (12 samples)")
 
+	// Step 3: the suite with the snippet applied evaluates the winner on every
+	// sample, replaying the calls optimize made (dev and held-out).
+	editConfig(t, config, "targets:\n", "prompts:\n  nova-lite-optimized:\n    system_file: prompts/nova-lite.optimized.system.txt\n    user_file: prompts/nova-lite.optimized.txt\ntargets:\n")
+	editConfig(t, config, "    params: {temperature: 0, max_tokens: 200}\n", "    prompt: nova-lite-optimized\n    params: {temperature: 0, max_tokens: 200}\n")
+	code, stdout, stderr = invoke(t, context.Background(), "run", "--config", config, "--progress", "off")
+	require.Equal(t, ExitPass, code, "stdout: %s\nstderr: %s", stdout, stderr)
+	assert.Contains(t, stdout, "verdict: PASS")
+
 	// An existing prompt is not replaced without --write.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "prompts", "nova-lite.optimized.txt"), []byte("mine {{transcript}}"), 0o644))
 	code, stdout, _ = invoke(t, context.Background(), "optimize", "--config", config, "--progress", "off")
 	require.Equal(t, ExitPass, code)
-	assert.Contains(t, stdout, "nova-lite.optimized.txt exists; rerun with --write to replace it")
+	assert.Contains(t, stdout, "prompt not written: "+filepath.Join(dir, "prompts", "nova-lite.optimized.system.txt")+" exists; rerun with --write to replace it")
 	kept, err := os.ReadFile(filepath.Join(dir, "prompts", "nova-lite.optimized.txt"))
 	require.NoError(t, err)
 	assert.Equal(t, "mine {{transcript}}", string(kept))
