@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/evalgate/evalgate/internal/provider/bedrock/bedrockfake"
 )
 
 // optimizeExample copies examples/optimize, without the prompt a local run of
@@ -187,4 +191,52 @@ func TestOptimizeNeedsItsSection(t *testing.T) {
 	code, _, stderr := invoke(t, context.Background(), "optimize", "--config", filepath.Join(dir, "evalgate.yaml"))
 	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, stderr, "has no optimize section; add one")
+}
+
+// TestOptimizeWithBedrockPromptOptimization runs the bedrock generator with
+// the real SDK client against a fake OptimizePrompt, and the candidates on a
+// stand-in target model.
+func TestOptimizeWithBedrockPromptOptimization(t *testing.T) {
+	fakeAWSEnv(t)
+	var bodies []bedrockfake.OptimizeRequest
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/bo"+bedrockfake.OptimizePath {
+			bedrockfake.WriteError(w, http.StatusNotFound, "UnknownOperationException", r.URL.Path)
+			return
+		}
+		body, err := bedrockfake.DecodeOptimizeRequest(r)
+		if err != nil {
+			bedrockfake.WriteError(w, http.StatusBadRequest, "SerializationException", err.Error())
+			return
+		}
+		bodies = append(bodies, body)
+		bedrockfake.StartStream(w)
+		for _, ev := range bedrockfake.OptimizeEvents([]string{"The prompt ends with a turn marker."},
+			"## Call\n{{transcript}}\n\n## Task\nOne sentence for the ticket log: the issue, then how it was resolved.") {
+			_ = bedrockfake.WriteEvent(w, ev)
+		}
+	}))
+	defer srv.Close()
+
+	config := optimizeExample(t)
+	// The stand-in target model answers with the reference.
+	require.NoError(t, os.WriteFile(filepath.Join(filepath.Dir(config), "model.sh"), []byte("#!/bin/sh\n"+
+		`ref=$(sed -n 's/.*"answer_ground_truth":"\([^"]*\)".*/\1/p'); printf '{"text":"%s","usage":{"input_tokens":90,"output_tokens":20},"latency_ms":300}' "$ref"`+"\n"), 0o755))
+	editConfig(t, config, "    provider: bedrock                 # the target model; its prompt is what optimize finds\n", "    provider: command\n    command: [./model.sh]\n")
+	editConfig(t, config, "    region: us-east-1\n    params", "    params")
+	editConfig(t, config, "    cassette: cassettes/nova-lite.jsonl   # replayed offline; see recording/record.yaml\n", "")
+	editConfig(t, config, "    rules: true ", "    rules: false ")
+	editConfig(t, config, "    files: [prompts/variants] ", "    files: [] ")
+	editConfig(t, config, "    metaprompt:                       # a model rewrites the prompt for Nova\n      provider: bedrock\n      model: us.anthropic.claude-3-5-haiku-20241022-v1:0\n      region: us-east-1\n      cassette: cassettes/metaprompt.jsonl\n",
+		"    bedrock: {region: us-east-1, endpoint: '"+srv.URL+"/bo'}\n")
+
+	code, stdout, stderr := invoke(t, context.Background(), "optimize", "--config", config, "--progress", "off")
+	require.Equal(t, ExitPass, code, "stdout: %s\nstderr: %s", stdout, stderr)
+	assert.Contains(t, stdout, "winner: bedrock")
+	require.Len(t, bodies, 1)
+	assert.Equal(t, "us.amazon.nova-lite-v1:0", bodies[0].TargetModelID)
+	assert.Contains(t, bodies[0].Input.TextPrompt.Text, "<transcript>\n{{transcript}}\n</transcript>", "the source prompt, placeholders in Bedrock's {{variable}} syntax")
+	md, err := os.ReadFile(filepath.Join(filepath.Dir(config), ".evalgate", "optimize", "report.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "analysis\\: The prompt ends with a turn marker.")
 }
