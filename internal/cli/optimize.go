@@ -6,19 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
-	"github.com/evalgate/evalgate/internal/gate"
 	"github.com/evalgate/evalgate/internal/metric"
 	"github.com/evalgate/evalgate/internal/optimize"
-	"github.com/evalgate/evalgate/internal/pricing"
-	"github.com/evalgate/evalgate/internal/provider"
 	"github.com/evalgate/evalgate/internal/provider/recorded"
 	"github.com/evalgate/evalgate/internal/results"
 	"github.com/evalgate/evalgate/internal/run"
@@ -72,14 +65,10 @@ func optimizeCommand() command {
 
 // optimizeSuite is `evalgate optimize`, step by step.
 func optimizeSuite(ctx context.Context, e *Env, o optimizeOptions) error {
-	// 1. Load the suite and its optimize section; flags override it.
+	// 1. Load the suite; flags override its optimize section.
 	s, err := suite.Load(o.config)
 	if err != nil {
 		return usageErr(err)
-	}
-	oc := s.Config.Optimize
-	if oc == nil {
-		return usagef("%s has no optimize section; add one (see README, \"Optimizing the prompt\")", s.Path)
 	}
 	if o.split < 0 || o.split >= 1 || o.budget < 0 {
 		return usagef("--split is a fraction between 0 and 1 and --budget a positive amount")
@@ -88,49 +77,38 @@ func optimizeSuite(ctx context.Context, e *Env, o optimizeOptions) error {
 		off := false
 		s.Config.Run.Cache = &off
 	}
-	tc, _ := s.Target(oc.Target)
-	// 2. Read the dataset once: sample ids and clusters for the split, and
-	// the columns and value sizes the candidate checks need.
-	if _, err := preflight(s, []*suite.TargetConfig{tc}); err != nil {
-		return usageErr(err)
+	if oc := s.Config.Optimize; oc != nil {
+		// Duplicate ids and rows missing the target's prompt fields, as
+		// `evalgate run` reports them.
+		tc, _ := s.Target(oc.Target)
+		if _, err := preflight(s, []*suite.TargetConfig{tc}); err != nil {
+			return usageErr(err)
+		}
 	}
-	data, err := scanDataset(s)
-	if err != nil {
-		return usageErr(err)
-	}
-	// 3. The source prompt, in evalgate's syntax.
-	src, err := sourcePrompt(s, oc, tc, data.columns)
-	if err != nil {
-		return usageErr(err)
-	}
-	checks := optimize.Checks{Required: src.Fields, Columns: data.columns, Longest: data.longest}
-	if m, ok := pricing.Lookup(tc.Model); ok {
-		checks.ContextWindow = m.ContextWindow
-	}
-	control := optimize.Control(src, tc.Params)
-	if _, err := checks.Check(control); err != nil {
-		return usagef("source prompt %s cannot be evaluated as it is: %v", src.Origin, err)
-	}
-	obj, err := objective(s, oc)
-	if err != nil {
-		return err
-	}
-	plan := optimize.Plan{Source: src, Control: control, Units: data.units,
-		Split: orFloat(o.split, oc.Split, suite.DefaultSplit), Seed: 1, Objective: obj, Gate: gate.FromSuite(&s.Config), Baseline: heldOutBaseline(s, oc)}
-	if oc.Seed != nil {
-		plan.Seed = *oc.Seed
-	}
+	// 2. Read the dataset and the source prompt, and fix the split and the
+	// objective: nothing is called before the plan is sound.
+	set := optimize.Settings{Split: o.split}
 	if o.seedSet {
-		plan.Seed = o.seed
+		set.Seed = &o.seed
 	}
-	if _, ok := pricing.Lookup(tc.Model); !ok && tc.Pricing == nil {
+	p, err := optimize.Prepare(s, set)
+	if err != nil {
+		return usageErr(err)
+	}
+	oc, tc := p.Config, p.Target
+	if !p.Priced && tc.Pricing == nil {
 		fmt.Fprintf(e.Stderr, "note: %s is not in the catalog: the context-window check is skipped and cost is unknown\n", tc.Model)
 	}
-	// 4. --dry-run: the plan and its cost, before any call.
+	// 3. --dry-run: the plan and its cost, before any call.
 	if o.dryRun {
-		return printPlan(e.Stdout, s, oc, tc, plan, checks)
+		d, err := optimize.PlanDryRun(s, p, priceOf(tc))
+		if err != nil {
+			return usageErr(err)
+		}
+		fmt.Fprint(e.Stdout, d.Text())
+		return nil
 	}
-	// 5. One caller for everything optimize calls: generation, dev and
+	// 4. One caller for everything optimize calls: generation, dev and
 	// held-out share the cache, retries, limits and the budget.
 	s.Config.Run.BudgetUSD = orFloat(o.budget, oc.BudgetUSD, s.Config.Run.BudgetUSD)
 	opts, err := engineOptions(s)
@@ -146,22 +124,23 @@ func optimizeSuite(ctx context.Context, e *Env, o optimizeOptions) error {
 			c()
 		}
 	}()
-	// 6. Generate and check the candidates: a failing one is reported and
+	// 5. Generate and check the candidates: a failing one is reported and
 	// dropped, never evaluated.
-	gens, closeGens, err := generators(ctx, e, s, oc, tc, checks, caller, lims, o.record)
+	gens, closeGens, err := generators(ctx, e, s, p, caller, lims, o.record)
 	if err != nil {
 		return err
 	}
 	closers = append(closers, closeGens)
-	cands, dropped := optimize.Generate(ctx, gens, src, tc.Params, checks)
+	cands, dropped := optimize.Generate(ctx, gens, p.Source, tc.Params, p.Checks)
 	for _, d := range dropped {
 		fmt.Fprintf(e.Stderr, "dropped %s: %s\n", orText(d.ID, d.Generator), d.Reason)
 	}
 	if len(cands) == 0 {
 		return noCandidates(dropped)
 	}
+	plan := p.Plan
 	plan.Candidates = cands
-	// 7. Select on the dev part, gate the winner on the held-out part.
+	// 6. Select on the dev part, gate the winner on the held-out part.
 	metrics, _, closeMetrics, err := buildMetrics(ctx, e, s, caller, lims)
 	if err != nil {
 		return err
@@ -174,8 +153,8 @@ func optimizeSuite(ctx context.Context, e *Env, o optimizeOptions) error {
 	ev := &engineEvaluator{e: e, s: s, tc: tc, dir: dir, opts: opts, metrics: metrics, lims: lims, record: o.record, progress: o.progress}
 	defer ev.close()
 	out, runErr := optimize.Run(ctx, plan, ev)
-	// 8. Write what was found, whatever happened after the dev part.
-	rep := &optimize.Report{Suite: s.Config.Name, Target: tc.ID, Model: tc.Model, Source: src, Objective: obj, Split: plan.Split, Seed: plan.Seed,
+	// 7. Write what was found, whatever happened after the dev part.
+	rep := &optimize.Report{Suite: s.Config.Name, Target: tc.ID, Model: tc.Model, Source: p.Source, Objective: plan.Objective, Split: plan.Split, Seed: plan.Seed,
 		Tried: len(cands) + len(dropped), Control: plan.Control, Candidates: cands, Dropped: dropped, SpentUSD: caller.Spent()}
 	for _, g := range gens {
 		rep.Generators = append(rep.Generators, g.Name())
@@ -188,9 +167,9 @@ func optimizeSuite(ctx context.Context, e *Env, o optimizeOptions) error {
 		}
 	}
 	if runErr == nil {
-		writeWinner(s, oc, tc, rep, o.write)
+		optimize.WriteWinner(s, p, rep, o.write)
 	}
-	mdPath, jsonPath, werr := writeReport(dir, rep)
+	mdPath, jsonPath, werr := optimize.WriteReport(dir, rep)
 	if werr != nil {
 		return providerErr(werr)
 	}
@@ -204,126 +183,6 @@ func optimizeSuite(ctx context.Context, e *Env, o optimizeOptions) error {
 	return nil
 }
 
-// datasetScan is what optimize needs to know of the dataset.
-type datasetScan struct {
-	units []optimize.Unit
-	// columns are those every sample has; longest the longest value of each.
-	columns []string
-	longest map[string]int
-}
-
-func scanDataset(s *suite.Suite) (*datasetScan, error) {
-	ds, err := suite.OpenDataset(s)
-	if err != nil {
-		return nil, err
-	}
-	defer ds.Close()
-	d := &datasetScan{longest: map[string]int{}}
-	var common map[string]bool
-	for {
-		smp, err := ds.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		d.units = append(d.units, optimize.Unit{ID: smp.ID, Cluster: smp.Cluster})
-		if common == nil {
-			common = map[string]bool{}
-			for k := range smp.Fields {
-				common[k] = true
-			}
-		}
-		for k := range common {
-			if _, ok := smp.Fields[k]; !ok {
-				delete(common, k)
-			}
-		}
-		for k, v := range smp.Fields {
-			d.longest[k] = max(d.longest[k], len(v))
-		}
-	}
-	for k := range common {
-		d.columns = append(d.columns, k)
-	}
-	slices.Sort(d.columns)
-	return d, nil
-}
-
-// sourcePrompt reads the source prompt: optimize.source, else the target's prompt.
-func sourcePrompt(s *suite.Suite, oc *suite.OptimizeConfig, tc *suite.TargetConfig, columns []string) (*optimize.Source, error) {
-	name := tc.Prompt
-	if src := oc.Source; src != nil && src.CSV != "" {
-		path := s.ResolvePath(src.CSV)
-		cols := optimize.CSVColumns{UseCase: src.Fields["use_case"], Family: src.Fields["family"], Prompt: src.Fields["prompt"], System: src.Fields["system"]}
-		system, user, origin, err := optimize.ReadPromptsCSV(path, cols, src.UseCase, src.Family)
-		if err != nil {
-			return nil, fmt.Errorf("optimize.source: %w", err)
-		}
-		for _, k := range slices.Sorted(maps.Keys(src.Placeholders)) {
-			if col := src.Placeholders[k]; !slices.Contains(columns, col) {
-				return nil, fmt.Errorf("%s: optimize.source.placeholders.%s: %q is not a column every sample has (columns: %s)", s.Path, k, col, strings.Join(columns, ", "))
-			}
-		}
-		return optimize.NewSource(origin, system, user, optimize.Resolver{Explicit: src.Placeholders, Columns: columns})
-	} else if src != nil && src.Prompt != "" {
-		name = src.Prompt
-	}
-	tpl := s.Templates[name]
-	system, user := tpl.Text()
-	return optimize.NativeSource("prompt "+name+" of "+s.Path, system, user, tpl.Fields())
-}
-
-// objective is optimize.objective with its defaults: the primary metric is
-// the first criterion's suite metric, else the first metric.
-func objective(s *suite.Suite, oc *suite.OptimizeConfig) (optimize.Objective, error) {
-	obj := optimize.Objective{Tolerance: optimize.DefaultTolerance}
-	if ob := oc.Objective; ob != nil {
-		obj.Metric, obj.Weights = ob.Metric, ob.Weights
-		if ob.Tolerance != nil {
-			obj.Tolerance = *ob.Tolerance
-		}
-	}
-	if obj.Metric != "" {
-		return obj, nil
-	}
-	var names []string
-	for _, m := range s.Metrics {
-		if len(m.Targets) == 0 || slices.Contains(m.Targets, oc.Target) {
-			names = append(names, m.Name)
-		}
-	}
-	for _, c := range s.Config.Criteria {
-		if slices.Contains(names, c.Metric) {
-			obj.Metric = c.Metric
-			return obj, nil
-		}
-	}
-	if len(names) == 0 {
-		return obj, usagef("%s: no metric scores target %q; set optimize.objective.metric", s.Path, oc.Target)
-	}
-	obj.Metric = names[0]
-	return obj, nil
-}
-
-// heldOutBaseline is the suite target the winner is gated against, "" for
-// the control.
-func heldOutBaseline(s *suite.Suite, oc *suite.OptimizeConfig) string {
-	switch b := oc.Baseline; {
-	case b == suite.ControlID:
-		return ""
-	case b != "":
-		return b
-	}
-	if b := s.Config.Gate.Baseline; b != "" && b != oc.Target {
-		if _, ok := s.Target(b); ok {
-			return b
-		}
-	}
-	return ""
-}
-
 func orFloat(vals ...float64) float64 {
 	for _, v := range vals {
 		if v != 0 {
@@ -334,26 +193,16 @@ func orFloat(vals ...float64) float64 {
 }
 
 // generators builds the generators the optimize section turns on. The
-// metaprompt's calls go through caller, like a judge's.
-func generators(ctx context.Context, e *Env, s *suite.Suite, oc *suite.OptimizeConfig, tc *suite.TargetConfig, checks optimize.Checks, caller *run.Caller, lims *limiters, record bool) ([]optimize.Generator, func(), error) {
-	var gens []optimize.Generator
+// metaprompt's and Bedrock's calls go through caller, like a judge's.
+func generators(ctx context.Context, e *Env, s *suite.Suite, p *optimize.Prepared, caller *run.Caller, lims *limiters, record bool) ([]optimize.Generator, func(), error) {
+	gens := p.LocalGenerators(s)
 	var closers []func()
 	closeAll := func() {
 		for _, c := range closers {
 			c()
 		}
 	}
-	g := oc.Generators
-	if g.Rules {
-		gens = append(gens, optimize.Rules{Checks: checks})
-	}
-	if len(g.Files) > 0 {
-		var paths []string
-		for _, f := range g.Files {
-			paths = append(paths, s.ResolvePath(f))
-		}
-		gens = append(gens, optimize.Files{Paths: paths})
-	}
+	g, tc := p.Config.Generators, p.Target
 	if m := g.Metaprompt; m != nil {
 		mt := &suite.TargetConfig{ID: "optimize-metaprompt", Provider: m.Provider, Model: m.Model, Command: m.Command, Cassette: m.Cassette,
 			Region: m.Region, Endpoint: m.Endpoint, BaseURL: m.BaseURL, APIKeyEnv: m.APIKeyEnv, Timeout: m.Timeout}
@@ -526,90 +375,6 @@ func (ev *engineEvaluator) recorder(inner run.Provider) (*recorded.Recorder, err
 	return r, nil
 }
 
-// writeWinner writes the winning prompt next to the suite and the config
-// snippet that uses it, when the held-out gate passed.
-func writeWinner(s *suite.Suite, oc *suite.OptimizeConfig, tc *suite.TargetConfig, rep *optimize.Report, overwrite bool) {
-	if rep.Winner == nil || rep.Verdict == nil {
-		return
-	}
-	if rep.Verdict.ExitCode() != ExitPass {
-		rep.PromptNote = "the winner did not pass the held-out gate"
-		return
-	}
-	rel := oc.Output
-	if rel == "" {
-		rel = filepath.Join("prompts", tc.ID+".optimized.txt")
-	}
-	userPath := s.ResolvePath(rel)
-	sysRel := strings.TrimSuffix(rel, filepath.Ext(rel)) + ".system.txt"
-	// Written byte for byte: a prompt file is read as it is, and a trailing
-	// newline would make a different prompt from the one that won.
-	files := map[string]string{userPath: rep.Winner.User}
-	if rep.Winner.System != "" {
-		files[s.ResolvePath(sysRel)] = rep.Winner.System
-	}
-	paths := slices.Sorted(maps.Keys(files))
-	if !overwrite {
-		for _, p := range paths {
-			if _, err := os.Stat(p); err == nil {
-				rep.PromptNote = p + " exists; rerun with --write to replace it"
-				return
-			}
-		}
-	}
-	for _, p := range paths {
-		text := files[p]
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			rep.PromptNote = err.Error()
-			return
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			rep.PromptNote = err.Error()
-			return
-		}
-	}
-	rep.PromptPath = userPath
-	rep.Snippet = snippet(tc, rep.Winner, rel, sysRel)
-}
-
-// snippet is the evalgate.yaml change that uses the winning prompt.
-func snippet(tc *suite.TargetConfig, w *optimize.Candidate, userRel, sysRel string) string {
-	name := tc.ID + "-optimized"
-	var b strings.Builder
-	fmt.Fprintf(&b, "prompts:\n  %s:\n", name)
-	if w.System != "" {
-		fmt.Fprintf(&b, "    system_file: %s\n", filepath.ToSlash(sysRel))
-	}
-	fmt.Fprintf(&b, "    user_file: %s\ntargets:\n  - id: %s\n    # provider, model and the rest as before\n    prompt: %s\n", filepath.ToSlash(userRel), tc.ID, name)
-	var p strings.Builder
-	enc := yaml.NewEncoder(&p)
-	enc.SetIndent(2)
-	if err := enc.Encode(map[string]provider.Params{"params": w.Params}); err == nil && p.String() != "params: {}\n" {
-		for _, line := range strings.Split(strings.TrimRight(p.String(), "\n"), "\n") {
-			b.WriteString("    " + line + "\n")
-		}
-	}
-	return b.String()
-}
-
-func writeReport(dir string, rep *optimize.Report) (mdPath, jsonPath string, err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", "", fmt.Errorf("optimize report: %w", err)
-	}
-	js, err := rep.JSON()
-	if err != nil {
-		return "", "", err
-	}
-	mdPath, jsonPath = filepath.Join(dir, "report.md"), filepath.Join(dir, "report.json")
-	if err := os.WriteFile(jsonPath, js, 0o644); err != nil {
-		return "", "", fmt.Errorf("optimize report: %w", err)
-	}
-	if err := os.WriteFile(mdPath, []byte(rep.Markdown()), 0o644); err != nil {
-		return "", "", fmt.Errorf("optimize report: %w", err)
-	}
-	return mdPath, jsonPath, nil
-}
-
 func printOptimize(w io.Writer, rep *optimize.Report, mdPath, jsonPath string) {
 	fmt.Fprintf(w, "optimize %s: %d candidates tried, %d evaluated on %d dev samples\n", rep.Target, rep.Tried, len(rep.Candidates), rep.DevSamples)
 	if rk := rep.Ranking; rk != nil {
@@ -629,105 +394,4 @@ func printOptimize(w io.Writer, rep *optimize.Report, mdPath, jsonPath string) {
 		fmt.Fprintf(w, "prompt not written: %s\n", rep.PromptNote)
 	}
 	fmt.Fprintf(w, "spent $%.4f; report: %s, %s\n", rep.SpentUSD, mdPath, jsonPath)
-}
-
-// printPlan is --dry-run: candidates x samples x repeats and an upper-bound
-// cost from the catalog, with no call made. Generators that call a model
-// count as one candidate each.
-func printPlan(w io.Writer, s *suite.Suite, oc *suite.OptimizeConfig, tc *suite.TargetConfig, plan optimize.Plan, checks optimize.Checks) error {
-	dev, held, err := optimize.Split(plan.Units, plan.Split, plan.Seed)
-	if err != nil {
-		return usageErr(err)
-	}
-	var local []optimize.Generator
-	if oc.Generators.Rules {
-		local = append(local, optimize.Rules{Checks: checks})
-	}
-	if len(oc.Generators.Files) > 0 {
-		var paths []string
-		for _, f := range oc.Generators.Files {
-			paths = append(paths, s.ResolvePath(f))
-		}
-		local = append(local, optimize.Files{Paths: paths})
-	}
-	cands, dropped := optimize.Generate(context.Background(), local, plan.Source, tc.Params, checks)
-	est := optimize.Estimate{Candidates: len(cands), DevSamples: len(dev), HeldOutSamples: len(held), Repeats: s.Repeats()}
-	if oc.Generators.Metaprompt != nil {
-		est.Candidates++
-		est.GenerationCalls++
-	}
-	if oc.Generators.Bedrock != nil {
-		est.Candidates++
-		est.GenerationCalls++
-	}
-	devBytes, heldBytes, err := renderedBytes(s, plan.Control, dev, held)
-	if err != nil {
-		return usageErr(err)
-	}
-	baselineCalls := true
-	if plan.Baseline != "" {
-		if bt, ok := s.Target(plan.Baseline); ok && (bt.Provider == suite.ProviderRecorded) {
-			baselineCalls = false
-		}
-	}
-	est.Cost(devBytes, heldBytes, tc.Params, priceOf(tc), baselineCalls)
-	fmt.Fprintf(w, "optimize plan for target %s (%s), source prompt from %s\n", tc.ID, tc.Model, plan.Source.Origin)
-	fmt.Fprintf(w, "  split: %d dev / %d held-out samples (fraction %g, seed %d)\n", len(dev), len(held), plan.Split, plan.Seed)
-	for _, c := range cands {
-		fmt.Fprintf(w, "  candidate %s (%s)\n", c.ID, c.Generator)
-	}
-	if oc.Generators.Metaprompt != nil {
-		fmt.Fprintf(w, "  candidate metaprompt (one rewrite call to %s)\n", oc.Generators.Metaprompt.Model)
-	}
-	if oc.Generators.Bedrock != nil {
-		fmt.Fprintf(w, "  candidate bedrock (one OptimizePrompt call)\n")
-	}
-	for _, d := range dropped {
-		fmt.Fprintf(w, "  dropped %s: %s\n", orText(d.ID, d.Generator), d.Reason)
-	}
-	fmt.Fprintf(w, "  dev: (%d candidates + control) x %d samples x %d repeats = %d calls\n", est.Candidates, est.DevSamples, est.Repeats, est.DevCalls)
-	fmt.Fprintf(w, "  held-out: winner vs %s x %d samples = %d calls\n", orText(plan.Baseline, "control"), est.HeldOutSamples, est.HeldOutCalls)
-	if est.Known {
-		fmt.Fprintf(w, "  estimated cost of target calls: at most $%.4f (catalog price, every reply at max_tokens; generation and judges not included)\n", est.CostUSD)
-	} else {
-		fmt.Fprintf(w, "  estimated cost: unknown (%s has no catalog price; set targets[].pricing)\n", tc.Model)
-	}
-	if b := s.Config.Run.BudgetUSD; b > 0 || oc.BudgetUSD > 0 {
-		fmt.Fprintf(w, "  budget: $%.2f\n", orFloat(oc.BudgetUSD, b))
-	}
-	fmt.Fprintln(w, "dry run: nothing was called")
-	return nil
-}
-
-// renderedBytes sums the control prompt's rendered size over the dev and
-// held-out samples.
-func renderedBytes(s *suite.Suite, control optimize.Candidate, dev, held map[string]bool) (int, int, error) {
-	tpl, err := suite.NewTemplate(control.ID, control.System, control.User)
-	if err != nil {
-		return 0, 0, err
-	}
-	ds, err := suite.OpenDataset(s)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer ds.Close()
-	devB, heldB := 0, 0
-	for {
-		smp, err := ds.Next()
-		if err == io.EOF {
-			return devB, heldB, nil
-		}
-		if err != nil {
-			return 0, 0, err
-		}
-		sys, user, err := tpl.Render(smp.Fields)
-		if err != nil {
-			return 0, 0, fmt.Errorf("dataset %s line %d: %w", s.DatasetPath, smp.Line, err)
-		}
-		if dev[smp.ID] {
-			devB += len(sys) + len(user)
-		} else if held[smp.ID] {
-			heldB += len(sys) + len(user)
-		}
-	}
 }
