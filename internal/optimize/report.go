@@ -101,6 +101,12 @@ func (r *Report) Markdown() string {
 			row(s, ci(s.Delta))
 		}
 		b.WriteString("\n")
+		for _, u := range rk.Unranked {
+			fmt.Fprintf(&b, "- not ranked: **%s** (%s): %s\n", report.Inline(u.ID), report.Inline(u.Generator), report.Inline(u.Reason))
+		}
+		if len(rk.Unranked) > 0 {
+			b.WriteString("\n")
+		}
 	}
 
 	if len(r.Dropped) > 0 {

@@ -26,10 +26,12 @@ type quality func(variant, sample string) (f1, cost float64)
 // fakeEvaluator writes a results file per phase from quality, and remembers
 // what each phase was asked to run.
 type fakeEvaluator struct {
-	t     *testing.T
-	dir   string
-	q     quality
-	calls []evalCall
+	t   *testing.T
+	dir string
+	q   quality
+	// failing is a variant whose every call fails.
+	failing string
+	calls   []evalCall
 }
 
 type evalCall struct {
@@ -52,8 +54,11 @@ func (f *fakeEvaluator) Evaluate(_ context.Context, phase string, variants []Var
 	for _, id := range slices.Sorted(mapKeys(ids)) {
 		for _, v := range names {
 			score, cost := f.q(v, id)
-			require.NoError(f.t, w.Write(results.Record{SampleID: id, Target: v, Output: "x", LatencyMS: 100, CostUSD: &cost,
-				Scores: map[string]float64{"f1": score}}))
+			rec := results.Record{SampleID: id, Target: v, Output: "x", LatencyMS: 100, CostUSD: &cost, Scores: map[string]float64{"f1": score}}
+			if v == f.failing {
+				rec = results.Record{SampleID: id, Target: v, Error: &results.RecordError{Kind: "throttled", Message: "rate exceeded"}}
+			}
+			require.NoError(f.t, w.Write(rec))
 		}
 	}
 	require.NoError(f.t, w.Close(results.Summary{Status: results.StatusComplete}))
@@ -188,4 +193,18 @@ type fixedGen struct {
 func (f fixedGen) Name() string { return f.name }
 func (f fixedGen) Generate(context.Context, *Source, provider.Params) ([]Candidate, error) {
 	return f.cands, f.err
+}
+
+func TestACandidateWhoseCallsAllFailedIsNotRanked(t *testing.T) {
+	t.Parallel()
+	p := testPlan(16, "broken", "ok")
+	ev := &fakeEvaluator{t: t, dir: t.TempDir(), failing: "broken", q: func(v, s string) (float64, float64) {
+		return map[string]float64{GenControl: 0.5, "ok": 0.7}[v] - jitter(s), 0.001
+	}}
+	out, err := Run(context.Background(), p, ev)
+	require.NoError(t, err)
+	assert.Equal(t, "ok", out.Winner.ID)
+	require.Len(t, out.Ranking.Unranked, 1)
+	assert.Equal(t, "broken", out.Ranking.Unranked[0].ID)
+	assert.Contains(t, out.Ranking.Unranked[0].Reason, "the primary metric f1 was not scored for broken")
 }

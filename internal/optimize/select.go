@@ -67,6 +67,9 @@ type Score struct {
 type Ranking struct {
 	Control Score   `json:"control"`
 	Scores  []Score `json:"candidates"`
+	// Unranked are candidates the objective could not score on the dev
+	// part (every call failed, say): shown, never chosen.
+	Unranked []Dropped `json:"unranked,omitempty"`
 	// Winner is the chosen candidate's id; Why says how it won.
 	Winner string `json:"winner"`
 	Why    string `json:"why"`
@@ -88,16 +91,20 @@ func Select(ctx context.Context, devPath string, control Candidate, cands []Cand
 		if err != nil {
 			return nil, fmt.Errorf("select: compare %s with the control on the dev part: %w", c.ID, err)
 		}
-		s, err := scoreOf(v, c, obj, false)
-		if err != nil {
-			return nil, err
-		}
-		r.Scores = append(r.Scores, s)
 		if i == 0 {
 			if r.Control, err = scoreOf(v, control, obj, true); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("select: the control: %w", err)
 			}
 		}
+		s, err := scoreOf(v, c, obj, false)
+		if err != nil {
+			r.Unranked = append(r.Unranked, Dropped{ID: c.ID, Generator: c.Generator, Reason: err.Error()})
+			continue
+		}
+		r.Scores = append(r.Scores, s)
+	}
+	if len(r.Scores) == 0 {
+		return r, fmt.Errorf("select: no candidate could be scored on the dev part (%s)", r.Unranked[0].Reason)
 	}
 	r.Winner, r.Why = choose(r.Scores, obj)
 	sort.SliceStable(r.Scores, func(i, j int) bool { return better(r.Scores[i], r.Scores[j]) })
@@ -138,8 +145,8 @@ func scoreOf(v *gate.Verdict, c Candidate, obj Objective, baseline bool) (Score,
 	}
 	s.CostPer1K, s.CostUSD, s.LatencyP95 = get("cost_per_1k"), get("cost_usd"), get("latency_p95")
 	s.InputTokens, s.OutputTokens, s.ErrorRate = get("input_tokens"), get("output_tokens"), get("error_rate")
-	if !found && len(obj.Weights) == 0 {
-		return s, fmt.Errorf("select: the primary metric %s was not scored for %s on the dev part (every call failed, or the metric does not score this target)", obj.Metric, c.ID)
+	if (!found || math.IsNaN(s.Primary.Est)) && len(obj.Weights) == 0 {
+		return s, fmt.Errorf("the primary metric %s was not scored for %s on the dev part (every call failed, or the metric does not score this target)", obj.Metric, c.ID)
 	}
 	if len(obj.Weights) == 0 {
 		s.Value = gate.Num(s.Primary.Est)
@@ -157,7 +164,7 @@ func scoreOf(v *gate.Verdict, c Candidate, obj Objective, baseline bool) (Score,
 			}
 		}
 		if !ok || math.IsNaN(x) {
-			return s, fmt.Errorf("select: objective weight on %s, but %s has no value for it on the dev part", name, c.ID)
+			return s, fmt.Errorf("objective weight on %s, but %s has no value for it on the dev part", name, c.ID)
 		}
 		sum += w * x
 	}
