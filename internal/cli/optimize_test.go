@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/evalgate/evalgate/internal/provider/bedrock/bedrockfake"
+	"github.com/evalgate/evalgate/internal/results"
 )
 
 // optimizeExample copies examples/optimize, without the prompt a local run of
@@ -77,6 +78,26 @@ func TestOptimizeExampleFromSourcePromptToGatedWinner(t *testing.T) {
 	md, err := os.ReadFile(filepath.Join(dir, ".evalgate", "optimize", "report.md"))
 	require.NoError(t, err)
 	assert.Contains(t, string(md), "## Dev scores (12 samples)")
+
+	// The engine ran every candidate on the dev samples only, and only the
+	// winner and the baseline on the held-out ones.
+	ids := func(phase string) (map[string]bool, map[string]int) {
+		_, recs, _, err := results.ReadAll(filepath.Join(dir, ".evalgate", "optimize", phase+".results.jsonl"))
+		require.NoError(t, err)
+		samples, perTarget := map[string]bool{}, map[string]int{}
+		for _, r := range recs {
+			samples[r.SampleID] = true
+			perTarget[r.Target]++
+		}
+		return samples, perTarget
+	}
+	dev, devTargets := ids("dev")
+	held, heldTargets := ids("heldout")
+	assert.Equal(t, map[string]int{"control": 12, "rules": 12, "metaprompt": 12, "file-terse": 12}, devTargets)
+	assert.Equal(t, map[string]int{"source": 12, "metaprompt": 12}, heldTargets)
+	for id := range dev {
+		assert.False(t, held[id], "sample %s is in both parts", id)
+	}
 
 	// Step 3: the suite with the snippet applied evaluates the winner on every
 	// sample, replaying the calls optimize made (dev and held-out).
