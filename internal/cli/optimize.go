@@ -12,6 +12,7 @@ import (
 
 	"github.com/evalgate/evalgate/internal/metric"
 	"github.com/evalgate/evalgate/internal/optimize"
+	"github.com/evalgate/evalgate/internal/pricing"
 	"github.com/evalgate/evalgate/internal/provider/recorded"
 	"github.com/evalgate/evalgate/internal/results"
 	"github.com/evalgate/evalgate/internal/run"
@@ -101,7 +102,13 @@ func optimizeSuite(ctx context.Context, e *Env, o optimizeOptions) error {
 	}
 	// 3. --dry-run: the plan and its cost, before any call.
 	if o.dryRun {
-		d, err := optimize.PlanDryRun(s, p, priceOf(tc))
+		price := func(model string) *pricing.Price {
+			if model == tc.Model {
+				return priceOf(tc)
+			}
+			return priceOf(&suite.TargetConfig{Model: model})
+		}
+		d, err := optimize.PlanDryRun(s, p, price)
 		if err != nil {
 			return usageErr(err)
 		}

@@ -130,6 +130,7 @@ func TestOptimizeDryRunCallsNothing(t *testing.T) {
 	assert.Contains(t, stdout, "dev: (3 candidates + control) x 6 samples x 1 repeats = 24 calls")
 	assert.Contains(t, stdout, "held-out: winner vs source x 18 samples = 18 calls")
 	assert.Contains(t, stdout, "estimated cost of target calls: at most $")
+	assert.Contains(t, stdout, "estimated cost of the metaprompt rewrite: at most $")
 	assert.Contains(t, stdout, "dry run: nothing was called")
 	assert.NoDirExists(t, filepath.Join(filepath.Dir(config), ".evalgate"))
 }

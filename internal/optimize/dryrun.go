@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/evalgate/evalgate/internal/pricing"
+	"github.com/evalgate/evalgate/internal/provider"
 	"github.com/evalgate/evalgate/internal/suite"
 )
 
@@ -20,11 +21,16 @@ type DryRun struct {
 	Cands    []Candidate
 	Dropped  []Dropped
 	Estimate Estimate
-	Budget   float64
+	// GenerationUSD bounds the metaprompt's rewrite call; GenerationUnknown
+	// is set when a generator's call has no catalog price.
+	GenerationUSD     float64
+	GenerationUnknown bool
+	Budget            float64
 }
 
-// PlanDryRun computes the dry run; price is the target's (nil: unknown).
-func PlanDryRun(s *suite.Suite, p *Prepared, price *pricing.Price) (*DryRun, error) {
+// PlanDryRun computes the dry run; priceOf gives a model's price (nil:
+// unknown), for the target and the metaprompt's rewriter.
+func PlanDryRun(s *suite.Suite, p *Prepared, priceOf func(model string) *pricing.Price) (*DryRun, error) {
 	dev, held, err := Split(p.Plan.Units, p.Plan.Split, p.Plan.Seed)
 	if err != nil {
 		return nil, err
@@ -49,7 +55,23 @@ func PlanDryRun(s *suite.Suite, p *Prepared, price *pricing.Price) (*DryRun, err
 	if bt, ok := s.Target(p.Plan.Baseline); ok && bt.Provider == suite.ProviderRecorded {
 		baselineCalls = false
 	}
-	d.Estimate.Cost(devBytes, heldBytes, p.Target.Params, price, baselineCalls)
+	d.Estimate.Cost(devBytes, heldBytes, p.Target.Params, priceOf(p.Target.Model), baselineCalls)
+	if m := p.Config.Generators.Metaprompt; m != nil {
+		req := MetapromptRequest(m.Model, p.Target.Model, p.Source, m.MaxTokens)
+		in := len(req.System)
+		for _, msg := range req.Messages {
+			in += len(msg.Content)
+		}
+		if mp := priceOf(m.Model); mp != nil {
+			d.GenerationUSD = mp.Cost(provider.Usage{InputTokens: in / bytesPerToken, OutputTokens: *req.Params.MaxTokens})
+		} else {
+			d.GenerationUnknown = true
+		}
+	}
+	if p.Config.Generators.Bedrock != nil {
+		// OptimizePrompt is not in the catalog.
+		d.GenerationUnknown = true
+	}
 	return d, nil
 }
 
@@ -107,9 +129,15 @@ func (d *DryRun) Text() string {
 	fmt.Fprintf(&b, "  dev: (%d candidates + control) x %d samples x %d repeats = %d calls\n", e.Candidates, e.DevSamples, e.Repeats, e.DevCalls)
 	fmt.Fprintf(&b, "  held-out: winner vs %s x %d samples = %d calls\n", or(p.Plan.Baseline, "control"), e.HeldOutSamples, e.HeldOutCalls)
 	if e.Known {
-		fmt.Fprintf(&b, "  estimated cost of target calls: at most $%.4f (catalog price, every reply at max_tokens; generation and judges not included)\n", e.CostUSD)
+		fmt.Fprintf(&b, "  estimated cost of target calls: at most $%.4f (catalog price, every reply at max_tokens; judges not included)\n", e.CostUSD)
 	} else {
-		fmt.Fprintf(&b, "  estimated cost: unknown (%s has no catalog price; set targets[].pricing)\n", p.Target.Model)
+		fmt.Fprintf(&b, "  estimated cost of target calls: unknown (%s has no catalog price; set targets[].pricing)\n", p.Target.Model)
+	}
+	if d.GenerationUSD > 0 {
+		fmt.Fprintf(&b, "  estimated cost of the metaprompt rewrite: at most $%.4f\n", d.GenerationUSD)
+	}
+	if d.GenerationUnknown {
+		b.WriteString("  a generator's call has no catalog price (Bedrock prompt optimization, or an unpriced rewriter): not included\n")
 	}
 	if d.Budget > 0 {
 		fmt.Fprintf(&b, "  budget: $%.2f\n", d.Budget)
