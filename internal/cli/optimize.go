@@ -169,7 +169,7 @@ func optimizeSuite(ctx context.Context, e *Env, o optimizeOptions) error {
 	if out != nil {
 		rep.DevSamples, rep.HeldOutSamples = len(out.DevIDs), len(out.HeldOutIDs)
 		rep.Ranking, rep.Verdict, rep.BaselineID, rep.DevPath, rep.HeldPath = out.Ranking, out.Verdict, out.BaselineID, out.DevPath, out.HeldOutPath
-		if out.Ranking != nil {
+		if out.Winner.ID != "" {
 			rep.Winner = &out.Winner
 		}
 	}
