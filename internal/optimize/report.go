@@ -89,7 +89,9 @@ func (r *Report) Markdown() string {
 
 	if rk := r.Ranking; rk != nil {
 		fmt.Fprintf(&b, "## Dev scores (%d samples)\n\n", r.DevSamples)
-		fmt.Fprintf(&b, "Chosen: **%s**: %s.\n\n", report.Inline(rk.Winner), report.Inline(rk.Why))
+		if rk.Winner != "" {
+			fmt.Fprintf(&b, "Chosen: **%s**: %s.\n\n", report.Inline(rk.Winner), report.Inline(rk.Why))
+		}
 		fmt.Fprintf(&b, "| candidate | generator | %s (95%% CI) | vs control (95%% CI) | cost / 1k calls | latency p95 | tokens in / out | errors |\n", report.Inline(r.Objective.Metric))
 		b.WriteString("|---|---|---|---|---|---|---|---|\n")
 		row := func(s Score, delta string) {
