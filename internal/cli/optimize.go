@@ -13,6 +13,7 @@ import (
 	"github.com/evalgate/evalgate/internal/metric"
 	"github.com/evalgate/evalgate/internal/optimize"
 	"github.com/evalgate/evalgate/internal/pricing"
+	"github.com/evalgate/evalgate/internal/provider"
 	"github.com/evalgate/evalgate/internal/provider/recorded"
 	"github.com/evalgate/evalgate/internal/results"
 	"github.com/evalgate/evalgate/internal/run"
@@ -233,19 +234,21 @@ func generators(ctx context.Context, e *Env, s *suite.Suite, p *optimize.Prepare
 }
 
 // noCandidates is the error when every candidate was dropped: a provider
-// failure when a model call failed (throttled, denied), else the input's fault.
+// failure when a model call failed (throttled, denied, down), else the
+// input's fault (a rejected request, such as a model the service does not
+// optimize for, is the config's to change).
 func noCandidates(dropped []optimize.Dropped) error {
 	var reasons []string
-	provider := false
+	callFailed := false
 	for _, d := range dropped {
 		reasons = append(reasons, orText(d.ID, d.Generator)+": "+d.Reason)
-		provider = provider || d.Kind != ""
+		callFailed = callFailed || (d.Kind != "" && provider.ParseErrorKind(d.Kind) != provider.KindInvalidRequest)
 	}
 	err := fmt.Errorf("no candidate to evaluate (%s)", strings.Join(reasons, "; "))
 	if len(dropped) == 0 {
 		err = errors.New("no candidate to evaluate: the generators proposed nothing that differs from the source prompt; add files or a metaprompt to optimize.generators")
 	}
-	if provider {
+	if callFailed {
 		return providerErr(err)
 	}
 	return usageErr(err)
