@@ -223,11 +223,12 @@ func generators(ctx context.Context, e *Env, s *suite.Suite, p *optimize.Prepare
 		gens = append(gens, optimize.Metaprompt{Model: m.Model, TargetModel: tc.Model, MaxTokens: m.MaxTokens, Completer: caller.Completer(built[0], 1)})
 	}
 	if g.Bedrock != nil {
-		b, err := bedrockOptimizer(ctx, s, g.Bedrock, tc, caller, lims)
+		b, closer, err := bedrockOptimizer(ctx, s, g.Bedrock, tc, caller, lims, record)
 		if err != nil {
 			closeAll()
 			return nil, nil, err
 		}
+		closers = append(closers, closer)
 		gens = append(gens, b)
 	}
 	return gens, closeAll, nil

@@ -250,9 +250,16 @@ func TestOptimizeWithBedrockPromptOptimization(t *testing.T) {
 	editConfig(t, config, "    rules: true ", "    rules: false ")
 	editConfig(t, config, "    files: [prompts/variants] ", "    files: [] ")
 	editConfig(t, config, "    metaprompt:                       # a model rewrites the prompt for Nova\n      provider: bedrock\n      model: us.anthropic.claude-3-5-haiku-20241022-v1:0\n      region: us-east-1\n      cassette: cassettes/metaprompt.jsonl\n",
-		"    bedrock: {region: us-east-1, endpoint: '"+srv.URL+"/bo'}\n")
+		"    bedrock: {region: us-east-1, endpoint: '"+srv.URL+"/bo', cassette: cassettes/bedrock.jsonl}\n")
 
-	code, stdout, stderr := invoke(t, context.Background(), "optimize", "--config", config, "--progress", "off")
+	code, stdout, stderr := invoke(t, context.Background(), "optimize", "--config", config, "--progress", "off", "--record")
+	require.Equal(t, ExitPass, code, "stdout: %s\nstderr: %s", stdout, stderr)
+	assert.Contains(t, stdout, "winner: bedrock")
+	require.Len(t, bodies, 1)
+
+	// The cassette replays the optimization offline: the service is not called again.
+	srv.Close()
+	code, stdout, stderr = invoke(t, context.Background(), "optimize", "--config", config, "--progress", "off", "--write")
 	require.Equal(t, ExitPass, code, "stdout: %s\nstderr: %s", stdout, stderr)
 	assert.Contains(t, stdout, "winner: bedrock")
 	require.Len(t, bodies, 1)

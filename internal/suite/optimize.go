@@ -83,6 +83,9 @@ type OptimizeBedrock struct {
 	Endpoint string `yaml:"endpoint,omitempty"`
 	// Model is the model id to optimize for; default: the target's model.
 	Model string `yaml:"model,omitempty"`
+	// Cassette replays the optimization offline; `evalgate optimize
+	// --record` writes it.
+	Cassette string `yaml:"cassette,omitempty"`
 }
 
 // OptimizeObjective says how candidates are ranked on the dev part.
