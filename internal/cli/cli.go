@@ -42,6 +42,7 @@ func commands() []command {
 		validateCommand(),
 		modelsCommand(),
 		schemaCommand(),
+		optimizeCommand(),
 	}
 }
 

@@ -26,10 +26,13 @@ func invoke(t *testing.T, ctx context.Context, args ...string) (int, string, str
 
 // copyExample copies examples/support into a temporary directory, so that
 // tests write their results and cache there.
-func copyExample(t *testing.T) string {
+func copyExample(t *testing.T) string { t.Helper(); return copyExampleDir(t, "support") }
+
+// copyExampleDir copies examples/<name> into a temporary directory.
+func copyExampleDir(t *testing.T, name string) string {
 	t.Helper()
 	dst := t.TempDir()
-	src := filepath.Join("..", "..", "examples", "support")
+	src := filepath.Join("..", "..", "examples", name)
 	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err

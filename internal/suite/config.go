@@ -22,6 +22,8 @@ type Config struct {
 	Criteria    []Criterion       `yaml:"criteria,omitempty"`
 	Gate        GateConfig        `yaml:"gate,omitempty"`
 	Run         RunConfig         `yaml:"run,omitempty"`
+	// Optimize configures `evalgate optimize` (migration step 2).
+	Optimize *OptimizeConfig `yaml:"optimize,omitempty"`
 }
 
 // DatasetConfig says where the samples are and which columns mean what.

@@ -107,6 +107,7 @@ func (c *checker) check() {
 	c.checkCriteria()
 	c.checkGate()
 	c.checkRun()
+	c.checkOptimize()
 }
 
 // require reports a missing key; hint says what to write. It returns whether

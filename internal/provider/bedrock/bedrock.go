@@ -72,6 +72,25 @@ var _ interface {
 // New loads the AWS configuration and returns a client. It does not call AWS:
 // missing credentials surface on the first call as a KindAuth error.
 func New(ctx context.Context, opts Options) (*Client, error) {
+	cfg, err := loadConfig(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	rt := bedrockruntime.NewFromConfig(cfg, func(o *bedrockruntime.Options) {
+		if opts.Endpoint != "" {
+			o.BaseEndpoint = aws.String(opts.Endpoint)
+		}
+	})
+	endpoint := opts.Endpoint
+	if u, err := url.Parse(endpoint); err == nil && endpoint != "" {
+		endpoint = u.Redacted() // the key is a hash, but a password has no business in it
+	}
+	return &Client{rt: rt, region: cfg.Region, endpoint: endpoint}, nil
+}
+
+// loadConfig is the AWS config every Bedrock client of evalgate shares:
+// one SDK attempt per call, the region, credentials and HTTP client of opts.
+func loadConfig(ctx context.Context, opts Options) (aws.Config, error) {
 	loadOpts := []func(*config.LoadOptions) error{
 		// The run engine retries with its own backoff, budget and rate limits;
 		// SDK retries underneath would multiply attempts and hide throttling
@@ -95,24 +114,15 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
-		return nil, fmt.Errorf("bedrock: load aws config: %w", err)
+		return aws.Config{}, fmt.Errorf("bedrock: load aws config: %w", err)
 	}
 	if cfg.Region == "" {
-		return nil, errors.New("bedrock: no aws region: set region in the target or AWS_REGION in the environment")
+		return aws.Config{}, errors.New("bedrock: no aws region: set region in the target or AWS_REGION in the environment")
 	}
 	if cfg.Credentials != nil {
 		cfg.Credentials = credentialsMarker{inner: cfg.Credentials}
 	}
-	rt := bedrockruntime.NewFromConfig(cfg, func(o *bedrockruntime.Options) {
-		if opts.Endpoint != "" {
-			o.BaseEndpoint = aws.String(opts.Endpoint)
-		}
-	})
-	endpoint := opts.Endpoint
-	if u, err := url.Parse(endpoint); err == nil && endpoint != "" {
-		endpoint = u.Redacted() // the key is a hash, but a password has no business in it
-	}
-	return &Client{rt: rt, region: cfg.Region, endpoint: endpoint}, nil
+	return cfg, nil
 }
 
 // Region is the AWS region the client calls.

@@ -54,6 +54,9 @@ var codeKinds = map[string]provider.ErrorKind{
 	"ModelNotReadyException":      provider.KindTransient,
 	"ModelTimeoutException":       provider.KindTransient,
 	"ModelStreamErrorException":   provider.KindTransient,
+	// Raised by OptimizePrompt's stream when a service behind it fails.
+	"BadGatewayException":       provider.KindTransient,
+	"DependencyFailedException": provider.KindTransient,
 
 	"AccessDeniedException":       provider.KindAuth,
 	"UnrecognizedClientException": provider.KindAuth,
