@@ -83,6 +83,8 @@ func TestRunBundledExample(t *testing.T) {
 
 	// The suite names a baseline, so the run is gated: verdict, report, JSON.
 	assert.Contains(t, stdout, "verdict: PASS")
+	// 30 samples are too few for a 0.05 margin on f1: said first.
+	assert.Contains(t, stdout, "CAUTION: The suite is too small for")
 	md, err := os.ReadFile(filepath.Join(dir, "out.report.md"))
 	require.NoError(t, err)
 	assert.Contains(t, string(md), "support-answers: pass")
@@ -99,6 +101,18 @@ func TestRunBundledExample(t *testing.T) {
 	require.NoError(t, json.Unmarshal(js, &v))
 	assert.Equal(t, "pass", v.Status)
 	assert.Equal(t, 30, v.Pairs)
+}
+
+// A run without a baseline shows how sure each mean is, not the mean alone.
+func TestRunWithoutABaselineShowsIntervals(t *testing.T) {
+	t.Parallel()
+	dir := copyExample(t)
+	out := filepath.Join(dir, "out.jsonl")
+	code, stdout, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--out", out, "--progress", "off", "--targets", "nova-lite")
+	require.Equal(t, ExitPass, code, "stderr: %s", stderr)
+	assert.NotContains(t, stdout, "verdict:")
+	assert.Contains(t, stdout, "means with 95% intervals (no baseline to compare with):")
+	assert.Regexp(t, `nova-lite: f1 0\.668 \[0\.[0-9]+, 0\.[0-9]+\]`, stdout)
 }
 
 func TestRunGateRegressesWithExitOne(t *testing.T) {

@@ -83,6 +83,8 @@ func runSuite(ctx context.Context, e *Env, o runOptions) error {
 	printPairwise(e.Stdout, r.pairwiseResults)
 	if r.verdict != nil {
 		printVerdict(e.Stdout, r)
+	} else {
+		printLevels(ctx, e.Stdout, r)
 	}
 	if r.gateSkipped != "" {
 		fmt.Fprintf(e.Stdout, "gate skipped: %s\n", r.gateSkipped)

@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/evalgate/evalgate/internal/gate"
 	"github.com/evalgate/evalgate/internal/metric"
 	"github.com/evalgate/evalgate/internal/provider"
 	"github.com/evalgate/evalgate/internal/results"
@@ -83,6 +86,9 @@ func printSummary(w io.Writer, s *suite.Suite, targets []run.Target, metrics []m
 func printVerdict(w io.Writer, r *suiteRun) {
 	v := r.verdict
 	fmt.Fprintf(w, "\nverdict: %s — %s\n", strings.ToUpper(string(v.Status)), v.Reason)
+	if v.Headline != "" {
+		fmt.Fprintf(w, "  CAUTION: %s\n", v.Headline)
+	}
 	fmt.Fprintf(w, "  %s vs baseline %s, %d pairs\n", v.Target.Label(), v.Baseline.Label(), v.Pairs)
 	for _, c := range v.Criteria {
 		fmt.Fprintf(w, "  %-13s %-28s %s\n", c.Status, c.Metric+" "+c.Bound, c.Reason)
@@ -91,4 +97,31 @@ func printVerdict(w io.Writer, r *suiteRun) {
 		fmt.Fprintf(w, "  warning: %s\n", warn)
 	}
 	fmt.Fprintf(w, "report: %s\nverdict: %s\n", r.reportPath, r.verdictPath)
+}
+
+// printLevels writes, for a run without a baseline, each target's metric
+// means with their intervals: a mean alone would hide how little 20 samples
+// say.
+func printLevels(ctx context.Context, w io.Writer, r *suiteRun) {
+	conf := r.suite.Config.Gate.Confidence
+	if conf == 0 {
+		conf = suite.DefaultConfidence
+	}
+	lv, err := gate.Levels(ctx, r.resultsPath, conf)
+	if err != nil || len(lv) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nmeans with %s%% intervals (no baseline to compare with):\n", strconv.FormatFloat(conf*100, 'g', 4, 64))
+	for _, t := range lv {
+		var parts []string
+		for _, m := range t.Metrics {
+			iv := m.Interval
+			if iv.Bounded() {
+				parts = append(parts, fmt.Sprintf("%s %.3g [%.3g, %.3g]", m.Metric, iv.Est, iv.Lo, iv.Hi))
+			} else {
+				parts = append(parts, fmt.Sprintf("%s %.3g [no interval]", m.Metric, iv.Est))
+			}
+		}
+		fmt.Fprintf(w, "  %s: %s\n", t.Target, strings.Join(parts, "; "))
+	}
 }

@@ -87,8 +87,20 @@ func checkCriteria(p *paired, b, t *side, v *Verdict, cfg Config) []CriterionRes
 		if !c.est.bounded() {
 			c.res.Estimate = c.est.intervalAt(alpha)
 			c.res.MDE = Num(math.NaN())
-			c.settle(CheckInconclusive, "%s: no interval, because %s", describeEstimate(c.res.Estimate, c.res.Scale), c.est.why)
 			c.res.Underpowered = true
+			beyond := c.est.est < c.limit
+			if !c.higher {
+				beyond = c.est.est > c.limit
+			}
+			// Several units whose values do not vary (a replayed cassette's
+			// cost on both sides) show no move at all: in regression mode
+			// that is no evidence of a regression. One pair or one cluster
+			// shows nothing, and non-inferiority needs an interval.
+			if c.res.Mode == ModeRegression && c.est.units >= 2 && !beyond && !math.IsNaN(c.est.est) {
+				c.settle(CheckPass, "%s: no move past the limit %s, but no interval either, because %s", describeEstimate(c.res.Estimate, c.res.Scale), describeLimit(c.limit, c.res.Scale), c.est.why)
+				continue
+			}
+			c.settle(CheckInconclusive, "%s: no interval, because %s", describeEstimate(c.res.Estimate, c.res.Scale), c.est.why)
 			continue
 		}
 		if c.higher {
@@ -187,7 +199,8 @@ func decide(c *check, a, alpha float64, family int) {
 		}
 	}
 	switch mde := float64(r.MDE); {
-	case c.margin <= 0 || mde <= c.margin:
+	case c.margin <= 0 || mde <= c.margin || r.Status == CheckFail:
+		// A significant failure is decided whatever the suite's power.
 	case math.IsNaN(mde):
 		r.Underpowered = true
 		r.Reason += "; the suite is too small for this margin: its interval is unbounded on one side"

@@ -356,3 +356,27 @@ func TestHeadlineWhenTheSuiteIsTooSmall(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, v.Headline)
 }
+
+// Case 8 too: a run without a baseline shows each mean with its interval.
+func TestLevelsGiveEachMeanItsInterval(t *testing.T) {
+	t.Parallel()
+	bs, _ := pairFiles(t, []metric.Info{infoF1, infoPass},
+		[]map[string]float64{{"f1": 0.5, "exact_match": 1}, {"f1": 0.7, "exact_match": 0}, {"f1": 0.6, "exact_match": 1}, {"f1": 0.9, "exact_match": 1}},
+		[]map[string]float64{{"f1": 0.5}, {"f1": 0.5}, {"f1": 0.5}, {"f1": 0.5}}, nil)
+	lv, err := Levels(context.Background(), bs.Path, 0.95)
+	require.NoError(t, err)
+	require.Len(t, lv, 2)
+	assert.Equal(t, "base", lv[0].Target)
+	require.Len(t, lv[0].Metrics, 2)
+	f1 := lv[0].Metrics[0].Interval
+	assert.InDelta(t, 0.675, f1.Est, 1e-12)
+	assert.Equal(t, MethodT, f1.Method)
+	assert.Less(t, f1.Lo, f1.Est)
+	em := lv[0].Metrics[1].Interval
+	assert.Equal(t, MethodExact, em.Method)
+	assert.InDelta(t, 0.75, em.Est, 1e-12)
+	// The candidate's constant f1 still has an interval: the range bound.
+	c := lv[1].Metrics[0].Interval
+	assert.Equal(t, MethodRangeBound, c.Method)
+	assert.Greater(t, c.Hi-c.Lo, 0.3)
+}
