@@ -184,7 +184,7 @@ func decide(c *check, a, alpha float64, family int) {
 		case bad:
 			c.settle(CheckFail, "%s: the %s is wholly past the limit %s (p = %s)", est, lvl, lim, fmtP(c.pBad))
 		case beyond:
-			c.settle(CheckInconclusive, "%s is past the limit %s, but the %s reaches back within it (p = %s): the suite is too small to tell a regression from noise", est, lim, lvl, fmtP(c.pBad))
+			c.settle(CheckInconclusive, "%s is past the limit %s, but the %s reaches back within it (p = %s): the data cannot tell a regression from noise", est, lim, lvl, fmtP(c.pBad))
 		default:
 			c.settle(CheckPass, "%s: no significant move past the limit %s", est, lim)
 		}

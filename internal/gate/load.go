@@ -363,8 +363,7 @@ func pairUp(b, t *side, cfg Config, v *Verdict) *paired {
 		v.Cluster = "sample_id"
 	}
 	if v.Cluster != "" {
-		ids := map[string]int{}
-		cl := make([]int, len(p.pairs))
+		labels := make([]string, len(p.pairs))
 		for i, pr := range p.pairs {
 			c := pr.sample
 			if field != "" {
@@ -377,15 +376,10 @@ func pairUp(b, t *side, cfg Config, v *Verdict) *paired {
 					c = "\x00" + pr.sample
 				}
 			}
-			id, ok := ids[c]
-			if !ok {
-				id = len(ids)
-				ids[c] = id
-			}
-			cl[i] = id
+			labels[i] = c
 		}
-		p.d = design{clusters: cl, g: len(ids)}
-		v.Clusters = len(ids)
+		p.d = designOf(labels)
+		v.Clusters = p.d.g
 	}
 	if v.BaselineOnlyCount > 0 || v.TargetOnlyCount > 0 {
 		v.warn("%d samples are only in the baseline and %d only in the target; the comparison uses the %d pairs on both", v.BaselineOnlyCount, v.TargetOnlyCount, len(p.pairs))

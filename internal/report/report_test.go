@@ -237,3 +237,24 @@ func gjsonInt(t *testing.T, b []byte, k string) float64 {
 	require.NoError(t, json.Unmarshal(b, &m))
 	return m[k].(float64)
 }
+
+// A suite of five samples: the report opens with the headline that names
+// the checks it is too small for, and no interval has zero width (issue 9).
+func TestMarkdownSmallSuite(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bp := writeRun(t, dir, "prod", 0, 900, 0.0021, 1, 5, 1, func(i int) string { return "The answer is " + strconv.Itoa(i) + "." })
+	tp := writeRun(t, dir, "cand", -0.02, 950, 0.0021, 2, 5, 1, func(i int) string { return "Item " + strconv.Itoa(i) })
+	v, err := gate.Compare(context.Background(), gate.Side{Path: bp}, gate.Side{Path: tp}, gate.Config{Criteria: testCriteria(), Samples: 1})
+	require.NoError(t, err)
+	v.Baseline.Path, v.Target.Path = "base.jsonl", "target.jsonl"
+	require.NotEmpty(t, v.Headline)
+	for _, c := range v.Criteria {
+		if c.Estimate.Bounded() {
+			assert.Greater(t, c.Estimate.Hi, c.Estimate.Lo, "%s %s has a zero-width interval", c.Metric, c.Check)
+		}
+	}
+	md := Markdown(v, Options{Title: "support-answers"})
+	require.Contains(t, md, "> [!CAUTION]\n> The suite is too small for")
+	golden(t, md)
+}
