@@ -363,3 +363,24 @@ func TestRunRejectsNegativeFlags(t *testing.T) {
 		assert.Contains(t, stderr, flag+" -2: give a positive number", flag)
 	}
 }
+
+// Issue 10, item 1: a suite of one to four samples (one cluster, or a
+// handful) gets a verdict and a report, never a panic; checks the data cannot
+// bound are inconclusive.
+func TestRunTinySuitesGetAVerdictNotAPanic(t *testing.T) {
+	t.Parallel()
+	for _, limit := range []string{"1", "2", "4"} {
+		t.Run("limit "+limit, func(t *testing.T) {
+			t.Parallel()
+			dir := copyExample(t)
+			out := filepath.Join(dir, "out.jsonl")
+			code, stdout, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--out", out, "--progress", "off", "--limit", limit)
+			require.NotContains(t, stderr, "panic")
+			assert.Equal(t, ExitPass, code, "regression mode: inconclusive does not fail; stderr: %s", stderr)
+			assert.Contains(t, stdout, "verdict: INCONCLUSIVE")
+			assert.Contains(t, stdout, "CAUTION: The suite is too small")
+			_, err := os.Stat(filepath.Join(dir, "out.verdict.json"))
+			require.NoError(t, err)
+		})
+	}
+}
