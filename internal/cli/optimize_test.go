@@ -168,9 +168,11 @@ func TestOptimizeOutcomes(t *testing.T) {
 				editConfig(t, config, "    files: [prompts/variants] ", "    files: [] ")
 				editConfig(t, config, "      provider: bedrock\n", "      provider: command\n      command: [./throttled.sh]\n")
 				editConfig(t, config, "      region: us-east-1\n      cassette: cassettes/metaprompt.jsonl\n", "")
-				editConfig(t, config, "run:\n", "run:\n  retries: 0\n")
+				// Throttling is retried for run.retry_throttled_for whatever
+				// run.retries says; a millisecond spends it on the first call.
+				editConfig(t, config, "run:\n", "run:\n  retries: 0\n  retry_throttled_for: 1ms\n")
 			},
-			code: ExitProvider, stderr: "no candidate to evaluate (metaprompt: metaprompt rewrite with us.anthropic.claude-3-5-haiku-20241022-v1:0: command: throttled", noPrompt: true,
+			code: ExitProvider, stderr: "no candidate to evaluate (metaprompt: metaprompt rewrite with us.anthropic.claude-3-5-haiku-20241022-v1:0: still throttled after 1ms of retries (run.retry_throttled_for): command: throttled", noPrompt: true,
 		},
 		{
 			name: "source prompt without placeholders",

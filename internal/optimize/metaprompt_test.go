@@ -28,8 +28,9 @@ func rewriter(t *testing.T, reply string) (Metaprompt, string) {
 	require.NoError(t, os.WriteFile(script, []byte(body), 0o755))
 	cmd, err := cmdprovider.New([]string{script}, dir, nil)
 	require.NoError(t, err)
-	// A nanosecond backoff keeps the retry test off the wall clock.
-	caller := run.NewCaller(run.Options{Retries: 2, BackoffBase: time.Nanosecond, BackoffMax: time.Nanosecond})
+	// The caller waits on a fake clock: a script that stays throttled is
+	// retried for the minute of run.retry_throttled_for without a real sleep.
+	caller := run.NewCaller(run.Options{Retries: 2, RetryThrottledFor: time.Minute, BackoffBase: time.Minute, BackoffMax: time.Minute, Clock: &fakeClock{}})
 	c := caller.Completer(run.Target{Info: results.TargetInfo{ID: "rewriter", Provider: "command", Model: "rewriter-model"}, Provider: cmd}, 1)
 	return Metaprompt{Model: "rewriter-model", TargetModel: "us.amazon.nova-lite-v1:0", Completer: c}, dir
 }
@@ -70,7 +71,7 @@ func TestMetapromptBadRewrites(t *testing.T) {
 		{"placeholder dropped", `{"text":"<user_prompt>\nQ: {{question}}\n</user_prompt>"}`, "it drops the source prompt's placeholders {{context}}", ""},
 		{"empty rewrite", `{"text":"<system_prompt>x</system_prompt><user_prompt>\n</user_prompt>"}`, "the prompt is empty", ""},
 		{"no sections", `{"text":"Here is a better prompt: answer {{question}} well."}`, "the reply has no <user_prompt> section; the model must answer with <system_prompt> and <user_prompt> sections", ""},
-		{"throttled", `{"error":{"kind":"throttled","message":"rate exceeded"}}`, "metaprompt rewrite with rewriter-model: ", "throttled"},
+		{"throttled", `{"error":{"kind":"throttled","message":"rate exceeded"}}`, "metaprompt rewrite with rewriter-model: still throttled after 1m0s of retries (run.retry_throttled_for): command: throttled: ", "throttled"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -206,5 +207,10 @@ func TestACandidateWhoseCallsAllFailedIsNotRanked(t *testing.T) {
 	assert.Equal(t, "ok", out.Winner.ID)
 	require.Len(t, out.Ranking.Unranked, 1)
 	assert.Equal(t, "broken", out.Ranking.Unranked[0].ID)
-	assert.Contains(t, out.Ranking.Unranked[0].Reason, "the primary metric f1 was not scored for broken")
+	assert.Contains(t, out.Ranking.Unranked[0].Reason, "the primary metric f1 was not scored for broken on the dev part (none of its calls could be evaluated: the model service failed them")
+	// Its throttled samples leave the pairs with it; the control is still
+	// scored on every dev sample, from the comparison with ok.
+	assert.Equal(t, len(out.DevIDs), out.Ranking.Control.Records)
+	assert.InDelta(t, 0.49, out.Ranking.Control.Primary.Est, 0.01, "0.5 less the jitter")
+	assert.False(t, math.IsNaN(out.Ranking.Control.Primary.Lo), "the control has an interval")
 }

@@ -86,17 +86,25 @@ func Select(ctx context.Context, devPath string, control Candidate, cands []Cand
 	// (and Holm corrections) to numbers read for ranking.
 	cfg.Criteria = nil
 	r := &Ranking{}
+	verdicts := make([]*gate.Verdict, len(cands))
 	for i, c := range cands {
 		v, err := gate.Compare(ctx, gate.Side{Path: devPath, Target: control.ID}, gate.Side{Path: devPath, Target: c.ID}, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("select: compare %s with the control on the dev part: %w", c.ID, err)
 		}
-		if i == 0 {
-			if r.Control, err = scoreOf(v, control, obj, true); err != nil {
-				return nil, fmt.Errorf("select: the control: %w", err)
-			}
-		}
-		s, err := scoreOf(v, c, obj, false)
+		verdicts[i] = v
+	}
+	// The control is read off the comparison with the most pairs: a
+	// candidate whose calls the service failed leaves its samples out of
+	// the pairs (and the control's with them), and must not leave the
+	// control unscored.
+	best := slices.MaxFunc(verdicts, func(a, b *gate.Verdict) int { return cmp.Compare(a.Evaluated, b.Evaluated) })
+	var err error
+	if r.Control, err = scoreOf(best, control, obj, true); err != nil {
+		return nil, fmt.Errorf("select: the control: %w", err)
+	}
+	for i, c := range cands {
+		s, err := scoreOf(verdicts[i], c, obj, false)
 		if err != nil {
 			r.Unranked = append(r.Unranked, Dropped{ID: c.ID, Generator: c.Generator, Reason: err.Error()})
 			continue
@@ -146,7 +154,13 @@ func scoreOf(v *gate.Verdict, c Candidate, obj Objective, baseline bool) (Score,
 	s.CostPer1K, s.CostUSD, s.LatencyP95 = get("cost_per_1k"), get("cost_usd"), get("latency_p95")
 	s.InputTokens, s.OutputTokens, s.ErrorRate = get("input_tokens"), get("output_tokens"), get("error_rate")
 	if (!found || math.IsNaN(s.Primary.Est)) && len(obj.Weights) == 0 {
-		return s, fmt.Errorf("the primary metric %s was not scored for %s on the dev part (every call failed, or the metric does not score this target)", obj.Metric, c.ID)
+		why := "every call failed, or the metric does not score this target"
+		if s.Records == 0 {
+			// The gate leaves out records whose call the service failed:
+			// nothing of this variant was evaluated, which is not a score.
+			why = "none of its calls could be evaluated: the model service failed them (throttled past run.retry_throttled_for, unreachable, 5xx or timed out) or they were never made; see the error column of the dev results"
+		}
+		return s, fmt.Errorf("the primary metric %s was not scored for %s on the dev part (%s)", obj.Metric, c.ID, why)
 	}
 	if len(obj.Weights) == 0 {
 		s.Value = gate.Num(s.Primary.Est)

@@ -109,9 +109,21 @@ type Options struct {
 	// Caller, when set, is the caller the engine uses (built with NewCaller
 	// and shared with judge metrics); its options then win over these.
 	Caller *Caller
+	// Clock, if set, is the time the retries of throttled calls are
+	// measured and waited on (run.retry_throttled_for, backoff), instead of
+	// the wall clock: the tests of packages that call through a Caller
+	// (optimize's generators) spend a throttling window without sleeping.
+	Clock Clock
 	// sleep and now are replaced in tests.
 	sleep func(ctx context.Context, d time.Duration) error
 	now   func() time.Time
+}
+
+// Clock is a time source for retry waits.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits d or until ctx is done, returning ctx.Err() in that case.
+	Sleep(ctx context.Context, d time.Duration) error
 }
 
 // Progress receives the running totals.
@@ -198,6 +210,9 @@ func withDefaults(opts Options) Options {
 	}
 	if opts.MaxRetryWait <= 0 {
 		opts.MaxRetryWait = suite.DefaultMaxRetryWait
+	}
+	if opts.Clock != nil {
+		opts.sleep, opts.now = opts.Clock.Sleep, opts.Clock.Now
 	}
 	if opts.sleep == nil {
 		opts.sleep = sleepCtx
