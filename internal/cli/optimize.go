@@ -317,7 +317,8 @@ func (ev *engineEvaluator) Evaluate(ctx context.Context, phase string, variants 
 		return "", providerErr(err)
 	}
 	if err := runOutcome(sum, runErr); err != nil {
-		return path, fmt.Errorf("%s part: %w", phase, err)
+		// optimize.Run names the part.
+		return path, err
 	}
 	return path, nil
 }

@@ -271,3 +271,61 @@ func TestOptimizeWithBedrockPromptOptimization(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(md), "analysis\\: The prompt ends with a turn marker.")
 }
+
+// TestOptimizeDevCallsTheServiceFailed: calls of a candidate that the model
+// service keeps throttling are not that candidate's score. As in `evalgate
+// run`, they leave the dev part incomplete (exit 4), or, when the service
+// fails call after call, stop it as a provider failure (exit 3); either way
+// the dev results are kept and no prompt is written.
+func TestOptimizeDevCallsTheServiceFailed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, when string
+		code       int
+		stderr     string
+		throttled  int
+	}{
+		{
+			name: "every call of a candidate", when: `*"in a few words"*`, code: ExitProvider, throttled: 10,
+			stderr: "evalgate optimize: optimize: dev part: model service unavailable: the service of target file-terse failed 10 calls in a row after their retries (last: still throttled after 1ms of retries (run.retry_throttled_for): command: throttled",
+		},
+		{
+			name: "a candidate's calls on one product", when: `*"in a few words"*'"product":"router"'*`, code: ExitIncomplete, throttled: 3,
+			stderr: "evalgate optimize: optimize: dev part: the run is incomplete: 3 of 48 calls could not be evaluated: the model service failed",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			config := optimizeExample(t)
+			dir := filepath.Dir(config)
+			// The stand-in target model answers with the reference, except
+			// that the service throttles the calls that match tc.when.
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "model.sh"), []byte("#!/bin/sh\nreq=$(cat)\n"+
+				`case "$req" in `+tc.when+`) echo '{"error":{"kind":"throttled","message":"rate exceeded"}}'; exit 0;; esac`+"\n"+
+				`ref=$(printf '%s' "$req" | sed -n 's/.*"answer_ground_truth":"\([^"]*\)".*/\1/p'); printf '{"text":"%s","usage":{"input_tokens":90,"output_tokens":20},"latency_ms":300}' "$ref"`+"\n"), 0o755))
+			editConfig(t, config, "    provider: bedrock                 # the target model; its prompt is what optimize finds\n", "    provider: command\n    command: [./model.sh]\n")
+			editConfig(t, config, "    region: us-east-1\n    params", "    params")
+			editConfig(t, config, "    cassette: cassettes/nova-lite.jsonl   # replayed offline; see recording/record.yaml\n", "")
+			editConfig(t, config, "run:\n", "run:\n  retry_throttled_for: 1ms\n")
+
+			code, stdout, stderr := invoke(t, context.Background(), "optimize", "--config", config, "--progress", "off")
+			assert.Equal(t, tc.code, code, "stdout: %s\nstderr: %s", stdout, stderr)
+			assert.Contains(t, stderr, tc.stderr)
+			assert.NotContains(t, stdout, "winner:")
+			assert.NoFileExists(t, filepath.Join(dir, "prompts", "nova-lite.optimized.txt"))
+			_, recs, _, err := results.ReadAll(filepath.Join(dir, ".evalgate", "optimize", "dev.results.jsonl"))
+			require.NoError(t, err)
+			throttled := 0
+			for _, r := range recs {
+				if r.Error != nil {
+					assert.Equal(t, "file-terse", r.Target)
+					assert.Equal(t, "throttled", r.Error.Kind)
+					throttled++
+				}
+			}
+			assert.Equal(t, tc.throttled, throttled, "the records already made are kept")
+			assert.FileExists(t, filepath.Join(dir, ".evalgate", "optimize", "report.json"))
+		})
+	}
+}
