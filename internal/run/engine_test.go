@@ -196,6 +196,29 @@ func TestRunHonoursRetryAfter(t *testing.T) {
 	assert.Equal(t, []time.Duration{7 * time.Second}, slept)
 }
 
+// optionsClock is the faults tests' fakeClock as an Options.Clock.
+type optionsClock struct{ *fakeClock }
+
+func (c optionsClock) Now() time.Time                                   { return c.now() }
+func (c optionsClock) Sleep(ctx context.Context, d time.Duration) error { return c.sleep(ctx, d) }
+
+// TestCallerWaitsOnTheOptionsClock: a caller built outside this package (an
+// optimize generator's) measures run.retry_throttled_for and waits on
+// Options.Clock, not on the wall clock.
+func TestCallerWaitsOnTheOptionsClock(t *testing.T) {
+	t.Parallel()
+	p := &fakeProvider{fn: func(int64, provider.Request) (provider.Response, error) {
+		return provider.Response{}, &provider.Error{Kind: provider.KindThrottled, Provider: "fake", RetryAfter: 30 * time.Second, Err: errors.New("429")}
+	}}
+	clk := newFakeClock()
+	c := NewCaller(Options{RetryThrottledFor: time.Minute, BackoffBase: time.Nanosecond, BackoffMax: time.Nanosecond, Clock: optionsClock{clk}})
+	_, err := c.Completer(target("a", p), 1).Complete(t.Context(), provider.Request{})
+	require.ErrorContains(t, err, "still throttled after 1m0s of retries (run.retry_throttled_for)")
+	assert.Equal(t, provider.KindThrottled, provider.KindOf(err))
+	assert.Equal(t, []time.Duration{30 * time.Second, 30 * time.Second}, clk.sleeps(), "calls at 0, 30 s and 60 s")
+	assert.Equal(t, int64(3), p.calls.Load())
+}
+
 func TestRunStopsAtOnceOnAuthFailure(t *testing.T) {
 	t.Parallel()
 	denied := &fakeProvider{fn: func(int64, provider.Request) (provider.Response, error) {
