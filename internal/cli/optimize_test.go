@@ -283,14 +283,17 @@ func TestOptimizeDevCallsTheServiceFailed(t *testing.T) {
 		name, when string
 		code       int
 		stderr     string
-		throttled  int
+		// throttled bounds the throttled records kept: calls in flight
+		// when a run stops still finish, so a stopped part holds ten or a
+		// few more.
+		throttled [2]int
 	}{
 		{
-			name: "every call of a candidate", when: `*"in a few words"*`, code: ExitProvider, throttled: 10,
+			name: "every call of a candidate", when: `*"in a few words"*`, code: ExitProvider, throttled: [2]int{10, 12},
 			stderr: "evalgate optimize: optimize: dev part: model service unavailable: the service of target file-terse failed 10 calls in a row after their retries (last: still throttled after 1ms of retries (run.retry_throttled_for): command: throttled",
 		},
 		{
-			name: "a candidate's calls on one product", when: `*"in a few words"*'"product":"router"'*`, code: ExitIncomplete, throttled: 3,
+			name: "a candidate's calls on one product", when: `*"in a few words"*'"product":"router"'*`, code: ExitIncomplete, throttled: [2]int{3, 3},
 			stderr: "evalgate optimize: optimize: dev part: the run is incomplete: 3 of 48 calls could not be evaluated: the model service failed",
 		},
 	}
@@ -324,7 +327,8 @@ func TestOptimizeDevCallsTheServiceFailed(t *testing.T) {
 					throttled++
 				}
 			}
-			assert.Equal(t, tc.throttled, throttled, "the records already made are kept")
+			assert.GreaterOrEqual(t, throttled, tc.throttled[0], "the records already made are kept")
+			assert.LessOrEqual(t, throttled, tc.throttled[1])
 			assert.FileExists(t, filepath.Join(dir, ".evalgate", "optimize", "report.json"))
 		})
 	}
