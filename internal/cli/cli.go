@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"sort"
 
 	"github.com/evalgate/evalgate/internal/spelling"
@@ -94,12 +95,32 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdin 
 		}
 		return ExitUsage
 	}
-	err := run(ctx, e, fs.Args())
+	err := recovered(ctx, e, run, fs.Args())
 	code := exitCode(err)
 	if err != nil {
 		fmt.Fprintf(stderr, "evalgate %s: %v\n", cmd.name, err)
 	}
+	var p panicked
+	if errors.As(err, &p) {
+		if getenv("EVALGATE_DEBUG") != "" {
+			fmt.Fprintf(stderr, "%s\n", p.PanicStack())
+		} else {
+			fmt.Fprintln(stderr, "This is a bug in evalgate: run again with EVALGATE_DEBUG=1 to print the stack, and report it.")
+		}
+	}
 	return code
+}
+
+// recovered runs a command and turns its panic into an error, so that the
+// user gets a short message and an exit code, not a stack dump; deferred
+// closes (the results file's) have run by then.
+func recovered(ctx context.Context, e *Env, run func(context.Context, *Env, []string) error, args []string) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicError{value: v, stack: debug.Stack()}
+		}
+	}()
+	return run(ctx, e, args)
 }
 
 // wantsHelp reports whether the flags ask for help (before a "--").

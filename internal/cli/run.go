@@ -169,13 +169,19 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 		resultsPath = o.out
 	}
 	w, err := results.Create(resultsPath, header(s, built, metrics))
+	if errors.Is(err, results.ErrInUse) {
+		return nil, usagef("%v; wait for that run to end, or give this one another file with --out", err)
+	}
 	if err != nil {
 		return nil, storageErr(fmt.Errorf("%w: the results cannot be written; make the directory writable by this user or point --out (run.results) elsewhere", err))
 	}
+	// Whatever stops this function from here on, a panic included, the
+	// records already written are kept (Close does nothing once closed).
+	defer w.Close(results.Summary{Status: results.StatusIncomplete, Reason: "evalgate stopped on an internal error"})
 	// 5. Run, streaming records to the file.
 	ds, err := suite.OpenDataset(s)
 	if err != nil {
-		w.Abort()
+		w.Discard()
 		return nil, usageErr(err)
 	}
 	defer ds.Close()
@@ -208,7 +214,10 @@ func storageErr(err error) error {
 
 // runOutcome maps how the run ended to an error with the right exit code.
 func runOutcome(sum results.Summary, runErr error) error {
+	var p panicked
 	switch {
+	case errors.As(runErr, &p):
+		return runErr
 	case errors.Is(runErr, run.ErrAuth), errors.Is(runErr, run.ErrInfrastructure):
 		// The service refused the credentials, or was down: nothing the
 		// records could say about the model.

@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/evalgate/evalgate/internal/results"
+)
+
+// invokeWith is invoke with an environment and a standard error of the
+// caller's choosing.
+func invokeWith(ctx context.Context, env map[string]string, stderr interface{ Write([]byte) (int, error) }, args ...string) (int, string) {
+	var out bytes.Buffer
+	code := Main(ctx, args, func(k string) string { return env[k] }, strings.NewReader(""), &out, stderr)
+	return code, out.String()
+}
+
+// panicsOnBar panics the first time the progress bar is drawn (a bug in the
+// main goroutine of a run), and records what else is written.
+type panicsOnBar struct {
+	mu       sync.Mutex
+	panicked bool
+	buf      bytes.Buffer
+}
+
+func (p *panicsOnBar) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if bytes.HasPrefix(b, []byte("\r")) && !p.panicked {
+		p.panicked = true
+		panic("progress bug")
+	}
+	return p.buf.Write(b)
+}
+
+// Issue 10 item 1: a panic during a run ends it with the internal-error exit
+// code and a short message, not a stack dump, and the results file is
+// closed with what was finished and says why it stopped.
+func TestPanicKeepsResultsAndExitsWithACode(t *testing.T) {
+	t.Parallel()
+	dir := copyExample(t)
+	out := filepath.Join(dir, "out.jsonl")
+	for _, debug := range []bool{false, true} {
+		stderr := &panicsOnBar{}
+		env := map[string]string{}
+		if debug {
+			env["EVALGATE_DEBUG"] = "1"
+		}
+		code, _ := invokeWith(context.Background(), env, stderr, "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--out", out, "--progress", "bar", "--concurrency", "1")
+		require.Equal(t, ExitInternal, code)
+		msg := stderr.buf.String()
+		assert.Contains(t, msg, "evalgate run: internal error: progress bug")
+		assert.Equal(t, debug, strings.Contains(msg, "goroutine "), "the stack is printed only with EVALGATE_DEBUG: %s", msg)
+		assert.Equal(t, !debug, strings.Contains(msg, "EVALGATE_DEBUG=1"))
+
+		_, _, sum, err := results.ReadAll(out)
+		require.NoError(t, err, "the results file is closed with its summary")
+		assert.Equal(t, results.StatusIncomplete, sum.Status)
+		assert.Equal(t, "evalgate stopped on an internal error", sum.Reason)
+	}
+}
+
+// Issue 10 item 6: a second run on a results path that a run is writing
+// fails at once with a usage error saying what to do.
+func TestSecondRunOnTheSameResultsFails(t *testing.T) {
+	t.Parallel()
+	dir := copyExample(t)
+	out := filepath.Join(dir, "out.jsonl")
+	first, err := results.Create(out, results.Header{Suite: "first"})
+	require.NoError(t, err)
+	defer first.Discard()
+	code, stdout, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--out", out, "--progress", "off")
+	assert.Equal(t, ExitUsage, code, stdout)
+	assert.Contains(t, stderr, "another evalgate run is writing this results file")
+	assert.Contains(t, stderr, "give this one another file with --out")
+}
