@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"runtime/debug"
 	"sort"
 
@@ -95,6 +96,10 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdin 
 		}
 		return ExitUsage
 	}
+	if err := finiteFlags(fs); err != nil {
+		fmt.Fprintf(stderr, "evalgate %s: %v\n", cmd.name, err)
+		return ExitUsage
+	}
 	err := recovered(ctx, e, run, fs.Args())
 	code := exitCode(err)
 	if err != nil {
@@ -121,6 +126,23 @@ func recovered(ctx context.Context, e *Env, run func(context.Context, *Env, []st
 		}
 	}()
 	return run(ctx, e, args)
+}
+
+// finiteFlags rejects NaN and infinity in every number flag given: the flag
+// package parses them, and a NaN bound compares false with everything, so
+// it would silently pass whatever it bounds.
+func finiteFlags(fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		g, ok := f.Value.(flag.Getter)
+		if !ok || err != nil {
+			return
+		}
+		if v, isFloat := g.Get().(float64); isFloat && (math.IsNaN(v) || math.IsInf(v, 0)) {
+			err = fmt.Errorf("--%s %v: give a finite number", f.Name, v)
+		}
+	})
+	return err
 }
 
 // wantsHelp reports whether the flags ask for help (before a "--").

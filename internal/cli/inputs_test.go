@@ -81,3 +81,27 @@ func TestSecondRunOnTheSameResultsFails(t *testing.T) {
 	assert.Contains(t, stderr, "another evalgate run is writing this results file")
 	assert.Contains(t, stderr, "give this one another file with --out")
 }
+
+// Issue 10 item 2: NaN and infinity in a number flag or a criterion are
+// usage errors naming the flag; `compare --criterion f1:min=NaN` passed any
+// target before.
+func TestNonFiniteFlagsAreUsageErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--budget", "NaN"}, "evalgate run: --budget NaN: give a finite number"},
+		{[]string{"run", "--budget", "+Inf"}, "evalgate run: --budget +Inf: give a finite number"},
+		{[]string{"compare", "--baseline", "a.jsonl", "--target", "b.jsonl", "--confidence", "nan"}, "--confidence NaN: give a finite number"},
+		{[]string{"compare", "--baseline", "a.jsonl", "--target", "b.jsonl", "--criterion", "f1:min=NaN"}, `--criterion: criterion "f1:min=NaN": min: "NaN" is not a number`},
+		{[]string{"compare", "--baseline", "a.jsonl", "--target", "b.jsonl", "--criterion", "f1:max_drop=inf"}, `max_drop: "inf" is not a margin`},
+		{[]string{"compare", "--baseline", "a.jsonl", "--target", "b.jsonl", "--criterion", "error_rate:max_error_rate=NaN%"}, `max_error_rate: "NaN%" is not a percentage`},
+		{[]string{"compare", "--baseline", "a.jsonl", "--target", "b.jsonl", "--agreement", "j=h@NaN"}, `threshold "NaN" is not a number`},
+	}
+	for _, tt := range tests {
+		code, _, stderr := invoke(t, context.Background(), tt.args...)
+		assert.Equal(t, ExitUsage, code, "%v: %s", tt.args, stderr)
+		assert.Contains(t, stderr, tt.want, "%v", tt.args)
+	}
+}

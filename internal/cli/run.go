@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -310,7 +311,9 @@ func applyFlags(s *suite.Suite, o runOptions) error {
 		name string
 		v    float64
 	}{{"--limit", float64(o.limit)}, {"--concurrency", float64(o.concurrency)}, {"--repeats", float64(o.repeats)}, {"--budget", o.budget}} {
-		if f.v < 0 {
+		// NaN compares false with everything: it would be neither rejected
+		// here nor applied below (the gate's budget input comes this way).
+		if !(f.v >= 0) || math.IsInf(f.v, 0) {
 			return usagef("%s %v: give a positive number, or leave it out for the suite's setting", f.name, f.v)
 		}
 	}

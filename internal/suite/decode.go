@@ -2,6 +2,7 @@ package suite
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -162,6 +163,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			d.typeError(n, path, "%s: %v", path, err)
 			return
 		}
+		if !finiteAll(x) {
+			d.typeError(n, path, notFinite, path, describe(n))
+			return
+		}
 		if x != nil {
 			v.Set(reflect.ValueOf(x))
 		}
@@ -224,11 +229,49 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			d.typeError(n, path, "%s: expected a number, got %s", path, describe(n))
 			return
 		}
+		if !finite(f) {
+			d.typeError(n, path, notFinite, path, describe(n))
+			return
+		}
 		v.SetFloat(f)
 	default:
 		// Only reachable when Config grows a field of a new kind.
 		d.typeError(n, path, "%s: cannot decode into %s", path, v.Type())
 	}
+}
+
+// notFinite is the message for .nan and .inf (path, value): YAML reads them
+// as numbers, but a NaN bound compares false with everything and would
+// silently pass whatever it bounds.
+const notFinite = "%s: expected a finite number, got %s"
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// finiteAll reports whether every number in a decoded YAML value is finite.
+func finiteAll(x any) bool {
+	switch x := x.(type) {
+	case float64:
+		return finite(x)
+	case []any:
+		for _, e := range x {
+			if !finiteAll(e) {
+				return false
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if !finiteAll(e) {
+				return false
+			}
+		}
+	case map[any]any:
+		for k, e := range x {
+			if !finiteAll(k) || !finiteAll(e) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 type keyValue struct{ key, val *yaml.Node }
@@ -354,6 +397,10 @@ func (d *decoder) decodeMargin(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 	}
+	if !finite(m.Value) {
+		d.typeError(n, path, notFinite, path, describe(n))
+		return
+	}
 	if m.Value < 0 {
 		d.typeError(n, path, "%s: a margin cannot be negative, got %s", path, describe(n))
 		return
@@ -385,6 +432,10 @@ func (d *decoder) decodeMetric(n *yaml.Node, v reflect.Value, path string) {
 			d.vals[p] = val
 			if err := val.Decode(&x); err != nil {
 				d.errorf(val, "%s: %v", p, err)
+				continue
+			}
+			if !finiteAll(x) {
+				d.errorf(val, notFinite, p, describe(val))
 				continue
 			}
 			if mc.Options == nil {
