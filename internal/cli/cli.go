@@ -54,6 +54,7 @@ var Version = "dev"
 // Main runs evalgate with args (without the program name) and returns the
 // process exit code.
 func Main(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	stdout, stderr = bidiFree{stdout}, bidiFree{stderr}
 	e := &Env{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(stdout)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/evalgate/evalgate/internal/report"
 	"github.com/evalgate/evalgate/internal/results"
 )
 
@@ -104,4 +105,15 @@ func TestNonFiniteFlagsAreUsageErrors(t *testing.T) {
 		assert.Equal(t, ExitUsage, code, "%v: %s", tt.args, stderr)
 		assert.Contains(t, stderr, tt.want, "%v", tt.args)
 	}
+}
+
+// Issue 10 item 12: what evalgate prints (errors quoting a file name, a
+// dataset cell or a server's message) reaches the terminal and the CI log
+// without bidirectional controls.
+func TestTerminalOutputHasNoBidiControls(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := invoke(t, context.Background(), "validate", "--config", filepath.Join(t.TempDir(), "gate\u202eyaml.exe"))
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, stderr, "gateyaml.exe: no such file", "the text stays, the controls go")
+	assert.False(t, strings.ContainsFunc(stdout+stderr, report.IsBidiControl), "%q", stderr)
 }

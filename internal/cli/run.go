@@ -520,7 +520,7 @@ func header(s *suite.Suite, targets []run.Target, metrics []metric.Metric) resul
 
 func newProgress(e *Env, mode string, total int) run.Progress {
 	interactive := false
-	if f, ok := e.Stderr.(*os.File); ok {
+	if f, ok := underlying(e.Stderr).(*os.File); ok {
 		interactive = term.IsTerminal(int(f.Fd()))
 	}
 	switch mode {
