@@ -165,6 +165,11 @@ var ErrTruncated = errors.New("file ends without a summary line (the run was cut
 
 // Open opens a results file and reads its header.
 func Open(path string) (*Reader, error) {
+	// A named pipe would block the open until something writes to it, a
+	// device would never end.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("results %s: not a regular file (mode %s); give the results file evalgate run wrote", path, fi.Mode().Type())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("results: %w", err)

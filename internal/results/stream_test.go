@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -213,4 +214,16 @@ func TestWriterReplacesResultsOnlyWhenClosed(t *testing.T) {
 	assert.Equal(t, "new", recs[0].SampleID)
 	_, err = os.Stat(PartialPath(path))
 	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// Issue 10 item 8: a device or a named pipe given as a results file is
+// refused at once instead of read without end or waited on.
+func TestOpenRefusesFilesThatAreNotRegular(t *testing.T) {
+	t.Parallel()
+	pipe := filepath.Join(t.TempDir(), "results.jsonl")
+	require.NoError(t, syscall.Mkfifo(pipe, 0o644))
+	for _, p := range []string{pipe, "/dev/zero", t.TempDir()} {
+		_, err := Open(p)
+		require.ErrorContains(t, err, "results "+p+": not a regular file")
+	}
 }

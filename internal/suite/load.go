@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -57,6 +58,9 @@ func Load(path string) (*Suite, error) { return load(path, builtinMetrics) }
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func load(path string, cat metricCatalog) (*Suite, error) {
+	if err := notRegular(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
@@ -185,6 +189,8 @@ func (c *checker) checkDataset() {
 		c.errorf(c.at("dataset.path"), "dataset: %v", err)
 	case fi.IsDir():
 		c.errorf(c.at("dataset.path"), "dataset.path %s is a directory; name the .jsonl or .csv file", c.s.DatasetPath)
+	case !fi.Mode().IsRegular():
+		c.errorf(c.at("dataset.path"), "dataset.path: %v", notRegular(c.s.DatasetPath))
 	}
 }
 
@@ -237,6 +243,10 @@ func (c *checker) promptPart(inlinePath, filePath, inline, file string) (text, r
 		return inline, "", true
 	}
 	resolved = c.s.resolve(file)
+	if err := notRegular(resolved); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		c.errorf(c.at(filePath), "%s: %v", filePath, err)
+		return "", "", false
+	}
 	b, err := os.ReadFile(resolved)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
