@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -50,6 +51,15 @@ func usageErr(err error) error { return &exitError{ExitUsage, err} }
 
 // usagef is usageErr with formatting.
 func usagef(format string, args ...any) error { return usageErr(fmt.Errorf(format, args...)) }
+
+// loadErr marks an error of loading a suite: the user's mistake, unless
+// loading was stopped (a signal), which leaves the run incomplete.
+func loadErr(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &exitError{ExitIncomplete, err}
+	}
+	return usageErr(err)
+}
 
 // providerErr marks err as a provider or infrastructure failure.
 func providerErr(err error) error { return &exitError{ExitProvider, err} }

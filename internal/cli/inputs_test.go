@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -116,4 +117,88 @@ func TestTerminalOutputHasNoBidiControls(t *testing.T) {
 	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, stderr, "gateyaml.exe: no such file", "the text stays, the controls go")
 	assert.False(t, strings.ContainsFunc(stdout+stderr, report.IsBidiControl), "%q", stderr)
+}
+
+// cancelsOnProgress cancels the run the first time progress is printed:
+// a signal arriving after the first record.
+type cancelsOnProgress struct {
+	mu     sync.Mutex
+	cancel func()
+	buf    bytes.Buffer
+}
+
+func (c *cancelsOnProgress) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if bytes.HasPrefix(b, []byte("progress:")) {
+		c.cancel()
+	}
+	return c.buf.Write(b)
+}
+
+// Issue 10 item 6: a run stopped by a signal keeps everything it finished:
+// the results it wrote are put in place with an incomplete summary.
+func TestStoppedRunKeepsWhatItFinished(t *testing.T) {
+	t.Parallel()
+	s := script(t, t.TempDir(), `echo '{"text":"a"}'`)
+	dir := suiteDir(t, twoRows+`{"sample_id":"3","question":"q3","answer_ground_truth":"c"}`+"\n", commandTarget(s), "  concurrency: 1\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr := &cancelsOnProgress{cancel: cancel}
+	code, _ := invokeWith(ctx, nil, stderr, "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "lines")
+	assert.Equal(t, ExitIncomplete, code, stderr.buf.String())
+	_, recs, sum, err := results.ReadAll(filepath.Join(dir, "out.jsonl"))
+	require.NoError(t, err)
+	require.NotEmpty(t, recs, "the record finished before the signal is kept")
+	require.NotNil(t, sum)
+	assert.Equal(t, results.StatusIncomplete, sum.Status)
+	assert.Equal(t, "cancelled", sum.Reason)
+	assert.Less(t, len(recs), 3)
+}
+
+// Issue 10 item 16: on the command line, a suite in a git work tree may not
+// name files outside it unless --allow-outside is given; with
+// GITHUB_WORKSPACE set (GitHub Actions), not outside the workspace.
+func TestSuiteFilesOutsideTheWorkTreeAreRefused(t *testing.T) {
+	t.Parallel()
+	repo := t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(repo, ".git"), 0o755))
+	outside := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(outside, "data.jsonl"), []byte(strings.ReplaceAll(twoRows, "}", `,"answer_source_llm":"a"}`)), 0o644))
+	dir := filepath.Join(repo, "evals", "support")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	rel, err := filepath.Rel(dir, filepath.Join(outside, "data.jsonl"))
+	require.NoError(t, err)
+	cfg := "version: 1\nname: t\ndataset: {path: " + rel + "}\ntargets: [{id: a, provider: recorded, model: m}]\nmetrics: [f1]\n"
+	config := filepath.Join(dir, "evalgate.yaml")
+	require.NoError(t, os.WriteFile(config, []byte(cfg), 0o644))
+
+	code, _, stderr := invoke(t, context.Background(), "validate", "--config", config)
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, stderr, "dataset.path "+rel+" resolves to "+filepath.Join(outside, "data.jsonl")+", outside the git work tree holding the config ("+repo+"); move the file into the repository, or pass --allow-outside")
+
+	code, stdout, stderr := invoke(t, context.Background(), "validate", "--config", config, "--allow-outside")
+	assert.Equal(t, ExitPass, code, stdout+stderr)
+
+	// In GitHub Actions the workspace is the bound, whatever the git tree.
+	var errb bytes.Buffer
+	code, _ = invokeWith(context.Background(), map[string]string{"GITHUB_WORKSPACE": dir}, &errb, "run", "--config", config, "--progress", "off")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errb.String(), "outside the workspace (GITHUB_WORKSPACE) ("+dir+"); in GitHub Actions a suite reads and writes only files of the checked-out repository")
+
+	// A link inside the work tree to a file outside it is outside too.
+	require.NoError(t, os.Symlink(filepath.Join(outside, "data.jsonl"), filepath.Join(dir, "data.jsonl")))
+	require.NoError(t, os.WriteFile(config, []byte(strings.Replace(cfg, rel, "data.jsonl", 1)), 0o644))
+	code, _, stderr = invoke(t, context.Background(), "run", "--config", config, "--progress", "off")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, stderr, "dataset.path data.jsonl resolves to "+filepath.Join(outside, "data.jsonl")+", outside the git work tree")
+}
+
+// The bundled example, in this repository's work tree, passes the check.
+func TestBundledExampleIsInsideItsWorkTree(t *testing.T) {
+	t.Parallel()
+	config := filepath.Join("..", "..", "examples", "support", "evalgate.yaml")
+	require.NotEmpty(t, gitWorkTree(config), "the test runs in a git work tree")
+	code, stdout, stderr := invoke(t, context.Background(), "validate", "--config", config)
+	assert.Equal(t, ExitPass, code, stdout+stderr)
 }

@@ -83,7 +83,7 @@ func optimizeSuite(ctx context.Context, e *Env, o optimizeOptions) error {
 		// Duplicate ids and rows missing the target's prompt fields, as
 		// `evalgate run` reports them.
 		tc, _ := s.Target(oc.Target)
-		if _, err := preflight(s, []*suite.TargetConfig{tc}); err != nil {
+		if _, err := preflight(ctx, s, []*suite.TargetConfig{tc}); err != nil {
 			return usageErr(err)
 		}
 	}

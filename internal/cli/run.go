@@ -43,7 +43,15 @@ type runOptions struct {
 	baseline string
 	// mode overrides gate.mode.
 	mode string
+	// allowOutside lets the suite name files outside the git work tree or
+	// the workspace; root, when set, is the directory its files must be in
+	// instead (see loadSuite).
+	allowOutside bool
+	root         string
 }
+
+// allowOutsideUsage is the help of --allow-outside.
+const allowOutsideUsage = "let the suite name files (dataset, prompts, cassettes, results) outside the git work tree holding the config, or outside GITHUB_WORKSPACE in GitHub Actions"
 
 func runCommand() command {
 	return command{
@@ -63,6 +71,7 @@ func runCommand() command {
 			fs.StringVar(&o.progress, "progress", "auto", "progress display: auto, bar, lines or off")
 			fs.StringVar(&o.mode, "mode", "", "gate `mode`: regression or non_inferiority (default: gate.mode of the suite)")
 			fs.StringVar(&o.baseline, "baseline", "", "compare with this baseline instead of gate.baseline: a target `id` or a results FILE[#target]")
+			fs.BoolVar(&o.allowOutside, "allow-outside", false, allowOutsideUsage)
 			return func(ctx context.Context, e *Env, args []string) error {
 				if len(args) > 0 {
 					return usagef("unexpected argument %q (the suite is given with --config)", args[0])
@@ -121,9 +130,9 @@ type suiteRun struct {
 // returns carries the exit code; the suiteRun is nil only when nothing ran.
 func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err error) {
 	// 1. Load and check the suite: nothing is called before it is sound.
-	s, err := suite.Load(o.config)
+	s, err := loadSuite(ctx, e, o.config, o.root, o.allowOutside)
 	if err != nil {
-		return nil, usageErr(err)
+		return nil, loadErr(err)
 	}
 	// Every credential the run may hold is removed from what it writes and
 	// from the error it returns (printed, and posted by the Action).
@@ -139,9 +148,9 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 	// 2. Read the whole dataset once before paying for any call: an empty
 	// file, duplicate ids or a prompt field missing from a row is found now,
 	// not after an hour of model calls.
-	planned, err := preflight(s, targets)
+	planned, err := preflight(ctx, s, targets)
 	if err != nil {
-		return nil, usageErr(err)
+		return nil, loadErr(err)
 	}
 	// 3. Build metrics and targets; their calls share one Caller (cache,
 	// retries, limits, budget).
@@ -376,7 +385,7 @@ const maxListed = 5
 // preflight reads the dataset once and returns the number of samples; an
 // empty dataset, a duplicate id or a row missing a field a prompt needs is an
 // error listing the first offending lines.
-func preflight(s *suite.Suite, targets []*suite.TargetConfig) (int, error) {
+func preflight(ctx context.Context, s *suite.Suite, targets []*suite.TargetConfig) (int, error) {
 	ds, err := suite.OpenDataset(s)
 	if err != nil {
 		return 0, err
@@ -397,6 +406,10 @@ func preflight(s *suite.Suite, targets []*suite.TargetConfig) (int, error) {
 	var dups, missing []string
 	missingCount, dupCount, n := 0, 0, 0
 	for {
+		// A signal stops the reading of a large dataset too.
+		if n%4096 == 0 && ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
 		smp, err := ds.Next()
 		if err == io.EOF {
 			break

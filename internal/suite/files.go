@@ -28,7 +28,7 @@ func Files(configPath string, raw []byte) (name string, files []string, err erro
 	if len(doc.Content) == 0 {
 		return "", nil, ConfigErrors{{File: configPath, Msg: "the file is empty; start it with 'version: 1'"}}
 	}
-	d := newDecoder(configPath)
+	d := newDecoder(configPath, &doc)
 	var cfg Config
 	d.decode(doc.Content[0], reflect.ValueOf(&cfg).Elem(), "")
 	if len(d.errs) > 0 {

@@ -1,9 +1,11 @@
 package suite
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -84,4 +86,110 @@ metrics: [f1]
 	require.NoError(t, syscall.Mkfifo(s.DatasetPath, 0o644))
 	_, err = OpenDataset(s)
 	require.ErrorContains(t, err, "is a named pipe (FIFO), not a regular file")
+}
+
+// mergeBomb is a config of a few hundred bytes whose merge keys expand to
+// 10^levels mappings.
+func mergeBomb(levels int) string {
+	var b strings.Builder
+	b.WriteString("version: 1\nname: t\ndataset: {path: data.jsonl}\nprompts:\n  p0: &p0 {user: x}\n")
+	for i := 1; i <= levels; i++ {
+		refs := strings.Repeat(fmt.Sprintf("*p%d, ", i-1), 10)
+		fmt.Fprintf(&b, "  p%d: &p%d {<<: [%s]}\n", i, i, strings.TrimSuffix(refs, ", "))
+	}
+	b.WriteString("targets: [{id: a, provider: bedrock, model: m, prompt: p0}]\nmetrics: [f1]\n")
+	return b.String()
+}
+
+// Issue 10 item 7: nested merge keys and aliases are bounded like the YAML
+// library bounds plain aliases: the bomb is an error at once, with its line,
+// not minutes of work.
+func TestLoadBoundsAliasExpansion(t *testing.T) {
+	t.Parallel()
+	bomb := mergeBomb(11)
+	require.Less(t, len(bomb), 1200)
+	got := loadErrors(t, bomb, nil)
+	require.Len(t, got, 1, "only the bomb is reported, not the fragments it left")
+	assert.Regexp(t, `^evalgate.yaml:\d+:\d+: aliases and merge keys \(<<\) expand this file to too many values`, got[0])
+
+	// Plain aliases of lists of aliases ("billion laughs") in a metric's
+	// options are bounded by the YAML library.
+	laughs := "[&l0 [x, x, x, x, x, x, x, x, x, x]"
+	for i := 1; i <= 9; i++ {
+		laughs += fmt.Sprintf(", &l%d [%s]", i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*l%d, ", i-1), 10), ", "))
+	}
+	got = loadErrors(t, "version: 1\nname: t\ndataset: {path: data.jsonl}\ntargets: [{id: a, provider: bedrock, model: m}]\n"+
+		"metrics: [{name: m, type: regex, pattern: "+laughs+"]}]\n", nil)
+	assert.Contains(t, strings.Join(got, "\n"), "excessive aliasing")
+
+	// A config that merges a few times stays well within the bound.
+	s, err := load(writeSuite(t, mergeBomb(2), nil), testMetrics)
+	require.NoError(t, err)
+	assert.Equal(t, "x", s.Config.Prompts["p2"].User)
+}
+
+// Issue 10 item 16: with a root, every file the suite names must resolve
+// inside it, symlinks followed; without one, files may be anywhere.
+func TestLoadRefusesFilesOutsideTheRoot(t *testing.T) {
+	t.Parallel()
+	outside := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(outside, "secret.txt"), []byte("root:x:0:0"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(outside, "data.jsonl"), []byte(testData), 0o644))
+	config := `version: 1
+name: t
+dataset: {path: %s}
+prompts: {p: {user_file: linked/secret.txt}}
+targets: [{id: a, provider: bedrock, model: m, prompt: p, cassette: ../cassette.jsonl}]
+metrics: [f1, {name: r, type: regex, pattern: x, rubric_file: /etc/passwd}]
+gate: {baseline: %s}
+run: {results: out/../../results.jsonl}
+`
+	path := writeSuite(t, fmt.Sprintf(config, filepath.Join(outside, "data.jsonl"), "../base.jsonl"), nil)
+	dir := filepath.Dir(path)
+	require.NoError(t, os.Symlink(outside, filepath.Join(dir, "linked")))
+	opts := LoadOptions{Root: dir, RootName: "the work tree", Hint: "; or pass --allow-outside"}
+	testOptions := map[string][]string{"f1": nil, "regex": {"pattern", "rubric_file"}}
+	cat := testMetrics
+	cat.optionKeys = func(typ string) []string { return testOptions[typ] }
+
+	_, err := loadWith(context.Background(), path, cat, opts)
+	require.Error(t, err)
+	parent := filepath.Dir(dir)
+	msg := strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "")
+	want := []string{
+		"evalgate.yaml:3:17: dataset.path " + filepath.Join(outside, "data.jsonl") + " resolves to " + filepath.Join(outside, "data.jsonl") + ", outside the work tree (" + dir + "); or pass --allow-outside",
+		"evalgate.yaml:4:26: prompts.p.user_file linked/secret.txt resolves to " + filepath.Join(outside, "secret.txt") + ", outside the work tree",
+		"evalgate.yaml:5:69: targets[0].cassette ../cassette.jsonl resolves to " + filepath.Join(parent, "cassette.jsonl") + ", outside",
+		"evalgate.yaml:6:63: metrics[1].rubric_file /etc/passwd resolves to /etc/passwd, outside",
+		"evalgate.yaml:7:18: gate.baseline ../base.jsonl resolves to " + filepath.Join(parent, "base.jsonl") + ", outside",
+		"evalgate.yaml:8:16: run.results out/../../results.jsonl resolves to " + filepath.Join(parent, "results.jsonl") + ", outside",
+	}
+	lines := strings.Split(msg, "\n")
+	require.Len(t, lines, len(want), msg)
+	for i, w := range want {
+		assert.Contains(t, lines[i], w)
+	}
+
+	// Without a root the same files are read (the prompt through the link).
+	_, err = loadWith(context.Background(), path, cat, LoadOptions{})
+	require.NoError(t, err)
+
+	// Files inside the root, through links that stay inside, are fine, and a
+	// root reached through a symlink is the same root.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "secret.txt"), []byte("{{question}}"), 0o644))
+	require.NoError(t, os.Symlink(dir, filepath.Join(outside, "root-link")))
+	inside := fmt.Sprintf(strings.NewReplacer("linked/", "", "../cassette", "cassettes/new", "/etc/passwd", "secret.txt", "out/../..", "new/dir").Replace(config), "data.jsonl", "base.jsonl")
+	require.NoError(t, os.WriteFile(path, []byte(inside), 0o644))
+	_, err = loadWith(context.Background(), path, cat, LoadOptions{Root: filepath.Join(outside, "root-link")})
+	require.NoError(t, err)
+}
+
+// Issue 10 item 7: loading stops when its context ends (a signal).
+func TestLoadStopsWhenCancelled(t *testing.T) {
+	t.Parallel()
+	path := writeSuite(t, "version: 1\nname: t\ndataset: {path: data.jsonl}\ntargets: [{id: a, provider: bedrock, model: m}]\nmetrics: [f1]\n", nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := LoadContext(ctx, path, LoadOptions{})
+	require.ErrorIs(t, err, context.Canceled)
 }

@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -53,11 +54,33 @@ var builtinMetrics = metricCatalog{
 // Load reads evalgate.yaml at path strictly, checks it and the files it names
 // (dataset, prompts), and returns the suite. Mistakes in the config come back
 // together as ConfigErrors, each with file:line:col.
-func Load(path string) (*Suite, error) { return load(path, builtinMetrics) }
+func Load(path string) (*Suite, error) {
+	return LoadContext(context.Background(), path, LoadOptions{})
+}
+
+// LoadOptions are what a caller may ask of Load besides the path.
+type LoadOptions struct {
+	// Root, when set, is the directory every file the suite names must
+	// resolve into, symlinks followed (see Root); RootName says what it is
+	// in messages, and Hint how to allow a file outside it.
+	Root     string
+	RootName string
+	Hint     string
+}
+
+// LoadContext is Load that stops when ctx ends (reading and hashing a large
+// dataset takes a while) and applies o.
+func LoadContext(ctx context.Context, path string, o LoadOptions) (*Suite, error) {
+	return loadWith(ctx, path, builtinMetrics, o)
+}
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func load(path string, cat metricCatalog) (*Suite, error) {
+	return loadWith(context.Background(), path, cat, LoadOptions{})
+}
+
+func loadWith(ctx context.Context, path string, cat metricCatalog, o LoadOptions) (*Suite, error) {
 	if err := notRegular(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
@@ -77,17 +100,29 @@ func load(path string, cat metricCatalog) (*Suite, error) {
 	if len(doc.Content) == 0 {
 		return nil, ConfigErrors{{File: path, Msg: "the file is empty; start it with 'version: 1'"}}
 	}
-	d := newDecoder(path)
+	d := newDecoder(path, &doc)
 	var cfg Config
 	d.decode(doc.Content[0], reflect.ValueOf(&cfg).Elem(), "")
+	if d.overspent {
+		// What was decoded is a fragment: checking it would only add noise.
+		return nil, d.errs
+	}
 	s := &Suite{Config: cfg, Path: path, Dir: filepath.Dir(path), Templates: map[string]*Template{}}
 	c := &checker{decoder: d, s: s, cfg: &s.Config, cat: cat}
+	if o.Root != "" {
+		root, err := resolveExisting(o.Root)
+		if err != nil {
+			return nil, fmt.Errorf("load %s: %s: %w", path, orDefault(o.RootName, "root"), err)
+		}
+		c.root = &root
+		c.rootOpts = o
+	}
 	c.check()
 	if len(d.errs) > 0 {
 		d.errs.sort()
 		return nil, d.errs
 	}
-	if err := s.computeHashes(); err != nil {
+	if err := s.computeHashes(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -100,6 +135,10 @@ type checker struct {
 	s   *Suite
 	cfg *Config
 	cat metricCatalog
+	// root is LoadOptions.Root with its symlinks resolved; nil when files
+	// may be anywhere.
+	root     *string
+	rootOpts LoadOptions
 }
 
 func (c *checker) check() {
@@ -112,6 +151,7 @@ func (c *checker) check() {
 	c.checkGate()
 	c.checkRun()
 	c.checkOptimize()
+	c.checkPaths()
 }
 
 // require reports a missing key; hint says what to write. It returns whether
@@ -578,14 +618,14 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 }
 
 // computeHashes fills Hash and ConfigHash. The dataset is hashed as a stream.
-func (s *Suite) computeHashes() error {
+func (s *Suite) computeHashes(ctx context.Context) error {
 	f, err := os.Open(s.DatasetPath)
 	if err != nil {
 		return fmt.Errorf("dataset %s: %w", s.DatasetPath, err)
 	}
 	defer f.Close()
 	dh := sha256.New()
-	if _, err := io.Copy(dh, f); err != nil {
+	if _, err := io.Copy(dh, ctxReader{ctx, f}); err != nil {
 		return fmt.Errorf("dataset %s: %w", s.DatasetPath, err)
 	}
 	fields := map[string]string{}
