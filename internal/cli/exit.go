@@ -56,7 +56,7 @@ func usagef(format string, args ...any) error { return usageErr(fmt.Errorf(forma
 // loading was stopped (a signal), which leaves the run incomplete.
 func loadErr(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return &exitError{ExitIncomplete, err}
+		return outcome(ExitIncomplete, "stopped before anything was evaluated (%w)", err)
 	}
 	return usageErr(err)
 }

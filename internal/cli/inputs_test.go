@@ -202,3 +202,22 @@ func TestBundledExampleIsInsideItsWorkTree(t *testing.T) {
 	code, stdout, stderr := invoke(t, context.Background(), "validate", "--config", config)
 	assert.Equal(t, ExitPass, code, stdout+stderr)
 }
+
+// Issue 10 item 16, in the Action: a suite whose dataset lies outside
+// GITHUB_WORKSPACE is an error of that suite; nothing is evaluated.
+func TestGateRefusesFilesOutsideTheWorkspace(t *testing.T) {
+	t.Parallel()
+	g := newGateEnv(t, "push", "push.json")
+	dir := filepath.Join(g.ws, "examples", "support")
+	outside := filepath.Join(t.TempDir(), "support.jsonl")
+	require.NoError(t, os.Rename(filepath.Join(dir, "data", "support.jsonl"), outside))
+	config := filepath.Join(dir, "evalgate.yaml")
+	raw, err := os.ReadFile(config)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(config, bytes.Replace(raw, []byte("path: data/support.jsonl"), []byte("path: "+outside), 1), 0o644))
+	code, out := g.run()
+	assert.Equal(t, ExitUsage, code, out)
+	assert.Contains(t, out, "dataset.path "+outside+" resolves to "+outside+", outside the workspace (GITHUB_WORKSPACE)")
+	_, err = os.Stat(filepath.Join(dir, ".evalgate", "results.jsonl"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "nothing was run")
+}
