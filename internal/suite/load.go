@@ -139,9 +139,14 @@ type checker struct {
 	// may be anywhere.
 	root     *string
 	rootOpts LoadOptions
+	// refused holds the config paths ("dataset.path") of files outside the
+	// root, already reported and not to be read.
+	refused map[string]bool
 }
 
 func (c *checker) check() {
+	// Paths first: a file outside the root is not even opened.
+	c.checkPaths()
 	c.checkTop()
 	c.checkDataset()
 	c.checkPrompts()
@@ -151,7 +156,6 @@ func (c *checker) check() {
 	c.checkGate()
 	c.checkRun()
 	c.checkOptimize()
-	c.checkPaths()
 }
 
 // require reports a missing key; hint says what to write. It returns whether
@@ -222,6 +226,9 @@ func (c *checker) checkDataset() {
 	}
 	c.s.DatasetFormat = format
 	c.s.DatasetPath = c.s.resolve(ds.Path)
+	if c.refused["dataset.path"] {
+		return
+	}
 	switch fi, err := os.Stat(c.s.DatasetPath); {
 	case errors.Is(err, os.ErrNotExist):
 		c.errorf(c.at("dataset.path"), "dataset file %s does not exist (relative paths start at the directory of %s)", c.s.DatasetPath, filepath.Base(c.file))
@@ -283,6 +290,9 @@ func (c *checker) promptPart(inlinePath, filePath, inline, file string) (text, r
 		return inline, "", true
 	}
 	resolved = c.s.resolve(file)
+	if c.refused[filePath] {
+		return "", "", false
+	}
 	if err := notRegular(resolved); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		c.errorf(c.at(filePath), "%s: %v", filePath, err)
 		return "", "", false

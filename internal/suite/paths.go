@@ -129,6 +129,10 @@ func (c *checker) checkPaths() {
 			continue
 		}
 		if !inside(*c.root, resolved) {
+			if c.refused == nil {
+				c.refused = map[string]bool{}
+			}
+			c.refused[f.at] = true
 			c.errorf(c.at(f.at), "%s %s resolves to %s, outside %s (%s)%s", f.at, f.path, resolved,
 				orDefault(c.rootOpts.RootName, "the allowed directory"), *c.root, c.rootOpts.Hint)
 		}
