@@ -193,3 +193,27 @@ func TestLoadStopsWhenCancelled(t *testing.T) {
 	_, err := LoadContext(ctx, path, LoadOptions{})
 	require.ErrorIs(t, err, context.Canceled)
 }
+
+// Issue 10 item 8: a cassette or a metric's file that is a pipe is refused
+// when the suite loads, before a provider or a metric would open it; one
+// that does not exist yet is left to them (a cassette is made by --record).
+func TestLoadRefusesPipesAsCassettesAndMetricFiles(t *testing.T) {
+	t.Parallel()
+	path := writeSuite(t, `version: 1
+name: t
+dataset: {path: data.jsonl}
+targets: [{id: a, provider: bedrock, model: m, cassette: tape.jsonl}, {id: b, provider: bedrock, model: m, cassette: new.jsonl}]
+metrics: [{name: r, type: regex, pattern: x, rubric_file: rubric.txt}]
+`, nil)
+	dir := filepath.Dir(path)
+	require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "tape.jsonl"), 0o644))
+	require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "rubric.txt"), 0o644))
+	cat := testMetrics
+	cat.optionKeys = func(string) []string { return []string{"pattern", "rubric_file"} }
+	_, err := loadWith(context.Background(), path, cat, LoadOptions{})
+	require.Error(t, err)
+	assert.Equal(t, []string{
+		"evalgate.yaml:4:58: targets[0].cassette: tape.jsonl is a named pipe (FIFO), not a regular file; save the content to a file and name that",
+		"evalgate.yaml:5:59: metrics[0].rubric_file: rubric.txt is a named pipe (FIFO), not a regular file; save the content to a file and name that",
+	}, strings.Split(strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), ""), "\n"))
+}

@@ -82,59 +82,80 @@ func inside(root, path string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
-// checkPaths refuses, when the caller set a root, every file the suite
-// names that resolves outside it: a config from a pull request must not read
-// /etc/passwd into a prompt or write results over a file of the runner. The
-// files: the dataset, prompt files, cassettes, metrics' files and
-// cassettes, the results and a baseline results file.
-func (c *checker) checkPaths() {
-	if c.root == nil {
-		return
-	}
-	type named struct{ at, path string }
-	var files []named
-	add := func(at, p string) {
+// namedFile is a file the config names: where in the config, and the path
+// as written.
+type namedFile struct {
+	at, path string
+	// elsewhere is true for a file read outside this package (by a provider
+	// or a metric), which Load has to check for being a regular file.
+	elsewhere bool
+}
+
+// namedFiles lists the files the config names: the dataset, prompt files,
+// cassettes, metrics' files and cassettes, the results and a baseline
+// results file. The cache directory is not among them: its files are
+// evalgate's own, named by hashes, and the gate links a base revision's cache
+// to the workspace's on purpose.
+func (c *checker) namedFiles() []namedFile {
+	var files []namedFile
+	add := func(at, p string, elsewhere bool) {
 		if p != "" {
-			files = append(files, named{at, p})
+			files = append(files, namedFile{at, p, elsewhere})
 		}
 	}
-	add("dataset.path", c.cfg.Dataset.Path)
+	add("dataset.path", c.cfg.Dataset.Path, false)
 	for _, name := range slices.Sorted(mapsKeys(c.cfg.Prompts)) {
 		p := c.cfg.Prompts[name]
-		add("prompts."+name+".system_file", p.SystemFile)
-		add("prompts."+name+".user_file", p.UserFile)
+		add("prompts."+name+".system_file", p.SystemFile, false)
+		add("prompts."+name+".user_file", p.UserFile, false)
 	}
 	for i, t := range c.cfg.Targets {
-		add(indexPath("targets", i)+".cassette", t.Cassette)
+		add(indexPath("targets", i)+".cassette", t.Cassette, true)
 	}
 	for i, m := range c.cfg.Metrics {
 		for _, k := range slices.Sorted(mapsKeys(m.Options)) {
 			if v, ok := m.Options[k].(string); ok && (k == "cassette" || strings.HasSuffix(k, "_file")) {
-				add(indexPath("metrics", i)+"."+k, v)
+				add(indexPath("metrics", i)+"."+k, v, true)
 			}
 		}
 	}
-	// The cache directory is not checked: its files are evalgate's own,
-	// named by hashes, and the gate links a base revision's cache to the
-	// workspace's on purpose.
-	add("run.results", c.cfg.Run.Results)
+	add("run.results", c.cfg.Run.Results, false)
 	if b := c.cfg.Gate.Baseline; strings.HasSuffix(b, ".jsonl") {
 		file, _, _ := strings.Cut(b, "#")
-		add("gate.baseline", file)
+		add("gate.baseline", file, false)
 	}
-	for _, f := range files {
-		resolved, err := resolveExisting(c.s.resolve(f.path))
-		if err != nil {
-			c.errorf(c.at(f.at), "%s %s: %v", f.at, f.path, err)
-			continue
-		}
-		if !inside(*c.root, resolved) {
-			if c.refused == nil {
-				c.refused = map[string]bool{}
+	return files
+}
+
+// checkPaths refuses what reading the files the config names could not
+// survive or should not do: a file that exists but is not a regular file
+// (cassettes and metric files here; the dataset, prompts and results are
+// checked where they are read), and, when the caller set a root, a file that
+// resolves outside it: a config from a pull request must not read
+// /etc/passwd into a prompt or write results over a file of the runner.
+func (c *checker) checkPaths() {
+	for _, f := range c.namedFiles() {
+		path := c.s.resolve(f.path)
+		if c.root != nil {
+			resolved, err := resolveExisting(path)
+			if err != nil {
+				c.errorf(c.at(f.at), "%s %s: %v", f.at, f.path, err)
+				continue
 			}
-			c.refused[f.at] = true
-			c.errorf(c.at(f.at), "%s %s resolves to %s, outside %s (%s)%s", f.at, f.path, resolved,
-				orDefault(c.rootOpts.RootName, "the allowed directory"), *c.root, c.rootOpts.Hint)
+			if !inside(*c.root, resolved) {
+				if c.refused == nil {
+					c.refused = map[string]bool{}
+				}
+				c.refused[f.at] = true
+				c.errorf(c.at(f.at), "%s %s resolves to %s, outside %s (%s)%s", f.at, f.path, resolved,
+					orDefault(c.rootOpts.RootName, "the allowed directory"), *c.root, c.rootOpts.Hint)
+				continue
+			}
+		}
+		if f.elsewhere {
+			if err := notRegular(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				c.errorf(c.at(f.at), "%s: %v", f.at, err)
+			}
 		}
 	}
 }
