@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"io"
 
 	"github.com/evalgate/evalgate/internal/report"
@@ -15,12 +16,10 @@ import (
 type bidiFree struct{ w io.Writer }
 
 func (b bidiFree) Write(p []byte) (int, error) {
-	s := string(p)
-	clean := report.DropBidi(s)
-	if len(clean) == len(s) {
+	if !bytes.ContainsFunc(p, report.IsBidiControl) {
 		return b.w.Write(p)
 	}
-	if _, err := io.WriteString(b.w, clean); err != nil {
+	if _, err := io.WriteString(b.w, report.DropBidi(string(p))); err != nil {
 		return 0, err
 	}
 	return len(p), nil
