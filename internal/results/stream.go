@@ -43,6 +43,11 @@ func Create(path string, h Header) (*Writer, error) {
 			return nil, fmt.Errorf("results %s: %w", path, err)
 		}
 	}
+	// The rename at the end would fail on a directory, after the whole run:
+	// say so now.
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("results %s is a directory; name a file", path)
+	}
 	f, err := lockPartial(PartialPath(path))
 	if err != nil {
 		return nil, fmt.Errorf("results %s: %w", path, err)

@@ -195,6 +195,8 @@ func TestWriterReplacesResultsOnlyWhenClosed(t *testing.T) {
 	_, err = Create(path, h)
 	require.ErrorIs(t, err, ErrInUse, "a second run on the same path fails at once")
 	assert.Contains(t, err.Error(), path)
+	_, err = Create(filepath.Dir(path), h)
+	require.ErrorContains(t, err, "is a directory", "found before the run, not at the rename after it")
 
 	require.NoError(t, w.Close(Summary{Status: StatusIncomplete, Reason: "cancelled"}))
 	require.NoError(t, w.Close(Summary{Status: StatusComplete}), "a second Close does nothing")
