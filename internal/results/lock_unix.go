@@ -13,7 +13,9 @@ import (
 // it. The lock goes with the process, so a killed run leaves no stale lock.
 func lockPartial(name string) (*os.File, error) {
 	for {
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+		// O_NOFOLLOW: a partial file planted as a link (say, by a pull
+		// request) must not make evalgate truncate the file it points to.
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
 		if err != nil {
 			return nil, err
 		}

@@ -229,3 +229,18 @@ func TestOpenRefusesFilesThatAreNotRegular(t *testing.T) {
 		require.ErrorContains(t, err, "results "+p+": not a regular file")
 	}
 }
+
+// A partial file planted as a link is not followed: the file it points to
+// is neither truncated nor written.
+func TestCreateDoesNotFollowAPlantedPartialLink(t *testing.T) {
+	t.Parallel()
+	victim := filepath.Join(t.TempDir(), "victim")
+	require.NoError(t, os.WriteFile(victim, []byte("keep me"), 0o644))
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	require.NoError(t, os.Symlink(victim, PartialPath(path)))
+	_, err := Create(path, Header{Suite: "s"})
+	require.Error(t, err)
+	b, err := os.ReadFile(victim)
+	require.NoError(t, err)
+	assert.Equal(t, "keep me", string(b))
+}

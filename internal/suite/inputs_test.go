@@ -217,3 +217,16 @@ metrics: [{name: r, type: regex, pattern: x, rubric_file: rubric.txt}]
 		"evalgate.yaml:5:59: metrics[0].rubric_file: rubric.txt is a named pipe (FIFO), not a regular file; save the content to a file and name that",
 	}, strings.Split(strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), ""), "\n"))
 }
+
+// The default results path is checked too: its .evalgate directory may be a
+// link out of the root.
+func TestLoadRefusesDefaultResultsThroughALink(t *testing.T) {
+	t.Parallel()
+	path := writeSuite(t, "version: 1\nname: t\ndataset: {path: data.jsonl}\ntargets: [{id: a, provider: bedrock, model: m}]\nmetrics: [f1]\n", nil)
+	dir, outside := filepath.Dir(path), t.TempDir()
+	require.NoError(t, os.Symlink(outside, filepath.Join(dir, ".evalgate")))
+	_, err := loadWith(context.Background(), path, testMetrics, LoadOptions{Root: dir})
+	require.ErrorContains(t, err, "run.results .evalgate/results.jsonl resolves to "+filepath.Join(outside, "results.jsonl")+", outside")
+	_, err = loadWith(context.Background(), path, testMetrics, LoadOptions{})
+	require.NoError(t, err)
+}

@@ -119,7 +119,9 @@ func (c *checker) namedFiles() []namedFile {
 			}
 		}
 	}
-	add("run.results", c.cfg.Run.Results, false)
+	// The default results path counts too: a directory on its way may be a
+	// link to elsewhere.
+	add("run.results", orDefault(c.cfg.Run.Results, DefaultResults), false)
 	if b := c.cfg.Gate.Baseline; strings.HasSuffix(b, ".jsonl") {
 		file, _, _ := strings.Cut(b, "#")
 		add("gate.baseline", file, false)
