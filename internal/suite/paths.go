@@ -82,49 +82,71 @@ func inside(root, path string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
-// namedFile is a file the config names: where in the config, and the path
-// as written.
+// namedFile is a file the config names: where in the config, the path as
+// written, and what evalgate does with it.
 type namedFile struct {
 	at, path string
-	// elsewhere is true for a file read outside this package (by a provider
-	// or a metric), which Load has to check for being a regular file.
-	elsewhere bool
+	use      fileUse
 }
 
-// namedFiles lists the files the config names: the dataset, prompt files,
-// cassettes, metrics' files and cassettes, the results and a baseline
-// results file. The cache directory is not among them: its files are
-// evalgate's own, named by hashes, and the gate links a base revision's cache
-// to the workspace's on purpose.
-func (c *checker) namedFiles() []namedFile {
+// fileUse says what evalgate does with a file a config names.
+type fileUse int
+
+const (
+	// readHere: read by Load itself (dataset, prompts), which checks it.
+	readHere fileUse = iota
+	// readLater: read by a provider or a metric (cassettes, rubric and
+	// schema files): Load checks it is a regular file.
+	readLater
+	// output: written (the results) or read as a run's output (a baseline).
+	output
+	// program: run by a command target.
+	program
+)
+
+// configFiles lists the files cfg names: the dataset, prompt files,
+// cassettes (of targets and of judges), metrics' files (any *_file option),
+// a command's program when it is a path, the results (also by default) and
+// a baseline results file. The cache directory is not among them: its files
+// are evalgate's own, named by hashes, and the gate links a base revision's
+// cache to the workspace's on purpose.
+func configFiles(cfg *Config) []namedFile {
 	var files []namedFile
-	add := func(at, p string, elsewhere bool) {
+	add := func(at, p string, use fileUse) {
 		if p != "" {
-			files = append(files, namedFile{at, p, elsewhere})
+			files = append(files, namedFile{at, p, use})
 		}
 	}
-	add("dataset.path", c.cfg.Dataset.Path, false)
-	for _, name := range slices.Sorted(mapsKeys(c.cfg.Prompts)) {
-		p := c.cfg.Prompts[name]
-		add("prompts."+name+".system_file", p.SystemFile, false)
-		add("prompts."+name+".user_file", p.UserFile, false)
+	add("dataset.path", cfg.Dataset.Path, readHere)
+	for _, name := range slices.Sorted(mapsKeys(cfg.Prompts)) {
+		p := cfg.Prompts[name]
+		add("prompts."+name+".system_file", p.SystemFile, readHere)
+		add("prompts."+name+".user_file", p.UserFile, readHere)
 	}
-	for i, t := range c.cfg.Targets {
-		add(indexPath("targets", i)+".cassette", t.Cassette, true)
+	for i, t := range cfg.Targets {
+		add(indexPath("targets", i)+".cassette", t.Cassette, readLater)
+		if len(t.Command) > 0 && strings.Contains(t.Command[0], "/") {
+			add(indexPath("targets", i)+".command", t.Command[0], program)
+		}
 	}
-	for i, m := range c.cfg.Metrics {
+	for i, m := range cfg.Metrics {
+		at := indexPath("metrics", i)
 		for _, k := range slices.Sorted(mapsKeys(m.Options)) {
-			if v, ok := m.Options[k].(string); ok && (k == "cassette" || strings.HasSuffix(k, "_file")) {
-				add(indexPath("metrics", i)+"."+k, v, true)
+			if v, ok := m.Options[k].(string); ok && strings.HasSuffix(k, "_file") {
+				add(at+"."+k, v, readLater)
+			}
+		}
+		if j, ok := m.Options["judge"].(map[string]any); ok {
+			if v, ok := j["cassette"].(string); ok {
+				add(at+".judge.cassette", v, readLater)
 			}
 		}
 	}
 	// The default results path counts too: a directory on its way may be a
 	// link to elsewhere.
-	add("run.results", orDefault(c.cfg.Run.Results, DefaultResults), false)
-	if b := c.cfg.Gate.Baseline; strings.HasSuffix(b, ".jsonl") {
-		file, _, _ := strings.Cut(b, "#")
-		add("gate.baseline", file, false)
+	add("run.results", orDefault(cfg.Run.Results, DefaultResults), output)
+	if b := cfg.Gate.Baseline; strings.HasSuffix(b, ".jsonl") {
+		add("gate.baseline", b, output)
 	}
 	return files
 }
@@ -136,7 +158,10 @@ func (c *checker) namedFiles() []namedFile {
 // resolves outside it: a config from a pull request must not read
 // /etc/passwd into a prompt or write results over a file of the runner.
 func (c *checker) checkPaths() {
-	for _, f := range c.namedFiles() {
+	for _, f := range configFiles(c.cfg) {
+		if f.use == program {
+			continue
+		}
 		path := c.s.resolve(f.path)
 		if c.root != nil {
 			resolved, err := resolveExisting(path)
@@ -154,7 +179,7 @@ func (c *checker) checkPaths() {
 				continue
 			}
 		}
-		if f.elsewhere {
+		if f.use == readLater {
 			if err := notRegular(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				c.errorf(c.at(f.at), "%s: %v", f.at, err)
 			}
