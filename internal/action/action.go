@@ -40,6 +40,9 @@ type Runner interface {
 type RunRequest struct {
 	// Config is the suite's config file.
 	Config string
+	// Root is the directory every file the suite names must resolve into
+	// ("" for the workspace): the base revision's checkout.
+	Root string
 	// Out is the results file ("" for the suite's run.results).
 	Out string
 	// Targets limits the run to these target ids (all when empty).

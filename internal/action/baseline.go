@@ -177,7 +177,7 @@ func (j *job) baseRevision(ctx context.Context, head *suite.Suite, configRel, sh
 		}
 	}
 	out := filepath.Join(root, "base-results.jsonl")
-	r, runErr := j.d.Runner.RunSuite(ctx, RunRequest{Config: config, Out: out, Targets: []string{gated}, Quiet: true,
+	r, runErr := j.d.Runner.RunSuite(ctx, RunRequest{Config: config, Root: root, Out: out, Targets: []string{gated}, Quiet: true,
 		Concurrency: j.in.concurrency, Budget: j.in.budget})
 	if r == nil {
 		return baselineChoice{}, runErr

@@ -8,6 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"runtime/debug"
 	"sort"
 
 	"github.com/evalgate/evalgate/internal/spelling"
@@ -52,6 +54,7 @@ var Version = "dev"
 // Main runs evalgate with args (without the program name) and returns the
 // process exit code.
 func Main(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	stdout, stderr = bidiFree{stdout}, bidiFree{stderr}
 	e := &Env{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(stdout)
@@ -94,12 +97,53 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdin 
 		}
 		return ExitUsage
 	}
-	err := run(ctx, e, fs.Args())
+	if err := finiteFlags(fs); err != nil {
+		fmt.Fprintf(stderr, "evalgate %s: %v\n", cmd.name, err)
+		return ExitUsage
+	}
+	err := recovered(ctx, e, run, fs.Args())
 	code := exitCode(err)
 	if err != nil {
 		fmt.Fprintf(stderr, "evalgate %s: %v\n", cmd.name, err)
 	}
+	var p panicked
+	if errors.As(err, &p) {
+		if getenv("EVALGATE_DEBUG") != "" {
+			fmt.Fprintf(stderr, "%s\n", p.PanicStack())
+		} else {
+			fmt.Fprintln(stderr, "This is a bug in evalgate: run again with EVALGATE_DEBUG=1 to print the stack, and report it.")
+		}
+	}
 	return code
+}
+
+// recovered runs a command and turns its panic into an error, so that the
+// user gets a short message and an exit code, not a stack dump; deferred
+// closes (the results file's) have run by then.
+func recovered(ctx context.Context, e *Env, run func(context.Context, *Env, []string) error, args []string) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicError{value: v, stack: debug.Stack()}
+		}
+	}()
+	return run(ctx, e, args)
+}
+
+// finiteFlags rejects NaN and infinity in every number flag given: the flag
+// package parses them, and a NaN bound compares false with everything, so
+// it would silently pass whatever it bounds.
+func finiteFlags(fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		g, ok := f.Value.(flag.Getter)
+		if !ok || err != nil {
+			return
+		}
+		if v, isFloat := g.Get().(float64); isFloat && (math.IsNaN(v) || math.IsInf(v, 0)) {
+			err = fmt.Errorf("--%s %v: give a finite number", f.Name, v)
+		}
+	})
+	return err
 }
 
 // wantsHelp reports whether the flags ask for help (before a "--").

@@ -232,20 +232,23 @@ func TestRunKeepsRecordsWhenSomeCallsFail(t *testing.T) {
 	assert.Equal(t, 1, sum.Targets[0].Errors)
 }
 
-func TestRunCancelledWritesSummary(t *testing.T) {
+func TestRunCancelledBeforeStartKeepsPreviousResults(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	s := script(t, dir, `echo '{"text":"a"}'`)
 	dir = suiteDir(t, twoRows, commandTarget(s), "")
+	code, _, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
+	require.Equal(t, ExitPass, code, stderr)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	code, _, stderr := invoke(t, ctx, "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
+	code, _, stderr = invoke(t, ctx, "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
 	assert.Equal(t, ExitIncomplete, code, stderr)
+	assert.Contains(t, stderr, "context canceled")
 	_, recs, sum, err := results.ReadAll(filepath.Join(dir, "out.jsonl"))
 	require.NoError(t, err)
-	assert.Empty(t, recs)
-	require.NotNil(t, sum, "a cancelled run still closes its results with a summary")
-	assert.Equal(t, results.StatusIncomplete, sum.Status)
+	assert.Len(t, recs, 2, "a run cancelled before it evaluated anything leaves the previous results as they were")
+	require.NotNil(t, sum)
+	assert.Equal(t, results.StatusComplete, sum.Status)
 }
 
 func TestValidateReportsConfigErrors(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/evalgate/evalgate/internal/gate"
 	"github.com/evalgate/evalgate/internal/report"
-	"github.com/evalgate/evalgate/internal/suite"
 )
 
 // The gate's exit codes are the CLI's (exit.go stays the one place that
@@ -36,6 +35,7 @@ type compareOptions struct {
 	format           string
 	out              string
 	allowMismatch    bool
+	allowOutside     bool
 }
 
 // multiFlag collects a repeatable flag.
@@ -63,6 +63,7 @@ func compareCommand() command {
 			fs.StringVar(&o.format, "format", "markdown", "report format: markdown or json")
 			fs.StringVar(&o.out, "out", "", "write the report to `file` instead of standard output")
 			fs.BoolVar(&o.allowMismatch, "allow-suite-mismatch", false, "compare results of differently named suites")
+			fs.BoolVar(&o.allowOutside, "allow-outside", false, allowOutsideUsage+" (with --config)")
 			return func(ctx context.Context, e *Env, args []string) error {
 				if len(args) > 0 {
 					return usagef("unexpected argument %q (results are given with --baseline and --target)", args[0])
@@ -92,7 +93,7 @@ func compareResults(ctx context.Context, e *Env, o compareOptions, set map[strin
 	if err != nil {
 		return usagef("--target: %v", err)
 	}
-	cfg, title, err := compareConfig(o, set)
+	cfg, title, err := compareConfig(ctx, e, o, set)
 	if err != nil {
 		return err
 	}
@@ -129,13 +130,13 @@ func compareResults(ctx context.Context, e *Env, o compareOptions, set map[strin
 
 // compareConfig builds the gate's settings: the suite's (--config), then the
 // flags given on the command line over them.
-func compareConfig(o compareOptions, set map[string]bool) (gate.Config, string, error) {
+func compareConfig(ctx context.Context, e *Env, o compareOptions, set map[string]bool) (gate.Config, string, error) {
 	var cfg gate.Config
 	title := ""
 	if o.config != "" {
-		s, err := suite.Load(o.config)
+		s, err := loadSuite(ctx, e, o.config, "", o.allowOutside)
 		if err != nil {
-			return cfg, "", usageErr(fmt.Errorf("--config: %w", err))
+			return cfg, "", loadErr(fmt.Errorf("--config: %w", err))
 		}
 		cfg, title = gate.FromSuite(&s.Config), s.Config.Name
 	}

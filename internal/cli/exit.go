@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -14,7 +15,27 @@ const (
 	ExitUsage      = 2 // usage, config or data error
 	ExitProvider   = 3 // provider or infrastructure failure
 	ExitIncomplete = 4 // budget or deadline hit, cancelled, or nothing evaluated
+	// ExitInternal is a bug in evalgate (a panic). To the workflow it is an
+	// infrastructure failure: never a pass, never the user's mistake.
+	ExitInternal = ExitProvider
 )
+
+// panicked is an error that stands for a panic: a bug in evalgate. Its
+// message is short; the stack is printed only when EVALGATE_DEBUG is set.
+type panicked interface {
+	error
+	PanicStack() []byte
+}
+
+// panicError is a panic of a command's own goroutine, recovered by Main
+// (run.PanicError is one of the engine's workers).
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e *panicError) Error() string      { return fmt.Sprintf("internal error: %v", e.value) }
+func (e *panicError) PanicStack() []byte { return e.stack }
 
 // exitError carries an exit code up to Main.
 type exitError struct {
@@ -31,6 +52,15 @@ func usageErr(err error) error { return &exitError{ExitUsage, err} }
 // usagef is usageErr with formatting.
 func usagef(format string, args ...any) error { return usageErr(fmt.Errorf(format, args...)) }
 
+// loadErr marks an error of loading a suite: the user's mistake, unless
+// loading was stopped (a signal), which leaves the run incomplete.
+func loadErr(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return outcome(ExitIncomplete, "stopped before anything was evaluated (%w)", err)
+	}
+	return usageErr(err)
+}
+
 // providerErr marks err as a provider or infrastructure failure.
 func providerErr(err error) error { return &exitError{ExitProvider, err} }
 
@@ -46,6 +76,10 @@ func outcome(code int, format string, args ...any) error {
 func exitCode(err error) int {
 	if err == nil {
 		return ExitPass
+	}
+	var p panicked
+	if errors.As(err, &p) {
+		return ExitInternal
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {

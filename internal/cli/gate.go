@@ -65,7 +65,7 @@ func (r suiteRunner) RunSuite(ctx context.Context, req action.RunRequest) (*acti
 	if req.Quiet {
 		progress = "off"
 	}
-	s, err := executeSuite(ctx, r.e, runOptions{config: req.Config, out: req.Out, targets: strings.Join(req.Targets, ","),
+	s, err := executeSuite(ctx, r.e, runOptions{config: req.Config, root: req.Root, out: req.Out, targets: strings.Join(req.Targets, ","),
 		baseline: req.Baseline, mode: req.Mode, concurrency: req.Concurrency, budget: req.Budget, progress: progress})
 	if err != nil {
 		err = &action.Error{Class: codeClass(exitCode(err)), Err: err}

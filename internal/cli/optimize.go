@@ -33,6 +33,8 @@ type optimizeOptions struct {
 	record   bool
 	noCache  bool
 	progress string
+	// allowOutside: see runOptions.
+	allowOutside bool
 }
 
 func optimizeCommand() command {
@@ -55,6 +57,7 @@ func optimizeCommand() command {
 			fs.BoolVar(&o.record, "record", false, "call the real providers of cassettes and (re)write them")
 			fs.BoolVar(&o.noCache, "no-cache", false, "neither read nor write the response cache")
 			fs.StringVar(&o.progress, "progress", "auto", "progress display: auto, bar, lines or off")
+			fs.BoolVar(&o.allowOutside, "allow-outside", false, allowOutsideUsage)
 			return func(ctx context.Context, e *Env, args []string) error {
 				if len(args) > 0 {
 					return usagef("unexpected argument %q (the suite is given with --config)", args[0])
@@ -68,9 +71,9 @@ func optimizeCommand() command {
 // optimizeSuite is `evalgate optimize`, step by step.
 func optimizeSuite(ctx context.Context, e *Env, o optimizeOptions) error {
 	// 1. Load the suite; flags override its optimize section.
-	s, err := suite.Load(o.config)
+	s, err := loadSuite(ctx, e, o.config, "", o.allowOutside)
 	if err != nil {
-		return usageErr(err)
+		return loadErr(err)
 	}
 	if o.split < 0 || o.split >= 1 || o.budget < 0 {
 		return usagef("--split is a fraction between 0 and 1 and --budget a positive amount")
@@ -83,8 +86,8 @@ func optimizeSuite(ctx context.Context, e *Env, o optimizeOptions) error {
 		// Duplicate ids and rows missing the target's prompt fields, as
 		// `evalgate run` reports them.
 		tc, _ := s.Target(oc.Target)
-		if _, err := preflight(s, []*suite.TargetConfig{tc}); err != nil {
-			return usageErr(err)
+		if _, err := preflight(ctx, s, []*suite.TargetConfig{tc}); err != nil {
+			return loadErr(err)
 		}
 	}
 	// 2. Read the dataset and the source prompt, and fix the split and the

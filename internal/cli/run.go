@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,7 +43,15 @@ type runOptions struct {
 	baseline string
 	// mode overrides gate.mode.
 	mode string
+	// allowOutside lets the suite name files outside the git work tree or
+	// the workspace; root, when set, is the directory its files must be in
+	// instead (see loadSuite).
+	allowOutside bool
+	root         string
 }
+
+// allowOutsideUsage is the help of --allow-outside.
+const allowOutsideUsage = "let the suite name files (dataset, prompts, cassettes, results) outside the git work tree holding the config, or outside GITHUB_WORKSPACE in GitHub Actions"
 
 func runCommand() command {
 	return command{
@@ -62,6 +71,7 @@ func runCommand() command {
 			fs.StringVar(&o.progress, "progress", "auto", "progress display: auto, bar, lines or off")
 			fs.StringVar(&o.mode, "mode", "", "gate `mode`: regression or non_inferiority (default: gate.mode of the suite)")
 			fs.StringVar(&o.baseline, "baseline", "", "compare with this baseline instead of gate.baseline: a target `id` or a results FILE[#target]")
+			fs.BoolVar(&o.allowOutside, "allow-outside", false, allowOutsideUsage)
 			return func(ctx context.Context, e *Env, args []string) error {
 				if len(args) > 0 {
 					return usagef("unexpected argument %q (the suite is given with --config)", args[0])
@@ -120,9 +130,9 @@ type suiteRun struct {
 // returns carries the exit code; the suiteRun is nil only when nothing ran.
 func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err error) {
 	// 1. Load and check the suite: nothing is called before it is sound.
-	s, err := suite.Load(o.config)
+	s, err := loadSuite(ctx, e, o.config, o.root, o.allowOutside)
 	if err != nil {
-		return nil, usageErr(err)
+		return nil, loadErr(err)
 	}
 	// Every credential the run may hold is removed from what it writes and
 	// from the error it returns (printed, and posted by the Action).
@@ -138,9 +148,9 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 	// 2. Read the whole dataset once before paying for any call: an empty
 	// file, duplicate ids or a prompt field missing from a row is found now,
 	// not after an hour of model calls.
-	planned, err := preflight(s, targets)
+	planned, err := preflight(ctx, s, targets)
 	if err != nil {
-		return nil, usageErr(err)
+		return nil, loadErr(err)
 	}
 	// 3. Build metrics and targets; their calls share one Caller (cache,
 	// retries, limits, budget).
@@ -169,13 +179,19 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 		resultsPath = o.out
 	}
 	w, err := results.Create(resultsPath, header(s, built, metrics))
+	if errors.Is(err, results.ErrInUse) {
+		return nil, usagef("%v; wait for that run to end, or give this one another file with --out", err)
+	}
 	if err != nil {
 		return nil, storageErr(fmt.Errorf("%w: the results cannot be written; make the directory writable by this user or point --out (run.results) elsewhere", err))
 	}
+	// Whatever stops this function from here on, a panic included, the
+	// records already written are kept (Close does nothing once closed).
+	defer w.Close(results.Summary{Status: results.StatusIncomplete, Reason: "evalgate stopped on an internal error"})
 	// 5. Run, streaming records to the file.
 	ds, err := suite.OpenDataset(s)
 	if err != nil {
-		w.Abort()
+		w.Discard()
 		return nil, usageErr(err)
 	}
 	defer ds.Close()
@@ -208,7 +224,10 @@ func storageErr(err error) error {
 
 // runOutcome maps how the run ended to an error with the right exit code.
 func runOutcome(sum results.Summary, runErr error) error {
+	var p panicked
 	switch {
+	case errors.As(runErr, &p):
+		return runErr
 	case errors.Is(runErr, run.ErrAuth), errors.Is(runErr, run.ErrInfrastructure):
 		// The service refused the credentials, or was down: nothing the
 		// records could say about the model.
@@ -301,7 +320,9 @@ func applyFlags(s *suite.Suite, o runOptions) error {
 		name string
 		v    float64
 	}{{"--limit", float64(o.limit)}, {"--concurrency", float64(o.concurrency)}, {"--repeats", float64(o.repeats)}, {"--budget", o.budget}} {
-		if f.v < 0 {
+		// NaN compares false with everything: it would be neither rejected
+		// here nor applied below (the gate's budget input comes this way).
+		if !(f.v >= 0) || math.IsInf(f.v, 0) {
 			return usagef("%s %v: give a positive number, or leave it out for the suite's setting", f.name, f.v)
 		}
 	}
@@ -364,7 +385,7 @@ const maxListed = 5
 // preflight reads the dataset once and returns the number of samples; an
 // empty dataset, a duplicate id or a row missing a field a prompt needs is an
 // error listing the first offending lines.
-func preflight(s *suite.Suite, targets []*suite.TargetConfig) (int, error) {
+func preflight(ctx context.Context, s *suite.Suite, targets []*suite.TargetConfig) (int, error) {
 	ds, err := suite.OpenDataset(s)
 	if err != nil {
 		return 0, err
@@ -385,6 +406,10 @@ func preflight(s *suite.Suite, targets []*suite.TargetConfig) (int, error) {
 	var dups, missing []string
 	missingCount, dupCount, n := 0, 0, 0
 	for {
+		// A signal stops the reading of a large dataset too.
+		if n%4096 == 0 && ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
 		smp, err := ds.Next()
 		if err == io.EOF {
 			break
@@ -508,7 +533,7 @@ func header(s *suite.Suite, targets []run.Target, metrics []metric.Metric) resul
 
 func newProgress(e *Env, mode string, total int) run.Progress {
 	interactive := false
-	if f, ok := e.Stderr.(*os.File); ok {
+	if f, ok := underlying(e.Stderr).(*os.File); ok {
 		interactive = term.IsTerminal(int(f.Fd()))
 	}
 	switch mode {

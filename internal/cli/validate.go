@@ -14,13 +14,14 @@ func validateCommand() command {
 		summary: "check a suite config and its dataset without calling any model",
 		flags: func(fs *flag.FlagSet) func(context.Context, *Env, []string) error {
 			config := fs.String("config", "evalgate.yaml", "suite config `file`")
+			allowOutside := fs.Bool("allow-outside", false, allowOutsideUsage)
 			return func(ctx context.Context, e *Env, args []string) error {
 				if len(args) > 0 {
 					return usagef("unexpected argument %q (the suite is given with --config)", args[0])
 				}
-				s, err := suite.Load(*config)
+				s, err := loadSuite(ctx, e, *config, "", *allowOutside)
 				if err != nil {
-					return usageErr(err)
+					return loadErr(err)
 				}
 				rep, err := suite.Validate(ctx, s)
 				if err != nil {

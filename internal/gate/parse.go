@@ -1,7 +1,9 @@
 package gate
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -56,13 +58,13 @@ func ParseCriterion(s string) (suite.Criterion, error) {
 // stored as the fraction 0.05, as the suite loader does).
 func ParseMargin(s string) (*suite.Margin, error) {
 	if pct, ok := strings.CutSuffix(s, "%"); ok {
-		f, err := strconv.ParseFloat(strings.TrimSpace(pct), 64)
+		f, err := parseFloat(strings.TrimSpace(pct))
 		if err != nil || f < 0 {
 			return nil, fmt.Errorf("%q is not a percentage >= 0", s)
 		}
 		return &suite.Margin{Value: f / 100, Relative: true}, nil
 	}
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := parseFloat(s)
 	if err != nil || f < 0 {
 		return nil, fmt.Errorf("%q is not a margin >= 0 (0.05) or a percentage (5%%)", s)
 	}
@@ -70,7 +72,7 @@ func ParseMargin(s string) (*suite.Margin, error) {
 }
 
 func parseNumber(s string) (*float64, error) {
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := parseFloat(s)
 	if err != nil {
 		return nil, fmt.Errorf("%q is not a number", s)
 	}
@@ -80,14 +82,14 @@ func parseNumber(s string) (*float64, error) {
 // parseShare reads a share as 0.02 or 2%.
 func parseShare(s string) (*float64, error) {
 	if pct, ok := strings.CutSuffix(s, "%"); ok {
-		f, err := strconv.ParseFloat(strings.TrimSpace(pct), 64)
+		f, err := parseFloat(strings.TrimSpace(pct))
 		if err != nil || f < 0 || f > 100 {
 			return nil, fmt.Errorf("%q is not a percentage between 0 and 100", s)
 		}
 		f /= 100
 		return &f, nil
 	}
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := parseFloat(s)
 	if err != nil || f < 0 || f > 1 {
 		return nil, fmt.Errorf("%q is not a share between 0 and 1 (or a percentage)", s)
 	}
@@ -102,11 +104,21 @@ func ParseAgreement(s string) (AgreementPair, error) {
 	}
 	p := AgreementPair{Judge: j, Human: h}
 	if hm, th, ok := strings.Cut(h, "@"); ok {
-		f, err := strconv.ParseFloat(th, 64)
+		f, err := parseFloat(th)
 		if err != nil {
 			return p, fmt.Errorf("agreement %q: threshold %q is not a number", s, th)
 		}
 		p.Human, p.Threshold = hm, &f
 	}
 	return p, nil
+}
+
+// parseFloat is strconv.ParseFloat for finite numbers only: a NaN bound
+// compares false with every value, so it would pass anything.
+func parseFloat(s string) (float64, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
+		err = errors.New("not a finite number")
+	}
+	return f, err
 }

@@ -26,13 +26,35 @@ func defang(s string) string {
 }
 
 // dropControls removes control characters other than tab and newline (a
-// terminal escape or a NUL has no place in a comment).
+// terminal escape or a NUL has no place in a comment) and bidirectional
+// controls.
 func dropControls(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r == '\t' || r == '\n' {
 			return r
 		}
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || IsBidiControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// IsBidiControl reports whether r is a bidirectional control: the embeddings,
+// overrides and isolates (U+202A-U+202E, U+2066-U+2069) and the marks (U+200E,
+// U+200F, U+061C). In untrusted text they reorder what a reader sees (the
+// "Trojan Source" trick: a failing answer displayed as a passing one, a
+// sample id that reads as another), so nothing evalgate renders keeps them.
+func IsBidiControl(r rune) bool { return unicode.Is(unicode.Bidi_Control, r) }
+
+// DropBidi removes the bidirectional controls from s: for text shown as it
+// is, on a terminal or in a log.
+func DropBidi(s string) string {
+	if !strings.ContainsFunc(s, IsBidiControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if IsBidiControl(r) {
 			return -1
 		}
 		return r

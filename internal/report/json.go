@@ -1,8 +1,10 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/evalgate/evalgate/internal/gate"
 )
@@ -29,5 +31,25 @@ func JSON(v *gate.Verdict) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("json verdict: %w", err)
 	}
-	return append(b, '\n'), nil
+	return append(escapeBidi(b), '\n'), nil
+}
+
+// escapeBidi writes the bidirectional controls of a JSON document as \u
+// escapes: the data is the same, but a viewer no longer reorders the text
+// around them. They can only be inside strings, where the escape is valid.
+func escapeBidi(b []byte) []byte {
+	if !bytes.ContainsFunc(b, IsBidiControl) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+32)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if IsBidiControl(r) {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else {
+			out = append(out, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return out
 }

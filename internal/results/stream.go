@@ -11,33 +11,60 @@ import (
 	"path/filepath"
 )
 
-// Writer writes a results file line by line. Each record is flushed as it is
-// written so that a run that is killed keeps every finished record.
+// Writer writes a results file line by line. The lines go to a partial file
+// next to the results (PartialPath), flushed one by one so that a killed run
+// leaves every finished record there; Close puts the whole file in place with
+// a rename, so that readers never see a half-written file and the previous
+// results stay until the new ones are complete. The partial file is locked
+// while it is written: a second run on the same path fails at once instead of
+// interleaving its lines with the first's.
 type Writer struct {
-	f   *os.File
-	w   *bufio.Writer
-	enc *json.Encoder
-	n   int
+	path   string
+	f      *os.File
+	w      *bufio.Writer
+	enc    *json.Encoder
+	n      int
+	closed bool
 }
 
-// Create creates (or truncates) path, making its directory, and writes h.
+// ErrInUse is returned (wrapped) by Create when another process is writing
+// the same results file.
+var ErrInUse = errors.New("another evalgate run is writing this results file (it holds the lock on its .partial file)")
+
+// PartialPath is where the results for path are written until they are
+// complete: the same directory, so that the final rename is atomic.
+func PartialPath(path string) string { return path + ".partial" }
+
+// Create starts the results file path (making its directory) and writes h.
+// The file at path is replaced only when the Writer is closed.
 func Create(path string, h Header) (*Writer, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("results %s: %w", path, err)
 		}
 	}
-	f, err := os.Create(path)
+	// The rename at the end would fail on a directory, after the whole run:
+	// say so now.
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("results %s is a directory; name a file", path)
+	}
+	f, err := lockPartial(PartialPath(path))
 	if err != nil {
 		return nil, fmt.Errorf("results %s: %w", path, err)
 	}
-	w := &Writer{f: f, w: bufio.NewWriterSize(f, 64<<10)}
+	// A partial file left by a killed run is overwritten: its records
+	// belong to that run.
+	if err := f.Truncate(0); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("results %s: %w", path, err)
+	}
+	w := &Writer{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}
 	w.enc = json.NewEncoder(w.w)
 	// Model output is written as it is; HTML escaping would only obscure it.
 	w.enc.SetEscapeHTML(false)
 	h.Kind, h.Format, h.Version = KindHeader, Format, Version
 	if err := w.line(h); err != nil {
-		f.Close()
+		w.Discard()
 		return nil, err
 	}
 	return w, nil
@@ -45,10 +72,10 @@ func Create(path string, h Header) (*Writer, error) {
 
 func (w *Writer) line(v any) error {
 	if err := w.enc.Encode(v); err != nil {
-		return fmt.Errorf("results %s: %w", w.f.Name(), err)
+		return fmt.Errorf("results %s: %w", w.path, err)
 	}
 	if err := w.w.Flush(); err != nil {
-		return fmt.Errorf("results %s: %w", w.f.Name(), err)
+		return fmt.Errorf("results %s: %w", w.path, err)
 	}
 	return nil
 }
@@ -60,22 +87,63 @@ func (w *Writer) Write(r Record) error {
 	return w.line(r)
 }
 
-// Close writes the summary line and closes the file.
+// Close writes the summary line and puts the file in place. Once the file is
+// closed (by Close, Abort or Discard), Close does nothing: a deferred Close
+// with an "incomplete" summary keeps a run's records when it panics.
 func (w *Writer) Close(s Summary) error {
+	if w.closed {
+		return nil
+	}
 	s.Kind = KindSummary
 	s.Records = w.n
 	err := w.line(s)
-	if cerr := w.f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("results %s: %w", w.f.Name(), cerr)
+	if perr := w.publish(); err == nil {
+		err = perr
 	}
 	return err
 }
 
-// Abort closes the file without a summary, as a killed run would leave it.
-func (w *Writer) Abort() error { return w.f.Close() }
+// Abort puts the file in place without a summary line, as the file of a run
+// cut short: readers report it as truncated.
+func (w *Writer) Abort() error {
+	if w.closed {
+		return nil
+	}
+	return w.publish()
+}
 
-// Path is the file being written.
-func (w *Writer) Path() string { return w.f.Name() }
+// Discard removes the partial file and leaves the results at Path as they
+// were: for a run that stopped before anything was evaluated.
+func (w *Writer) Discard() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	err := os.Remove(w.f.Name())
+	w.f.Close()
+	return err
+}
+
+// publish syncs the partial file, renames it onto the results and releases
+// the lock. The rename comes before the close: the lock is held until the
+// file is in place, so no second run can truncate it in between.
+func (w *Writer) publish() error {
+	w.closed = true
+	err := w.f.Sync()
+	if err == nil {
+		err = os.Rename(w.f.Name(), w.path)
+	}
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("results %s: %w", w.path, err)
+	}
+	return nil
+}
+
+// Path is the results file being written.
+func (w *Writer) Path() string { return w.path }
 
 // Reader reads a results file as a stream.
 type Reader struct {
@@ -86,6 +154,9 @@ type Reader struct {
 	header  Header
 	summary *Summary
 	skip    func(line []byte) bool
+	// records counts the record lines read (skipped ones too), to check the
+	// summary's count.
+	records int
 }
 
 // SkipRecords makes Next pass over record lines for which skip returns true
@@ -99,6 +170,11 @@ var ErrTruncated = errors.New("file ends without a summary line (the run was cut
 
 // Open opens a results file and reads its header.
 func Open(path string) (*Reader, error) {
+	// A named pipe would block the open until something writes to it, a
+	// device would never end.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("results %s: not a regular file (mode %s); give the results file evalgate run wrote", path, fi.Mode().Type())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("results: %w", err)
@@ -162,6 +238,7 @@ func (r *Reader) Next() (Record, error) {
 	}
 	b, err := r.next()
 	for err == nil && r.skip != nil && bytes.HasPrefix(b, recordPrefix) && r.skip(b) {
+		r.records++
 		b, err = r.next()
 	}
 	if err == io.EOF {
@@ -179,6 +256,7 @@ func (r *Reader) Next() (Record, error) {
 			return Record{}, fmt.Errorf("results %s line %d: invalid JSON (%v); the file may be truncated mid-record", r.name, r.line, err)
 		}
 		if rec.Kind == KindRecord {
+			r.records++
 			return rec, nil
 		}
 	}
@@ -194,14 +272,20 @@ func (r *Reader) Next() (Record, error) {
 		if err := json.Unmarshal(b, &rec); err != nil {
 			return Record{}, fmt.Errorf("results %s line %d: %w", r.name, r.line, err)
 		}
+		r.records++
 		return rec, nil
 	case KindSummary:
 		var s Summary
 		if err := json.Unmarshal(b, &s); err != nil {
 			return Record{}, fmt.Errorf("results %s line %d: %w", r.name, r.line, err)
 		}
+		if err := r.checkEnd(s); err != nil {
+			return Record{}, err
+		}
 		r.summary = &s
 		return Record{}, io.EOF
+	case KindHeader:
+		return Record{}, fmt.Errorf("results %s line %d: a second header line: two results files were joined into one; keep one file per run (evalgate merges nothing by concatenation)", r.name, r.line)
 	default:
 		return Record{}, fmt.Errorf("results %s line %d: unexpected line kind %q", r.name, r.line, kind.Kind)
 	}
@@ -209,6 +293,24 @@ func (r *Reader) Next() (Record, error) {
 
 // recordPrefix starts every line Writer.Write writes.
 var recordPrefix = []byte(`{"kind":"record"`)
+
+// checkEnd checks the summary line s against what was read, and that nothing
+// follows it: a count that disagrees, or a line after the summary, means
+// the file was edited or two files were joined, and its records cannot be
+// trusted to be one run's.
+func (r *Reader) checkEnd(s Summary) error {
+	at := r.line
+	if s.Records != r.records {
+		return fmt.Errorf("results %s line %d: the summary counts %d records but the file holds %d before it; the file was edited or pieced together, so write it again with evalgate run", r.name, at, s.Records, r.records)
+	}
+	switch _, err := r.next(); {
+	case err == io.EOF:
+		return nil
+	case err != nil:
+		return err
+	}
+	return fmt.Errorf("results %s line %d: content after the summary line (line %d); a results file holds one run: were two files joined?", r.name, r.line, at)
+}
 
 // Summary is the summary line; nil until Next has returned io.EOF.
 func (r *Reader) Summary() *Summary { return r.summary }

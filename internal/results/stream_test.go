@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -123,4 +124,123 @@ func TestLongRecordLine(t *testing.T) {
 	assert.Len(t, rec.Output, len(long))
 	_, err = r.Next()
 	assert.True(t, errors.Is(err, io.EOF))
+}
+
+// Issue 10 item 13: a file whose summary disagrees with its records, that
+// goes on after its summary, or that is two files joined, is rejected with
+// the line to look at.
+func TestPiecedTogetherFilesAreRejected(t *testing.T) {
+	t.Parallel()
+	one := writeFile(t, []Record{{SampleID: "1", Target: "a"}, {SampleID: "2", Target: "a"}}, &Summary{Status: StatusComplete})
+	raw, err := os.ReadFile(one)
+	require.NoError(t, err)
+	lines := strings.SplitAfter(strings.TrimSuffix(string(raw), "\n"), "\n")
+	require.Len(t, lines, 4, "header, two records, summary")
+	truncated := writeFile(t, []Record{{SampleID: "1", Target: "a"}}, nil)
+	cut, err := os.ReadFile(truncated)
+	require.NoError(t, err)
+	tests := []struct {
+		name, body, want string
+	}{
+		{"a record removed", lines[0] + lines[1] + lines[3], "line 3: the summary counts 2 records but the file holds 1"},
+		{"a record added", lines[0] + lines[1] + lines[2] + lines[2] + lines[3], "line 5: the summary counts 2 records but the file holds 3"},
+		{"a record after the summary", string(raw) + lines[1], "line 5: content after the summary line (line 4)"},
+		{"two files joined", string(raw) + string(raw), "line 5: content after the summary line (line 4)"},
+		{"a cut file and another joined", string(cut) + string(raw), "line 3: a second header line"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := filepath.Join(t.TempDir(), "results.jsonl")
+			require.NoError(t, os.WriteFile(p, []byte(tt.body), 0o644))
+			_, _, _, err := ReadAll(p)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), p+" "+tt.want)
+		})
+	}
+	// Blank lines after the summary are not content.
+	p := filepath.Join(t.TempDir(), "results.jsonl")
+	require.NoError(t, os.WriteFile(p, append(raw, "\n\n"...), 0o644))
+	_, recs, sum, err := ReadAll(p)
+	require.NoError(t, err)
+	assert.Len(t, recs, 2)
+	assert.NotNil(t, sum)
+}
+
+// Issue 10 item 6: the results appear at their path only when closed; until
+// then the previous results stay readable and the records go to the locked
+// partial file, which a second writer cannot take.
+func TestWriterReplacesResultsOnlyWhenClosed(t *testing.T) {
+	t.Parallel()
+	h := Header{Suite: "s", Targets: []TargetInfo{{ID: "a"}}}
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	w, err := Create(path, h)
+	require.NoError(t, err)
+	require.NoError(t, w.Write(Record{SampleID: "old", Target: "a"}))
+	require.NoError(t, w.Close(Summary{Status: StatusComplete}))
+	_, err = os.Stat(PartialPath(path))
+	require.ErrorIs(t, err, os.ErrNotExist, "the partial file becomes the results")
+
+	w, err = Create(path, h)
+	require.NoError(t, err)
+	require.NoError(t, w.Write(Record{SampleID: "new", Target: "a"}))
+	_, recs, _, err := ReadAll(path)
+	require.NoError(t, err, "the previous results stay whole while the new ones are written")
+	require.Len(t, recs, 1)
+	assert.Equal(t, "old", recs[0].SampleID)
+	partial, err := os.ReadFile(PartialPath(path))
+	require.NoError(t, err)
+	assert.Contains(t, string(partial), `"sample_id":"new"`, "each finished record is on disk at once")
+
+	_, err = Create(path, h)
+	require.ErrorIs(t, err, ErrInUse, "a second run on the same path fails at once")
+	assert.Contains(t, err.Error(), path)
+	_, err = Create(filepath.Dir(path), h)
+	require.ErrorContains(t, err, "is a directory", "found before the run, not at the rename after it")
+
+	require.NoError(t, w.Close(Summary{Status: StatusIncomplete, Reason: "cancelled"}))
+	require.NoError(t, w.Close(Summary{Status: StatusComplete}), "a second Close does nothing")
+	_, recs, sum, err := ReadAll(path)
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.Equal(t, "new", recs[0].SampleID)
+	assert.Equal(t, StatusIncomplete, sum.Status, "the first Close wins")
+
+	// Once the first run is done, the path is free again; a run that
+	// evaluated nothing discards its file and leaves the results alone.
+	w, err = Create(path, h)
+	require.NoError(t, err)
+	require.NoError(t, w.Discard())
+	_, recs, _, err = ReadAll(path)
+	require.NoError(t, err)
+	assert.Equal(t, "new", recs[0].SampleID)
+	_, err = os.Stat(PartialPath(path))
+	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// Issue 10 item 8: a device or a named pipe given as a results file is
+// refused at once instead of read without end or waited on.
+func TestOpenRefusesFilesThatAreNotRegular(t *testing.T) {
+	t.Parallel()
+	pipe := filepath.Join(t.TempDir(), "results.jsonl")
+	require.NoError(t, syscall.Mkfifo(pipe, 0o644))
+	for _, p := range []string{pipe, "/dev/zero", t.TempDir()} {
+		_, err := Open(p)
+		require.ErrorContains(t, err, "results "+p+": not a regular file")
+	}
+}
+
+// A partial file planted as a link is not followed: the file it points to
+// is neither truncated nor written.
+func TestCreateDoesNotFollowAPlantedPartialLink(t *testing.T) {
+	t.Parallel()
+	victim := filepath.Join(t.TempDir(), "victim")
+	require.NoError(t, os.WriteFile(victim, []byte("keep me"), 0o644))
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	require.NoError(t, os.Symlink(victim, PartialPath(path)))
+	_, err := Create(path, Header{Suite: "s"})
+	require.Error(t, err)
+	b, err := os.ReadFile(victim)
+	require.NoError(t, err)
+	assert.Equal(t, "keep me", string(b))
 }

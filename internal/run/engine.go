@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -167,6 +168,33 @@ const infraStreakLimit = 10
 // its end.
 var ErrDataset = errors.New("dataset error")
 
+// ReasonInternal is the stop reason of a run that hit a bug in evalgate.
+const ReasonInternal = "evalgate stopped on an internal error"
+
+// PanicError is Run's error when a worker panicked (a bug in an adapter, a
+// metric or the dataset reader): the panic stops the run like any other
+// failure, so the records already finished are written and summarized
+// instead of the process dying with a stack dump.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("internal error: %v", e.Value) }
+
+// PanicStack is the stack of the goroutine that panicked.
+func (e *PanicError) PanicStack() []byte { return e.Stack }
+
+// stopOnPanic, deferred in a goroutine of the run, turns its panic into the
+// run's stop; it reports whether there was one.
+func (e *Engine) stopOnPanic(p any) bool {
+	if p == nil {
+		return false
+	}
+	e.caller.st.stop(ReasonInternal, &PanicError{Value: p, Stack: debug.Stack()})
+	return true
+}
+
 // Engine runs targets and metrics over samples.
 type Engine struct {
 	opts    Options
@@ -313,6 +341,7 @@ type dispatched struct {
 // Once the run stops it only counts what it does not hand out.
 func (e *Engine) dispatch(ctx context.Context, samples Samples, jobs chan<- job, d *dispatched) {
 	defer close(jobs)
+	defer func() { e.stopOnPanic(recover()) }()
 	st := e.caller.st
 	for {
 		s, err := samples.Next()
@@ -355,12 +384,23 @@ func (e *Engine) work(runCtx, callCtx context.Context, jobs <-chan job, outs cha
 					outs <- outcome{skipped: true, target: j.target}
 					continue
 				}
-				outs <- e.do(callCtx, j)
+				outs <- e.safeDo(callCtx, j)
 			}
 		}()
 	}
 	wg.Wait()
 	close(outs)
+}
+
+// safeDo is do, with a panic turned into the stop of the run: the job is
+// reported as not done, and the records already finished are kept.
+func (e *Engine) safeDo(ctx context.Context, j job) (o outcome) {
+	defer func() {
+		if e.stopOnPanic(recover()) {
+			o = outcome{skipped: true, target: j.target}
+		}
+	}()
+	return e.do(ctx, j)
 }
 
 // summarize builds the summary: complete, or incomplete with the first

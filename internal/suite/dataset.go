@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"unicode/utf8"
@@ -72,6 +73,10 @@ var roles0 = []string{RoleID, RoleInput, RoleReference, RoleContext, RoleCluster
 
 // openDataset opens a dataset; maxRecord is MaxRecordBytes except in tests.
 func openDataset(path, format string, roles map[string]string, limit, maxRecord int) (*DatasetReader, error) {
+	// Opening a named pipe blocks until something writes to it: check first.
+	if err := notRegular(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("dataset %s: %w", path, err)

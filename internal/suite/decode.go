@@ -2,6 +2,7 @@ package suite
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -24,10 +25,52 @@ type decoder struct {
 	// bad holds the paths whose value could not be decoded: already reported,
 	// so later checks leave them alone.
 	bad map[string]bool
+	// budget is how many more nodes decoding may visit, aliases and merge
+	// keys expanded; see expansionBudget.
+	budget int
+	// overspent is set once the budget is spent: decoding stops.
+	overspent bool
 }
 
-func newDecoder(file string) *decoder {
-	return &decoder{file: file, vals: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}, bad: map[string]bool{}}
+// expansionBudget bounds the nodes decoding visits once aliases and merge
+// keys (<<) are expanded, for a document of n nodes. Each alias is a
+// pointer, so nested lists of aliases ("billion laughs") or of merges
+// (<<: [*a, *a, ...], which the YAML library's own alias limit does not see
+// because evalgate expands merges itself) grow exponentially: 600 bytes took
+// over 10 minutes. A real config expands each anchor a few times; the budget
+// leaves a hundred times the document, and never less than 10,000.
+func expansionBudget(n int) int { return max(10_000, 100*n) }
+
+func newDecoder(file string, doc *yaml.Node) *decoder {
+	return &decoder{file: file, vals: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}, bad: map[string]bool{},
+		budget: expansionBudget(countNodes(doc))}
+}
+
+// countNodes counts the nodes of a document as written (aliases not followed).
+func countNodes(n *yaml.Node) int {
+	if n == nil {
+		return 0
+	}
+	c := 1
+	for _, k := range n.Content {
+		c += countNodes(k)
+	}
+	return c
+}
+
+// spend takes n visits from the budget; it reports false, once, with an
+// error at node at, when the budget is spent, and from then on.
+func (d *decoder) spend(at *yaml.Node, n int) bool {
+	if d.overspent {
+		return false
+	}
+	d.budget -= n
+	if d.budget >= 0 {
+		return true
+	}
+	d.overspent = true
+	d.errorf(at, "aliases and merge keys (<<) expand this file to too many values (more than a hundred times its size); nest fewer aliases, or write the repeated parts out")
+	return false
 }
 
 func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
@@ -134,6 +177,9 @@ var (
 
 // decode stores n into v, which must be settable.
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
+	if !d.spend(n, 1) {
+		return
+	}
 	n = resolve(n)
 	d.vals[path] = n
 	if isNull(n) {
@@ -160,6 +206,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		var x any
 		if err := n.Decode(&x); err != nil {
 			d.typeError(n, path, "%s: %v", path, err)
+			return
+		}
+		if !finiteAll(x) {
+			d.typeError(n, path, notFinite, path, describe(n))
 			return
 		}
 		if x != nil {
@@ -224,11 +274,49 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			d.typeError(n, path, "%s: expected a number, got %s", path, describe(n))
 			return
 		}
+		if !finite(f) {
+			d.typeError(n, path, notFinite, path, describe(n))
+			return
+		}
 		v.SetFloat(f)
 	default:
 		// Only reachable when Config grows a field of a new kind.
 		d.typeError(n, path, "%s: cannot decode into %s", path, v.Type())
 	}
+}
+
+// notFinite is the message for .nan and .inf (path, value): YAML reads them
+// as numbers, but a NaN bound compares false with everything and would
+// silently pass whatever it bounds.
+const notFinite = "%s: expected a finite number, got %s"
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// finiteAll reports whether every number in a decoded YAML value is finite.
+func finiteAll(x any) bool {
+	switch x := x.(type) {
+	case float64:
+		return finite(x)
+	case []any:
+		for _, e := range x {
+			if !finiteAll(e) {
+				return false
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if !finiteAll(e) {
+				return false
+			}
+		}
+	case map[any]any:
+		for k, e := range x {
+			if !finiteAll(k) || !finiteAll(e) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 type keyValue struct{ key, val *yaml.Node }
@@ -242,6 +330,9 @@ func (d *decoder) pairs(n *yaml.Node, path string) []keyValue {
 		d.errorf(n, "%s: expected a mapping, got %s", where(path), describe(n))
 		return nil
 	}
+	if !d.spend(n, len(n.Content)/2) {
+		return nil
+	}
 	var merged, own []keyValue
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
@@ -252,6 +343,9 @@ func (d *decoder) pairs(n *yaml.Node, path string) []keyValue {
 				srcs = val.Content
 			}
 			for _, s := range srcs {
+				if !d.spend(s, 1) {
+					return nil
+				}
 				merged = append(merged, d.pairs(resolve(s), path)...)
 			}
 			continue
@@ -354,6 +448,10 @@ func (d *decoder) decodeMargin(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 	}
+	if !finite(m.Value) {
+		d.typeError(n, path, notFinite, path, describe(n))
+		return
+	}
 	if m.Value < 0 {
 		d.typeError(n, path, "%s: a margin cannot be negative, got %s", path, describe(n))
 		return
@@ -385,6 +483,10 @@ func (d *decoder) decodeMetric(n *yaml.Node, v reflect.Value, path string) {
 			d.vals[p] = val
 			if err := val.Decode(&x); err != nil {
 				d.errorf(val, "%s: %v", p, err)
+				continue
+			}
+			if !finiteAll(x) {
+				d.errorf(val, notFinite, p, describe(val))
 				continue
 			}
 			if mc.Options == nil {

@@ -28,7 +28,7 @@ func Files(configPath string, raw []byte) (name string, files []string, err erro
 	if len(doc.Content) == 0 {
 		return "", nil, ConfigErrors{{File: configPath, Msg: "the file is empty; start it with 'version: 1'"}}
 	}
-	d := newDecoder(configPath)
+	d := newDecoder(configPath, &doc)
 	var cfg Config
 	d.decode(doc.Content[0], reflect.ValueOf(&cfg).Elem(), "")
 	if len(d.errs) > 0 {
@@ -46,27 +46,9 @@ func Files(configPath string, raw []byte) (name string, files []string, err erro
 			files = append(files, f)
 		}
 	}
-	add(cfg.Dataset.Path)
-	for _, p := range cfg.Prompts {
-		add(p.SystemFile)
-		add(p.UserFile)
-	}
-	for _, t := range cfg.Targets {
-		add(t.Cassette)
-		if len(t.Command) > 0 && strings.Contains(t.Command[0], "/") {
-			add(t.Command[0])
-		}
-	}
-	for _, m := range cfg.Metrics {
-		for _, key := range []string{"schema_file", "rubric_file"} {
-			if s, ok := m.Options[key].(string); ok {
-				add(s)
-			}
-		}
-		if j, ok := m.Options["judge"].(map[string]any); ok {
-			if s, ok := j["cassette"].(string); ok {
-				add(s)
-			}
+	for _, f := range configFiles(&cfg) {
+		if f.use != output {
+			add(f.path)
 		}
 	}
 	slices.Sort(files[1:])

@@ -1,12 +1,14 @@
 package suite
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -52,11 +54,36 @@ var builtinMetrics = metricCatalog{
 // Load reads evalgate.yaml at path strictly, checks it and the files it names
 // (dataset, prompts), and returns the suite. Mistakes in the config come back
 // together as ConfigErrors, each with file:line:col.
-func Load(path string) (*Suite, error) { return load(path, builtinMetrics) }
+func Load(path string) (*Suite, error) {
+	return LoadContext(context.Background(), path, LoadOptions{})
+}
+
+// LoadOptions are what a caller may ask of Load besides the path.
+type LoadOptions struct {
+	// Root, when set, is the directory every file the suite names must
+	// resolve into, symlinks followed (see Root); RootName says what it is
+	// in messages, and Hint how to allow a file outside it.
+	Root     string
+	RootName string
+	Hint     string
+}
+
+// LoadContext is Load that stops when ctx ends (reading and hashing a large
+// dataset takes a while) and applies o.
+func LoadContext(ctx context.Context, path string, o LoadOptions) (*Suite, error) {
+	return loadWith(ctx, path, builtinMetrics, o)
+}
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func load(path string, cat metricCatalog) (*Suite, error) {
+	return loadWith(context.Background(), path, cat, LoadOptions{})
+}
+
+func loadWith(ctx context.Context, path string, cat metricCatalog, o LoadOptions) (*Suite, error) {
+	if err := notRegular(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
@@ -73,17 +100,29 @@ func load(path string, cat metricCatalog) (*Suite, error) {
 	if len(doc.Content) == 0 {
 		return nil, ConfigErrors{{File: path, Msg: "the file is empty; start it with 'version: 1'"}}
 	}
-	d := newDecoder(path)
+	d := newDecoder(path, &doc)
 	var cfg Config
 	d.decode(doc.Content[0], reflect.ValueOf(&cfg).Elem(), "")
+	if d.overspent {
+		// What was decoded is a fragment: checking it would only add noise.
+		return nil, d.errs
+	}
 	s := &Suite{Config: cfg, Path: path, Dir: filepath.Dir(path), Templates: map[string]*Template{}}
 	c := &checker{decoder: d, s: s, cfg: &s.Config, cat: cat}
+	if o.Root != "" {
+		root, err := resolveExisting(o.Root)
+		if err != nil {
+			return nil, fmt.Errorf("load %s: %s: %w", path, orDefault(o.RootName, "root"), err)
+		}
+		c.root = &root
+		c.rootOpts = o
+	}
 	c.check()
 	if len(d.errs) > 0 {
 		d.errs.sort()
 		return nil, d.errs
 	}
-	if err := s.computeHashes(); err != nil {
+	if err := s.computeHashes(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -96,9 +135,18 @@ type checker struct {
 	s   *Suite
 	cfg *Config
 	cat metricCatalog
+	// root is LoadOptions.Root with its symlinks resolved; nil when files
+	// may be anywhere.
+	root     *string
+	rootOpts LoadOptions
+	// refused holds the config paths ("dataset.path") of files outside the
+	// root, already reported and not to be read.
+	refused map[string]bool
 }
 
 func (c *checker) check() {
+	// Paths first: a file outside the root is not even opened.
+	c.checkPaths()
 	c.checkTop()
 	c.checkDataset()
 	c.checkPrompts()
@@ -178,6 +226,9 @@ func (c *checker) checkDataset() {
 	}
 	c.s.DatasetFormat = format
 	c.s.DatasetPath = c.s.resolve(ds.Path)
+	if c.refused["dataset.path"] {
+		return
+	}
 	switch fi, err := os.Stat(c.s.DatasetPath); {
 	case errors.Is(err, os.ErrNotExist):
 		c.errorf(c.at("dataset.path"), "dataset file %s does not exist (relative paths start at the directory of %s)", c.s.DatasetPath, filepath.Base(c.file))
@@ -185,6 +236,8 @@ func (c *checker) checkDataset() {
 		c.errorf(c.at("dataset.path"), "dataset: %v", err)
 	case fi.IsDir():
 		c.errorf(c.at("dataset.path"), "dataset.path %s is a directory; name the .jsonl or .csv file", c.s.DatasetPath)
+	case !fi.Mode().IsRegular():
+		c.errorf(c.at("dataset.path"), "dataset.path: %v", notRegular(c.s.DatasetPath))
 	}
 }
 
@@ -237,6 +290,13 @@ func (c *checker) promptPart(inlinePath, filePath, inline, file string) (text, r
 		return inline, "", true
 	}
 	resolved = c.s.resolve(file)
+	if c.refused[filePath] {
+		return "", "", false
+	}
+	if err := notRegular(resolved); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		c.errorf(c.at(filePath), "%s: %v", filePath, err)
+		return "", "", false
+	}
 	b, err := os.ReadFile(resolved)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -568,14 +628,14 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 }
 
 // computeHashes fills Hash and ConfigHash. The dataset is hashed as a stream.
-func (s *Suite) computeHashes() error {
+func (s *Suite) computeHashes(ctx context.Context) error {
 	f, err := os.Open(s.DatasetPath)
 	if err != nil {
 		return fmt.Errorf("dataset %s: %w", s.DatasetPath, err)
 	}
 	defer f.Close()
 	dh := sha256.New()
-	if _, err := io.Copy(dh, f); err != nil {
+	if _, err := io.Copy(dh, ctxReader{ctx, f}); err != nil {
 		return fmt.Errorf("dataset %s: %w", s.DatasetPath, err)
 	}
 	fields := map[string]string{}

@@ -200,7 +200,7 @@ func Pairwise(ctx context.Context, c Completer, opts PairwiseOptions, pairs []Pa
 		go func() {
 			defer wg.Done()
 			for i := range idx {
-				out[i] = judgePair(ctx, &a, system, opts.Seed, sorted[i])
+				out[i] = judgePairSafely(ctx, &a, system, opts.Seed, sorted[i])
 			}
 		}()
 	}
@@ -233,6 +233,18 @@ func TargetFirst(seed uint64, sampleID string, repeat int) bool {
 	h.Write([]byte(strconv.Itoa(repeat)))
 	r := rand.New(rand.NewPCG(seed, h.Sum64()))
 	return r.IntN(2) == 0
+}
+
+// judgePairSafely is judgePair with a panic (a bug in evalgate or an adapter)
+// turned into a pair without a verdict: this goroutine's panic would
+// otherwise end the process with a stack dump instead of an exit code.
+func judgePairSafely(ctx context.Context, a *asker, system string, seed uint64, p Pair) (o PairOutcome) {
+	defer func() {
+		if v := recover(); v != nil {
+			o = PairOutcome{SampleID: p.SampleID, Repeat: p.Repeat, Winner: NoVerdict, Error: fmt.Sprintf("internal error: %v", v)}
+		}
+	}()
+	return judgePair(ctx, a, system, seed, p)
 }
 
 func judgePair(ctx context.Context, a *asker, system string, seed uint64, p Pair) PairOutcome {

@@ -251,3 +251,22 @@ func TestPairsFromRecords(t *testing.T) {
 	}, pairs)
 	assert.Equal(t, 4, dropped, "b and c failed on one side, d and e are on one side only")
 }
+
+// Issue 10 item 1: a panic while judging a pair (a bug in an adapter) is
+// that pair's error, not the end of the process.
+func TestPairwiseTurnsAPanicIntoAPairError(t *testing.T) {
+	t.Parallel()
+	f := &fakeJudge{respond: func(_ int, req provider.Request) (provider.Response, error) {
+		if strings.Contains(req.Messages[0].Content, "boom") {
+			panic("adapter bug")
+		}
+		return provider.Response{Text: `{"preference": "tie"}`}, nil
+	}}
+	pairs := []Pair{{SampleID: "a", Question: "q"}, {SampleID: "b", Question: "boom"}, {SampleID: "c", Question: "q"}}
+	res, err := Pairwise(t.Context(), f, PairwiseOptions{Model: "m", Concurrency: 2}, pairs)
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Ties)
+	assert.Equal(t, 1, res.Errors)
+	assert.Equal(t, NoVerdict, res.Outcomes[1].Winner)
+	assert.Equal(t, "internal error: adapter bug", res.Outcomes[1].Error)
+}
