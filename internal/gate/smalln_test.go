@@ -4,7 +4,9 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/evalgate/evalgate/internal/metric"
@@ -379,4 +381,25 @@ func TestLevelsGiveEachMeanItsInterval(t *testing.T) {
 	c := lv[1].Metrics[0].Interval
 	assert.Equal(t, MethodRangeBound, c.Method)
 	assert.Greater(t, c.Hi-c.Lo, 0.3)
+}
+
+// The gate reads records into numbers: each of its fields must be a field of
+// results.Record with the same JSON name and type, or the gate would
+// silently read zeros.
+func TestNumbersAreFieldsOfARecord(t *testing.T) {
+	t.Parallel()
+	rec := reflect.TypeOf(results.Record{})
+	byName := map[string]reflect.StructField{}
+	for i := range rec.NumField() {
+		f := rec.Field(i)
+		byName[strings.Split(f.Tag.Get("json"), ",")[0]] = f
+	}
+	num := reflect.TypeOf(numbers{})
+	for i := range num.NumField() {
+		f := num.Field(i)
+		name := strings.Split(f.Tag.Get("json"), ",")[0]
+		rf, ok := byName[name]
+		require.True(t, ok, "numbers.%s: results.Record has no field %q", f.Name, name)
+		assert.Equal(t, rf.Type, f.Type, "numbers.%s", f.Name)
+	}
 }

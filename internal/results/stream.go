@@ -233,8 +233,18 @@ func (r *Reader) Header() Header { return r.header }
 // Next returns the next record, io.EOF after the summary line, or an error
 // wrapping ErrTruncated when the file ends without one.
 func (r *Reader) Next() (Record, error) {
+	var rec Record
+	err := r.NextInto(&rec)
+	return rec, err
+}
+
+// NextInto is Next decoding the record into dst, a pointer to a zero struct
+// whose JSON fields are some of Record's: a reader that keeps a few fields of
+// each record (the gate keeps numbers, not answers) then allocates none of
+// the others, which is most of a large file's reading time and memory.
+func (r *Reader) NextInto(dst any) error {
 	if r.summary != nil {
-		return Record{}, io.EOF
+		return io.EOF
 	}
 	b, err := r.next()
 	for err == nil && r.skip != nil && bytes.HasPrefix(b, recordPrefix) && r.skip(b) {
@@ -242,52 +252,48 @@ func (r *Reader) Next() (Record, error) {
 		b, err = r.next()
 	}
 	if err == io.EOF {
-		return Record{}, fmt.Errorf("results %s: %w", r.name, ErrTruncated)
+		return fmt.Errorf("results %s: %w", r.name, ErrTruncated)
 	}
 	if err != nil {
-		return Record{}, err
+		return err
 	}
 	// The writer puts the kind first: a record line then decodes in one pass
 	// (half the time of reading a large file); any other line is read
 	// generally.
 	if bytes.HasPrefix(b, recordPrefix) {
-		var rec Record
-		if err := json.Unmarshal(b, &rec); err != nil {
-			return Record{}, fmt.Errorf("results %s line %d: invalid JSON (%v); the file may be truncated mid-record", r.name, r.line, err)
+		if err := json.Unmarshal(b, dst); err != nil {
+			return fmt.Errorf("results %s line %d: invalid JSON (%v); the file may be truncated mid-record", r.name, r.line, err)
 		}
-		if rec.Kind == KindRecord {
-			r.records++
-			return rec, nil
-		}
+		r.records++
+		return nil
 	}
 	var kind struct {
 		Kind string `json:"kind"`
 	}
 	if err := json.Unmarshal(b, &kind); err != nil {
-		return Record{}, fmt.Errorf("results %s line %d: invalid JSON (%v); the file may be truncated mid-record", r.name, r.line, err)
+		return fmt.Errorf("results %s line %d: invalid JSON (%v); the file may be truncated mid-record", r.name, r.line, err)
 	}
 	switch kind.Kind {
 	case KindRecord:
-		var rec Record
-		if err := json.Unmarshal(b, &rec); err != nil {
-			return Record{}, fmt.Errorf("results %s line %d: %w", r.name, r.line, err)
+		if err := json.Unmarshal(b, dst); err != nil {
+			return fmt.Errorf("results %s line %d: %w", r.name, r.line, err)
 		}
 		r.records++
-		return rec, nil
+		return nil
 	case KindSummary:
 		var s Summary
 		if err := json.Unmarshal(b, &s); err != nil {
-			return Record{}, fmt.Errorf("results %s line %d: %w", r.name, r.line, err)
+			return fmt.Errorf("results %s line %d: %w", r.name, r.line, err)
 		}
 		if err := r.checkEnd(s); err != nil {
-			return Record{}, err
+			return err
 		}
 		r.summary = &s
-		return Record{}, io.EOF
+		return io.EOF
 	case KindHeader:
-		return Record{}, fmt.Errorf("results %s line %d: a second header line: two results files were joined into one; keep one file per run (evalgate merges nothing by concatenation)", r.name, r.line)
+		return fmt.Errorf("results %s line %d: a second header line: two results files were joined into one; keep one file per run (evalgate merges nothing by concatenation)", r.name, r.line)
 	default:
-		return Record{}, fmt.Errorf("results %s line %d: unexpected line kind %q", r.name, r.line, kind.Kind)
+		return fmt.Errorf("results %s line %d: unexpected line kind %q", r.name, r.line, kind.Kind)
 	}
 }
 
