@@ -152,9 +152,15 @@ func optimizeSuite(ctx context.Context, e *Env, o optimizeOptions) error {
 	plan := p.Plan
 	plan.Candidates = cands
 	// 6. Select on the dev part, gate the winner on the held-out part.
-	metrics, _, closeMetrics, err := buildMetrics(ctx, e, s, caller, lims)
+	metrics, pairwise, closeMetrics, err := buildMetrics(ctx, e, s, caller, lims)
 	if err != nil {
 		return err
+	}
+	// Pairwise preference is judged after a run, between two targets; the
+	// dev and held-out comparisons do not ask for it. Say so rather than
+	// leave the metric out silently.
+	for _, p := range pairwise {
+		fmt.Fprintf(e.Stderr, "evalgate optimize: warning: pairwise metric %s is not judged by optimize (it compares two targets after a run); use evalgate run on the snippet to judge it\n", p.Name)
 	}
 	closers = append(closers, closeMetrics)
 	dir := o.out

@@ -175,6 +175,14 @@ func TestOptimizeOutcomes(t *testing.T) {
 			code: ExitProvider, stderr: "no candidate to evaluate (metaprompt: metaprompt rewrite with us.anthropic.claude-3-5-haiku-20241022-v1:0: still throttled after 1ms of retries (run.retry_throttled_for): command: throttled", noPrompt: true,
 		},
 		{
+			name: "a pairwise metric is said to be left out",
+			edit: func(t *testing.T, config string) {
+				editConfig(t, config, "  - {name: concise, type: length, max: 200}\n",
+					"  - {name: concise, type: length, max: 200}\n  - {name: preference, type: pairwise, judge: {provider: command, command: [./never.sh], model: judge}}\n")
+			},
+			code: ExitPass, stderr: "pairwise metric preference is not judged by optimize",
+		},
+		{
 			name: "source prompt without placeholders",
 			edit: func(t *testing.T, config string) {
 				csv := filepath.Join(filepath.Dir(config), "prompts", "source_prompts.csv")

@@ -1,6 +1,10 @@
 package suite
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -78,4 +82,30 @@ func TestLoadOptimizeErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The optimize section's files are held to the same root as the rest of the
+// suite (issue 10, item 16): a source CSV, a variant and the output outside
+// the work tree are refused before anything is read.
+func TestOptimizeFilesOutsideTheRootAreRefused(t *testing.T) {
+	t.Parallel()
+	outside := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(outside, "prompts.csv"), []byte("use_case,prompt\nqa,{{question}}\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(outside, "v.txt"), []byte("{{question}}"), 0o644))
+	path := writeSuite(t, optimizeBase+fmt.Sprintf(`optimize:
+  target: app
+  source: {csv: %s, use_case: qa}
+  generators: {files: [%s]}
+  output: ../winner.txt
+`, filepath.Join(outside, "prompts.csv"), filepath.Join(outside, "v.txt")), nil)
+	dir := filepath.Dir(path)
+	_, err := loadWith(context.Background(), path, testMetrics, LoadOptions{Root: dir, RootName: "the work tree", Hint: "; or pass --allow-outside"})
+	require.Error(t, err)
+	for _, want := range []string{"optimize.source.csv", "optimize.generators.files[0]", "optimize.output"} {
+		assert.Contains(t, err.Error(), want+" ")
+	}
+	assert.Contains(t, err.Error(), "outside the work tree")
+	// Without a root they load.
+	_, err = loadWith(context.Background(), path, testMetrics, LoadOptions{})
+	require.NoError(t, err)
 }

@@ -102,6 +102,9 @@ const (
 	output
 	// program: run by a command target.
 	program
+	// readTree: a file or a directory of files read later (optimize's
+	// variants): only the root applies.
+	readTree
 )
 
 // configFiles lists the files cfg names: the dataset, prompt files,
@@ -147,6 +150,24 @@ func configFiles(cfg *Config) []namedFile {
 	add("run.results", orDefault(cfg.Run.Results, DefaultResults), output)
 	if b := cfg.Gate.Baseline; strings.HasSuffix(b, ".jsonl") {
 		add("gate.baseline", b, output)
+	}
+	if o := cfg.Optimize; o != nil {
+		if o.Source != nil {
+			add("optimize.source.csv", o.Source.CSV, readLater)
+		}
+		for i, f := range o.Generators.Files {
+			add(indexPath("optimize.generators.files", i), f, readTree)
+		}
+		if m := o.Generators.Metaprompt; m != nil {
+			add("optimize.generators.metaprompt.cassette", m.Cassette, readLater)
+			if len(m.Command) > 0 && strings.Contains(m.Command[0], "/") {
+				add("optimize.generators.metaprompt.command", m.Command[0], program)
+			}
+		}
+		if b := o.Generators.Bedrock; b != nil {
+			add("optimize.generators.bedrock.cassette", b.Cassette, readLater)
+		}
+		add("optimize.output", o.Output, output)
 	}
 	return files
 }
