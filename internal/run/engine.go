@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -553,6 +554,12 @@ func (e *Engine) score(ctx context.Context, rec *results.Record, t *Target, s su
 	}
 	if s.Reference != "" {
 		in.References = strings.Split(s.Reference, e.opts.Delimiter)
+		// A reference of delimiters alone ("<OR>") names no answer: it is
+		// no reference, as the reference implementations read it, not the
+		// literal text "<OR>".
+		if !slices.ContainsFunc(in.References, func(r string) bool { return r != "" }) {
+			in.Reference, in.References = "", nil
+		}
 	}
 	judgeUnpriced := false
 	for _, m := range e.metrics {

@@ -400,14 +400,35 @@ func TestRunScoreErrorsAreNotZeros(t *testing.T) {
 	assert.Equal(t, "no reference", w.recs[0].ScoreErrors["len"])
 }
 
-type noRefSamples struct{ done bool }
+type noRefSamples struct {
+	done bool
+	ref  string
+}
 
 func (f *noRefSamples) Next() (suite.Sample, error) {
 	if f.done {
 		return suite.Sample{}, io.EOF
 	}
 	f.done = true
-	return suite.Sample{ID: "x", Fields: map[string]string{"question": "q"}}, nil
+	return suite.Sample{ID: "x", Reference: f.ref, Fields: map[string]string{"question": "q"}}, nil
+}
+
+// A reference of delimiters alone is no reference (issue 13, item 10): the
+// metric is not scored against the text "<OR>".
+func TestReferenceOfDelimitersAloneIsNoReference(t *testing.T) {
+	t.Parallel()
+	for _, ref := range []string{"<OR>", "<OR><OR>"} {
+		w := &memWriter{}
+		_, err := New([]Target{target("a", echoes())}, []metric.Metric{lengthMetric{}}, Options{}).Run(context.Background(), &noRefSamples{ref: ref}, w)
+		require.NoError(t, err)
+		require.Len(t, w.recs, 1)
+		assert.Equal(t, "no reference", w.recs[0].ScoreErrors["len"], ref)
+	}
+	// One real alternative is a reference.
+	w := &memWriter{}
+	_, err := New([]Target{target("a", echoes())}, []metric.Metric{lengthMetric{}}, Options{}).Run(context.Background(), &noRefSamples{ref: "<OR>Paris"}, w)
+	require.NoError(t, err)
+	assert.Contains(t, w.recs[0].Scores, "len")
 }
 
 func TestQuantile(t *testing.T) {
