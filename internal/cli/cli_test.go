@@ -263,6 +263,21 @@ func TestValidateReportsConfigErrors(t *testing.T) {
 	assert.Contains(t, stderr, "temprature")
 }
 
+// One dataset problem is "1 problem", not "1 problems" (issue 13, item 8).
+func TestValidateCountsProblemsInWords(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dup := `{"sample_id": "a", "question": "q1", "answer_ground_truth": "x", "answer_source_llm": "x"}
+{"sample_id": "a", "question": "q2", "answer_ground_truth": "y", "answer_source_llm": "y"}
+`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "data.jsonl"), []byte(dup), 0o644))
+	cfg := "version: 1\nname: t\ndataset: {path: data.jsonl}\ntargets:\n  - {id: a, provider: recorded, model: m}\nmetrics: [f1]\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "evalgate.yaml"), []byte(cfg), 0o644))
+	code, stdout, stderr := invoke(t, context.Background(), "validate", "--config", filepath.Join(dir, "evalgate.yaml"))
+	assert.Equal(t, ExitUsage, code, stdout)
+	assert.Contains(t, stderr, ": 1 problem to fix before running")
+}
+
 // The schema committed at the repository root (which the example's
 // yaml-language-server line points at) is what `evalgate schema` prints.
 func TestCommittedSchemaIsCurrent(t *testing.T) {

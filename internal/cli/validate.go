@@ -28,7 +28,11 @@ func validateCommand() command {
 					return usageErr(err)
 				}
 				fmt.Fprint(e.Stdout, rep.String())
-				if n := len(rep.Errors()); n > 0 {
+				switch n := len(rep.Errors()); n {
+				case 0:
+				case 1:
+					return usagef("%s: 1 problem to fix before running", s.Path)
+				default:
 					return usagef("%s: %d problems to fix before running", s.Path, n)
 				}
 				fmt.Fprintf(e.Stdout, "%s: ok\n", s.Path)
