@@ -35,6 +35,7 @@ type compareOptions struct {
 	format           string
 	out              string
 	allowMismatch    bool
+	allowInputs      bool
 	allowOutside     bool
 }
 
@@ -63,6 +64,7 @@ func compareCommand() command {
 			fs.StringVar(&o.format, "format", "markdown", "report format: markdown or json")
 			fs.StringVar(&o.out, "out", "", "write the report to `file` instead of standard output")
 			fs.BoolVar(&o.allowMismatch, "allow-suite-mismatch", false, "compare results of differently named suites")
+			fs.BoolVar(&o.allowInputs, "allow-input-mismatch", false, "compare pairs whose input or reference differs between the two results (refused by default: they are not the same samples)")
 			fs.BoolVar(&o.allowOutside, "allow-outside", false, allowOutsideUsage+" (with --config)")
 			return func(ctx context.Context, e *Env, args []string) error {
 				if len(args) > 0 {
@@ -169,6 +171,6 @@ func compareConfig(ctx context.Context, e *Env, o compareOptions, set map[string
 	if set["monthly-calls"] {
 		cfg.MonthlyCalls = o.monthlyCalls
 	}
-	cfg.Samples, cfg.AllowSuiteMismatch = o.samples, o.allowMismatch
+	cfg.Samples, cfg.AllowSuiteMismatch, cfg.AllowInputMismatch = o.samples, o.allowMismatch, o.allowInputs
 	return cfg, title, nil
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -72,4 +74,45 @@ func TestCompareBadInput(t *testing.T) {
 			assert.Contains(t, stdout+stderr, tc.want)
 		})
 	}
+}
+
+// Issue 13, item 2: two runs of a dataset without an id column, one with its
+// rows reversed, pair row-1 with row-1: different questions. compare refuses
+// them (exit 2) and names the samples, unless told to compare anyway.
+func TestCompareRefusesPairsOfDifferentSamples(t *testing.T) {
+	t.Parallel()
+	dir := copyExample(t)
+	data := filepath.Join(dir, "data", "support.jsonl")
+	raw, err := os.ReadFile(data)
+	require.NoError(t, err)
+	var rows []string
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &m))
+		delete(m, "sample_id")
+		b, err := json.Marshal(m)
+		require.NoError(t, err)
+		rows = append(rows, string(b))
+	}
+	run := func(name string, rows []string) string {
+		require.NoError(t, os.WriteFile(data, []byte(strings.Join(rows, "\n")+"\n"), 0o644))
+		out := filepath.Join(dir, name+".jsonl")
+		code, _, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--out", out, "--progress", "off", "--targets", "source")
+		require.Equal(t, ExitPass, code, stderr)
+		return out
+	}
+	inOrder := run("in-order", rows)
+	reversed := slices.Clone(rows)
+	slices.Reverse(reversed)
+	rev := run("reversed", reversed)
+
+	args := []string{"compare", "--baseline", inOrder + "#source", "--target", rev + "#source", "--criterion", "f1:max_drop=0.05"}
+	code, stdout, stderr := invoke(t, context.Background(), args...)
+	assert.Equal(t, ExitUsage, code, stdout)
+	assert.Contains(t, stderr, "30 paired samples have a different input or reference in the baseline and the target (row-1, row-10, row-11")
+	assert.Contains(t, stderr, "--allow-input-mismatch")
+
+	code, stdout, stderr = invoke(t, context.Background(), append(args, "--allow-input-mismatch")...)
+	assert.NotEqual(t, ExitUsage, code, stderr)
+	assert.Contains(t, stdout, "paired on their row numbers")
 }

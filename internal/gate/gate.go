@@ -104,6 +104,9 @@ type Config struct {
 	Samples int
 	// AllowSuiteMismatch compares results of differently named suites.
 	AllowSuiteMismatch bool
+	// AllowInputMismatch compares pairs whose input or reference differs
+	// between the two sides (with a warning) instead of refusing them.
+	AllowInputMismatch bool
 	// PairScores are metrics scored on pairs after the run (pairwise
 	// preference), compared and checked like the others.
 	PairScores []PairScores
@@ -172,8 +175,12 @@ func Compare(ctx context.Context, baseline, target Side, cfg Config) (*Verdict, 
 	if err := checkComparable(b, t, cfg, v); err != nil {
 		return nil, err
 	}
-	// 3. Pair on (sample id, repeat); list what is on one side only.
+	// 3. Pair on (sample id, repeat); list what is on one side only; refuse
+	// pairs that are not the same sample.
 	p := pairUp(b, t, cfg, v)
+	if err := checkSameSamples(p, cfg, v); err != nil {
+		return nil, err
+	}
 	// 4. Compare every metric and the operational aggregates.
 	v.Metrics = compareMetrics(p, b, t, cfg)
 	if len(p.unscored) > 0 {

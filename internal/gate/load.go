@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/evalgate/evalgate/internal/metric"
@@ -23,6 +24,8 @@ type key struct {
 // obs is what the gate keeps of one record: numbers, not outputs.
 type obs struct {
 	cluster string
+	// input is the record's InputHash as a number (0 when absent).
+	input   uint64
 	errored bool
 	// scores holds the record's finite scores by their number in ix; NaN
 	// (or a number past the end) is a missing score (failed call, score
@@ -212,6 +215,7 @@ type numbers struct {
 	Target     string               `json:"target"`
 	Repeat     int                  `json:"repeat"`
 	Cluster    string               `json:"cluster,omitempty"`
+	InputHash  string               `json:"input_hash,omitempty"`
 	Usage      provider.Usage       `json:"usage"`
 	LatencyMS  float64              `json:"latency_ms"`
 	TTFTMS     float64              `json:"ttft_ms,omitempty"`
@@ -221,10 +225,21 @@ type numbers struct {
 	Scores     map[string]float64   `json:"scores,omitempty"`
 }
 
+// inputHash reads a record's input hash; a missing or foreign one is 0,
+// which pairs with anything (results written before the hash existed).
+func inputHash(h string) uint64 {
+	v, err := strconv.ParseUint(h, 16, 64)
+	if err != nil {
+		return 0
+	}
+	return v
+}
+
 func (s *side) observe(rec numbers) *obs {
 	o := &obs{
 		ix:      s.ix,
 		cluster: rec.Cluster,
+		input:   inputHash(rec.InputHash),
 		errored: rec.Error != nil,
 		latency: rec.LatencyMS,
 		ttft:    rec.TTFTMS,
@@ -325,6 +340,9 @@ type paired struct {
 	aggs    map[string]*aggInf
 	// unscored are the metrics no pair has a score for on either side.
 	unscored []string
+	// mismatched are the paired samples whose input or reference differs
+	// between the two sides (sorted, each once).
+	mismatched []string
 }
 
 // pairUp pairs records on (sample id, repeat) in a fixed order (so that the
@@ -342,8 +360,13 @@ func pairUp(b, t *side, cfg Config, v *Verdict) *paired {
 		tSamples[k.sample] = true
 		if bo, ok := b.recs[k]; ok {
 			p.pairs = append(p.pairs, pair{k, bo, o})
+			if bo.input != 0 && o.input != 0 && bo.input != o.input {
+				p.mismatched = append(p.mismatched, k.sample)
+			}
 		}
 	}
+	slices.Sort(p.mismatched)
+	p.mismatched = slices.Compact(p.mismatched)
 	slices.SortFunc(p.pairs, func(x, y pair) int {
 		if c := strings.Compare(x.sample, y.sample); c != 0 {
 			return c
@@ -445,4 +468,38 @@ func newVerdict(b, t *side, cfg Config) *Verdict {
 		}
 	}
 	return v
+}
+
+// checkSameSamples refuses a comparison whose pairs are not the same
+// samples: records with one id whose inputs or references differ (a dataset
+// reordered without an id column, another dataset under the same suite name).
+// Pairing them would compare answers to different questions. It also says
+// when samples were paired on row numbers only.
+func checkSameSamples(p *paired, cfg Config, v *Verdict) error {
+	if n := len(p.mismatched); n > 0 {
+		ids := p.mismatched[:min(n, 5)]
+		what := fmt.Sprintf("%d paired samples have a different input or reference in the baseline and the target (%s", n, strings.Join(ids, ", "))
+		if n > len(ids) {
+			what += ", ..."
+		}
+		what += ")"
+		if !cfg.AllowInputMismatch {
+			return fmt.Errorf("%s: they are not the same samples, so their answers are not comparable. Give the dataset an id column (dataset.fields.id) so that rows pair by id, or compare them anyway with --allow-input-mismatch", what)
+		}
+		v.warn("%s; compared anyway as asked", what)
+	}
+	if len(p.samples) > 0 && slices.IndexFunc(p.samples, func(id string) bool { return !rowID(id) }) < 0 {
+		v.warn("the samples have no id column: they were paired on their row numbers (row-N), so a reordered or filtered dataset pairs other rows; add an id column (dataset.fields.id)")
+	}
+	return nil
+}
+
+// rowID reports whether id is one the dataset reader made from a row number.
+func rowID(id string) bool {
+	n, ok := strings.CutPrefix(id, "row-")
+	if !ok || n == "" {
+		return false
+	}
+	_, err := strconv.Atoi(n)
+	return err == nil
 }

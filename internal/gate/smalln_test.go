@@ -403,3 +403,48 @@ func TestNumbersAreFieldsOfARecord(t *testing.T) {
 		assert.Equal(t, rf.Type, f.Type, "numbers.%s", f.Name)
 	}
 }
+
+// Issue 13, item 2: records paired on one id whose inputs differ are not the
+// same sample; the comparison stops and names them, unless told otherwise.
+func TestPairsWithDifferentInputsAreRefused(t *testing.T) {
+	t.Parallel()
+	write := func(t *testing.T, reversed bool, ids func(i int) string) (Side, Side) {
+		p := tmp(t, "r.jsonl")
+		var recs []results.Record
+		for i := range 6 {
+			q := "question " + strconv.Itoa(i)
+			qc := q
+			if reversed {
+				qc = "question " + strconv.Itoa(5-i)
+			}
+			recs = append(recs,
+				results.Record{SampleID: ids(i), Target: "base", InputHash: results.InputHash(q, "ref"), LatencyMS: 500, Scores: map[string]float64{"f1": 0.5}},
+				results.Record{SampleID: ids(i), Target: "cand", InputHash: results.InputHash(qc, "ref"), LatencyMS: 510, Scores: map[string]float64{"f1": 0.6}})
+		}
+		writeFile(t, p, header("h", []metric.Info{infoF1}, "base", "cand"), recs, true)
+		return Side{Path: p, Target: "base"}, Side{Path: p, Target: "cand"}
+	}
+	rows := func(i int) string { return "row-" + strconv.Itoa(i+1) }
+	bs, ts := write(t, true, rows)
+	_, err := Compare(context.Background(), bs, ts, Config{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "6 paired samples have a different input or reference")
+	assert.Contains(t, err.Error(), "row-1, row-2, row-3, row-4, row-5, ...")
+	assert.Contains(t, err.Error(), "--allow-input-mismatch")
+
+	v, err := Compare(context.Background(), bs, ts, Config{AllowInputMismatch: true})
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(v.Warnings, "\n"), "compared anyway as asked")
+
+	// The same rows in the same order pair, and the report says they were
+	// paired on row numbers.
+	bs, ts = write(t, false, rows)
+	v, err = Compare(context.Background(), bs, ts, Config{})
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(v.Warnings, "\n"), "paired on their row numbers")
+	// With ids, no such warning.
+	bs, ts = write(t, false, func(i int) string { return "q" + strconv.Itoa(i) })
+	v, err = Compare(context.Background(), bs, ts, Config{})
+	require.NoError(t, err)
+	assert.NotContains(t, strings.Join(v.Warnings, "\n"), "row numbers")
+}

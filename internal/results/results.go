@@ -5,6 +5,8 @@
 package results
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 
 	"github.com/evalgate/evalgate/internal/metric"
@@ -67,6 +69,10 @@ type Record struct {
 	Repeat   int    `json:"repeat"`
 	// Cluster is the sample's cluster value, when the suite names a cluster field.
 	Cluster string `json:"cluster,omitempty"`
+	// InputHash identifies the sample's content (InputHash of its input and
+	// reference columns): the gate refuses to pair two records whose hashes
+	// differ, which would compare answers to different questions.
+	InputHash string `json:"input_hash,omitempty"`
 	// Input is the rendered user prompt; Reference the ground truth.
 	Input     string         `json:"input,omitempty"`
 	Reference string         `json:"reference,omitempty"`
@@ -158,4 +164,18 @@ type TargetSummary struct {
 	// cost; JudgeCostUSD is nil when a judge's price is unknown.
 	JudgeUsage   provider.Usage `json:"judge_usage,omitempty"`
 	JudgeCostUSD *float64       `json:"judge_cost_usd,omitempty"`
+}
+
+// InputHash is a short hash of a sample's input and reference columns, as
+// the dataset holds them; "" when both are empty. It does not depend on the
+// prompt, so a pull request that changes the prompt pairs as before.
+func InputHash(input, reference string) string {
+	if input == "" && reference == "" {
+		return ""
+	}
+	h := sha256.New()
+	h.Write([]byte(input))
+	h.Write([]byte{0})
+	h.Write([]byte(reference))
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }

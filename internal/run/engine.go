@@ -448,6 +448,7 @@ func (e *Engine) do(ctx context.Context, j job) outcome {
 		Repeat:    j.repeat,
 		Cluster:   j.sample.Cluster,
 		Reference: j.sample.Reference,
+		InputHash: results.InputHash(j.sample.Input, j.sample.Reference),
 	}
 	system, user, err := t.Render(j.sample.Fields)
 	if err != nil {

@@ -120,6 +120,8 @@ func TestRunEvaluatesEverySampleTargetRepeat(t *testing.T) {
 		seen[key] = true
 		assert.Equal(t, float64(len("answer: q "+r.SampleID)), r.Scores["len"])
 		assert.Equal(t, "ref "+r.SampleID, r.Reference)
+		// The sample's identity, the same for every target and repeat.
+		assert.Equal(t, results.InputHash("", "ref "+r.SampleID), r.InputHash)
 	}
 	require.Len(t, sum.Targets, 2)
 	assert.Equal(t, 30, sum.Targets[0].Records)
