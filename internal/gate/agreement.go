@@ -69,18 +69,8 @@ func agreement(b, t *side, cfg Config) []AgreementResult {
 }
 
 func agreeOn(s *side, ap AgreementPair) (AgreementResult, bool) {
-	keys := make([]key, 0, len(s.recs))
-	for k := range s.recs {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(x, y key) int {
-		if c := strings.Compare(x.sample, y.sample); c != 0 {
-			return c
-		}
-		return x.repeat - y.repeat
-	})
 	var j, h []float64
-	for _, k := range keys {
+	for _, k := range s.sortedKeys() {
 		o := s.recs[k]
 		x, ok1 := o.score(ap.Judge)
 		y, ok2 := o.score(ap.Human)

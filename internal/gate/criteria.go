@@ -245,21 +245,8 @@ func fmtP(p float64) string {
 }
 
 func describeEstimate(iv Interval, scale string) string {
-	f := func(x float64) string { return describeLimit(x, scale) }
 	name := map[string]string{"delta": "the change", "relative": "the relative change", "value": "the target's value"}[scale]
-	if math.IsNaN(iv.Lo) || math.IsNaN(iv.Hi) {
-		return fmt.Sprintf("%s %s (no interval)", name, f(iv.Est))
-	}
-	end := func(x float64) string {
-		switch {
-		case math.IsInf(x, 1):
-			return "∞"
-		case math.IsInf(x, -1):
-			return "−∞"
-		}
-		return f(x)
-	}
-	return fmt.Sprintf("%s %s [%s, %s]", name, f(iv.Est), end(iv.Lo), end(iv.Hi))
+	return name + " " + iv.Format(func(x float64) string { return describeLimit(x, scale) })
 }
 
 // describeLimit formats a number on a scale: relative ones as signed percents.

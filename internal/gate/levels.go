@@ -2,8 +2,6 @@ package gate
 
 import (
 	"context"
-	"slices"
-	"strings"
 
 	"github.com/evalgate/evalgate/internal/results"
 )
@@ -49,16 +47,7 @@ func Levels(ctx context.Context, path string, conf float64) ([]TargetLevels, err
 	}
 	var out []TargetLevels
 	for _, s := range sides {
-		keys := make([]key, 0, len(s.recs))
-		for k := range s.recs {
-			keys = append(keys, k)
-		}
-		slices.SortFunc(keys, func(x, y key) int {
-			if c := strings.Compare(x.sample, y.sample); c != 0 {
-				return c
-			}
-			return x.repeat - y.repeat
-		})
+		keys := s.sortedKeys()
 		tl := TargetLevels{Target: s.info.Target}
 		for _, info := range h.Metrics {
 			var vals []float64

@@ -87,6 +87,21 @@ type side struct {
 	unevaluated int
 }
 
+// sortedKeys returns the side's record keys by sample id, then repeat.
+func (s *side) sortedKeys() []key {
+	keys := make([]key, 0, len(s.recs))
+	for k := range s.recs {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y key) int {
+		if c := strings.Compare(x.sample, y.sample); c != 0 {
+			return c
+		}
+		return x.repeat - y.repeat
+	})
+	return keys
+}
+
 // load reads both sides, in one pass when they are two targets of one file.
 func load(ctx context.Context, baseline, target Side) (*side, *side, error) {
 	ix := &metricIndex{ids: map[string]int{}}

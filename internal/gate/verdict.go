@@ -55,6 +55,25 @@ type Interval struct {
 	N int `json:"n"`
 }
 
+// Format writes "est [lo, hi]" with f formatting each number: an unbounded
+// side as ∞ or −∞ (20 latencies bound a p95 from below only), and "[n/a]"
+// when the data give no interval at all.
+func (iv Interval) Format(f func(float64) string) string {
+	if math.IsNaN(iv.Lo) || math.IsNaN(iv.Hi) {
+		return f(iv.Est) + " [n/a]"
+	}
+	end := func(x float64) string {
+		switch {
+		case math.IsInf(x, 1):
+			return "∞"
+		case math.IsInf(x, -1):
+			return "−∞"
+		}
+		return f(x)
+	}
+	return fmt.Sprintf("%s [%s, %s]", f(iv.Est), end(iv.Lo), end(iv.Hi))
+}
+
 // Bounded reports whether the interval has finite bounds.
 func (iv Interval) Bounded() bool {
 	return !math.IsNaN(iv.Lo) && !math.IsNaN(iv.Hi) && !math.IsInf(iv.Lo, 0) && !math.IsInf(iv.Hi, 0)

@@ -126,25 +126,13 @@ func thousands(n int) string {
 	return out
 }
 
-// interval formats "est [lo, hi]" with f.
+// interval formats "est [lo, hi]" with f, or a dash when there is no
+// estimate.
 func interval(iv gate.Interval, f func(float64) string) string {
 	if bad(iv.Est) {
 		return dash
 	}
-	if math.IsNaN(iv.Lo) || math.IsNaN(iv.Hi) {
-		return f(iv.Est) + " [n/a]"
-	}
-	// One side may be unbounded: 20 latencies bound a p95 from below only.
-	end := func(x float64) string {
-		switch {
-		case math.IsInf(x, 1):
-			return "∞"
-		case math.IsInf(x, -1):
-			return "−∞"
-		}
-		return f(x)
-	}
-	return fmt.Sprintf("%s [%s, %s]", f(iv.Est), end(iv.Lo), end(iv.Hi))
+	return iv.Format(f)
 }
 
 func meanCI(iv gate.Interval, info metric.Info) string {
