@@ -89,6 +89,10 @@ func runSuite(ctx context.Context, e *Env, o runOptions) error {
 	if r == nil {
 		return err
 	}
+	// A suite too small for its criteria is said before anything else.
+	if r.verdict != nil && r.verdict.Headline != "" {
+		fmt.Fprintf(e.Stdout, "\nCAUTION: %s\n", r.verdict.Headline)
+	}
 	printSummary(e.Stdout, r.suite, r.targets, r.metrics, r.summary, r.resultsPath)
 	printPairwise(e.Stdout, r.pairwiseResults)
 	if r.verdict != nil {

@@ -86,9 +86,6 @@ func printSummary(w io.Writer, s *suite.Suite, targets []run.Target, metrics []m
 func printVerdict(w io.Writer, r *suiteRun) {
 	v := r.verdict
 	fmt.Fprintf(w, "\nverdict: %s — %s\n", strings.ToUpper(string(v.Status)), v.Reason)
-	if v.Headline != "" {
-		fmt.Fprintf(w, "  CAUTION: %s\n", v.Headline)
-	}
 	fmt.Fprintf(w, "  %s vs baseline %s, %d pairs\n", v.Target.Label(), v.Baseline.Label(), v.Pairs)
 	for _, c := range v.Criteria {
 		fmt.Fprintf(w, "  %-13s %-28s %s\n", c.Status, c.Metric+" "+c.Bound, c.Reason)
