@@ -217,13 +217,6 @@ func fmtLevel(c float64) string {
 	return s + "%"
 }
 
-func holmNote(padj float64, family int) string {
-	if family < 2 {
-		return ""
-	}
-	return fmt.Sprintf(", %s after Holm's correction across %d checks", fmtP(padj), family)
-}
-
 // scaleMagnitude is the scale of a distance (not a position) on scale s.
 func scaleMagnitude(s string) string {
 	if s == "relative" {
