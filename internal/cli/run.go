@@ -163,7 +163,7 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 		return nil, err
 	}
 	opts.Secrets = red
-	opts.Progress = newProgress(e, o.progress, planned*len(targets)*s.Repeats())
+	opts.Progress = newProgress(e, o.progress, planned*s.Repeats())
 	caller := run.NewCaller(opts)
 	opts.Caller = caller
 	lims := newLimiters(s.Concurrency())
@@ -383,10 +383,22 @@ func selectTargets(s *suite.Suite, names string) ([]*suite.TargetConfig, error) 
 	return out, nil
 }
 
+// promptSees reports whether a target using prompt is evaluated on smp (its
+// filter keeps the row): a row no such target sees needs none of its fields.
+func promptSees(s *suite.Suite, targets []*suite.TargetConfig, prompt string, smp suite.Sample) bool {
+	for _, t := range targets {
+		if t.Prompt == prompt && s.TargetFilter(t.ID).Match(smp.Fields) {
+			return true
+		}
+	}
+	return false
+}
+
 // maxListed bounds the line numbers an error lists.
 const maxListed = 5
 
-// preflight reads the dataset once and returns the number of samples; an
+// preflight reads the dataset once and returns the number of calls per
+// repeat (each target's rows: a target's filter may skip some); an
 // empty dataset, a duplicate id or a row missing a field a prompt needs is an
 // error listing the first offending lines.
 func preflight(ctx context.Context, s *suite.Suite, targets []*suite.TargetConfig) (int, error) {
@@ -406,9 +418,10 @@ func preflight(ctx context.Context, s *suite.Suite, targets []*suite.TargetConfi
 			}
 		}
 	}
-	seen := map[string]int{}
+	ids := suite.NewIDCheck(s, targets)
 	var dups, missing []string
-	missingCount, dupCount, n := 0, 0, 0
+	missingCount, dupCount, n, calls := 0, 0, 0, 0
+	seenBy := make([]int, len(targets))
 	for {
 		// A signal stops the reading of a large dataset too.
 		if n%4096 == 0 && ctx.Err() != nil {
@@ -422,16 +435,20 @@ func preflight(ctx context.Context, s *suite.Suite, targets []*suite.TargetConfi
 			return 0, err
 		}
 		n++
-		if first, ok := seen[smp.ID]; ok {
+		for i, t := range targets {
+			if s.TargetFilter(t.ID).Match(smp.Fields) {
+				calls++
+				seenBy[i]++
+			}
+		}
+		for _, rep := range ids.Add(smp) {
 			dupCount++
 			if len(dups) < maxListed {
-				dups = append(dups, fmt.Sprintf("%q on lines %d and %d", smp.ID, first, smp.Line))
+				dups = append(dups, fmt.Sprintf("%q on lines %d and %d%s", smp.ID, rep.FirstLine, smp.Line, rep.Where()))
 			}
-		} else {
-			seen[smp.ID] = smp.Line
 		}
 		for _, nd := range needs {
-			if _, ok := smp.Fields[nd.field]; !ok {
+			if _, ok := smp.Fields[nd.field]; !ok && promptSees(s, targets, nd.prompt, smp) {
 				missingCount++
 				if len(missing) < maxListed {
 					missing = append(missing, fmt.Sprintf("line %d (sample %s) has no field %q that prompt %q uses", smp.Line, smp.ID, nd.field, nd.prompt))
@@ -443,6 +460,11 @@ func preflight(ctx context.Context, s *suite.Suite, targets []*suite.TargetConfi
 		return 0, fmt.Errorf("dataset %s has no samples: nothing to evaluate", s.DatasetPath)
 	}
 	var problems []string
+	for i, t := range targets {
+		if seenBy[i] == 0 {
+			problems = append(problems, fmt.Sprintf("no row matches the filter of target %s; check its column names and values", t.ID))
+		}
+	}
 	if dupCount > 0 {
 		problems = append(problems, fmt.Sprintf("%d duplicate sample ids (ids pair baseline and target, so each must be unique): %s", dupCount, strings.Join(dups, "; ")))
 	}
@@ -452,7 +474,7 @@ func preflight(ctx context.Context, s *suite.Suite, targets []*suite.TargetConfi
 	if len(problems) > 0 {
 		return 0, fmt.Errorf("dataset %s: %s (evalgate validate lists every problem)", s.DatasetPath, strings.Join(problems, "; and "))
 	}
-	return n, nil
+	return calls, nil
 }
 
 // buildMetrics builds the suite's per-record metrics, judges included (their

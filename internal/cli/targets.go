@@ -39,6 +39,9 @@ func buildTargets(ctx context.Context, e *Env, s *suite.Suite, targets []*suite.
 			t.Render = tpl.Render
 			t.Info.PromptHash = tpl.Hash()
 		}
+		if f := s.TargetFilter(tc.ID); f != nil {
+			t.Match = f.Match
+		}
 		t.Price = priceOf(tc)
 		t.Info.Priced = t.Price != nil
 		for _, spec := range s.Metrics {

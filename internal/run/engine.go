@@ -71,6 +71,9 @@ type Target struct {
 	// AllowEmpty makes an empty answer a valid one, scored as the empty
 	// text; otherwise it is a record error of kind "empty".
 	AllowEmpty bool
+	// Match, when set, says which samples this target is evaluated on (its
+	// filter); the others get no record, as if the target had no such row.
+	Match func(fields map[string]string) bool
 }
 
 // Options bound a run. Zero values take the suite defaults, except Retries:
@@ -356,6 +359,9 @@ func (e *Engine) dispatch(ctx context.Context, samples Samples, jobs chan<- job,
 		}
 		for r := 0; r < e.opts.Repeats; r++ {
 			for t := range e.targets {
+				if m := e.targets[t].Match; m != nil && !m(s.Fields) {
+					continue
+				}
 				if st.stopped() || ctx.Err() != nil {
 					d.skipped[t]++
 					continue

@@ -39,6 +39,9 @@ type DatasetConfig struct {
 	ReferenceDelimiter string `yaml:"reference_delimiter,omitempty"`
 	// Limit evaluates only the first N samples (0 = all).
 	Limit int `yaml:"limit,omitempty"`
+	// Filter keeps only the rows for which every condition holds, wherever
+	// the dataset is read (run, validate, optimize).
+	Filter []Condition `yaml:"filter,omitempty"`
 }
 
 // Prompt is a template with a system and a user part. In YAML a prompt is
@@ -64,6 +67,9 @@ type TargetConfig struct {
 	Pricing *Pricing `yaml:"pricing,omitempty"`
 	// RateLimit caps this target's calls.
 	RateLimit *RateLimit `yaml:"rate_limit,omitempty"`
+	// Filter evaluates this target only on the rows for which every
+	// condition holds (one file holding several systems' rows).
+	Filter []Condition `yaml:"filter,omitempty"`
 
 	// recorded: dataset columns that hold the logged outputs (defaults are the
 	// AWS migration format's *_source_llm columns), or a cassette file.

@@ -29,8 +29,8 @@ const sniffBytes = 1024
 
 // Sample is one row of the dataset.
 type Sample struct {
-	// ID is the id column's value, or "row-N" (N counting data rows from 1)
-	// when the row has none.
+	// ID is the id column's value, or "row-N" (N counting the file's data
+	// rows from 1, filtered out or not) when the row has none.
 	ID string
 	// Line is the physical line the row starts on (1-based), for messages.
 	Line int
@@ -52,7 +52,12 @@ type DatasetReader struct {
 	roles map[string]string
 	limit int
 	rows  int
-	err   error // sticky: once a read fails, every later read fails the same way
+	// filter skips rows (dataset.filter); read counts every data row, kept
+	// or not, so that row-N ids do not move when the filter changes.
+	filter     *Filter
+	filterText string
+	read       int
+	err        error // sticky: once a read fails, every later read fails the same way
 }
 
 // recordSource yields a file's rows as raw fields with their start line.
@@ -66,7 +71,12 @@ func OpenDataset(s *Suite) (*DatasetReader, error) {
 	for _, r := range roles0 {
 		roles[r] = s.Field(r)
 	}
-	return openDataset(s.DatasetPath, s.DatasetFormat, roles, s.Config.Dataset.Limit, MaxRecordBytes)
+	d, err := openDataset(s.DatasetPath, s.DatasetFormat, roles, s.Config.Dataset.Limit, MaxRecordBytes)
+	if err != nil {
+		return nil, err
+	}
+	d.filter, d.filterText = s.DatasetFilter, filterText(s.Config.Dataset.Filter)
+	return d, nil
 }
 
 var roles0 = []string{RoleID, RoleInput, RoleReference, RoleContext, RoleCluster}
@@ -146,7 +156,17 @@ func (d *DatasetReader) Next() (Sample, error) {
 		return Sample{}, d.err
 	}
 	fields, line, err := d.src.next()
+	for err == nil {
+		d.read++
+		if d.filter.Match(fields) {
+			break
+		}
+		fields, line, err = d.src.next()
+	}
 	switch {
+	case err == io.EOF && d.rows == 0 && d.read > 0:
+		d.err = fmt.Errorf("dataset %s: no row of %d matches dataset.filter (%s); check the column names and values", d.path, d.read, d.filterText)
+		return Sample{}, d.err
 	case err == io.EOF && d.rows == 0:
 		d.err = fmt.Errorf("dataset %s: no samples; add at least one row", d.path)
 		return Sample{}, d.err
@@ -169,7 +189,7 @@ func (d *DatasetReader) Next() (Sample, error) {
 		s.Cluster = fields[c]
 	}
 	if s.ID == "" {
-		s.ID = fmt.Sprintf("row-%d", d.rows)
+		s.ID = fmt.Sprintf("row-%d", d.read)
 	}
 	return s, nil
 }

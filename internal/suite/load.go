@@ -197,6 +197,7 @@ func (c *checker) checkDataset() {
 			c.errorf(c.at(p), "%s: name the dataset column, or remove the key to use the default", p)
 		}
 	}
+	c.s.DatasetFilter = c.checkFilter("dataset.filter", ds.Filter)
 	if ds.Limit < 0 {
 		c.errorf(c.at("dataset.limit"), "dataset.limit must be 0 (all samples) or more, got %d", ds.Limit)
 	}
@@ -360,6 +361,12 @@ func (c *checker) checkTargets() {
 			}
 		}
 		c.checkParams(t, path)
+		if f := c.checkFilter(path+".filter", t.Filter); f != nil {
+			if c.s.targetFilters == nil {
+				c.s.targetFilters = map[string]*Filter{}
+			}
+			c.s.targetFilters[t.ID] = f
+		}
 		if t.RateLimit != nil && (t.RateLimit.RPM < 0 || t.RateLimit.TPM < 0) {
 			c.errorf(c.at(path+".rate_limit"), "%s.rate_limit: rpm and tpm cannot be negative", path)
 		}
@@ -649,7 +656,8 @@ func (s *Suite) computeHashes(ctx context.Context) error {
 		Delimiter string            `json:"delimiter"`
 		Limit     int               `json:"limit"`
 		Metrics   []metric.Spec     `json:"metrics"`
-	}{hex.EncodeToString(dh.Sum(nil)), s.DatasetFormat, fields, s.Delimiter(), s.Config.Dataset.Limit, nil}
+		Filter    []Condition       `json:"filter,omitempty"`
+	}{hex.EncodeToString(dh.Sum(nil)), s.DatasetFormat, fields, s.Delimiter(), s.Config.Dataset.Limit, nil, s.Config.Dataset.Filter}
 	for _, m := range s.Metrics {
 		m.BaseDir = "" // where the suite lives does not change the scores
 		comparable.Metrics = append(comparable.Metrics, m)

@@ -127,6 +127,10 @@ func (c *checker) checkOptimize() {
 			c.errorf(c.at("optimize.target"), "optimize.target '%s' is a recorded target: it replays logged answers and cannot try a new prompt; name a target that calls a model", o.Target)
 		} else if t.Prompt == "" && (o.Source == nil || (o.Source.Prompt == "" && o.Source.CSV == "")) {
 			c.errorf(c.at("optimize.target"), "optimize: target '%s' has no prompt; give one, or set optimize.source", o.Target)
+		} else if len(t.Filter) > 0 {
+			// The split and the candidates' runs read the samples of
+			// dataset.filter: a target's own rows would be another split.
+			c.errorf(c.at("optimize.target"), "optimize: target '%s' has a filter, which optimize does not apply; move its conditions to dataset.filter", o.Target)
 		}
 	}
 	if c.has("optimize.split") && (o.Split <= 0 || o.Split >= 1) {

@@ -81,6 +81,11 @@ type Suite struct {
 	Templates map[string]*Template
 	// Metrics are the declared metrics in order, BaseDir set to Dir.
 	Metrics []metric.Spec
+	// DatasetFilter is dataset.filter compiled; nil keeps every row.
+	DatasetFilter *Filter
+
+	// targetFilters are the targets' filters by id.
+	targetFilters map[string]*Filter
 
 	hash, configHash string
 }

@@ -118,7 +118,11 @@ func Validate(ctx context.Context, s *Suite) (*Report, error) {
 		return r, nil
 	}
 	defer ds.Close()
-	firstLine := map[string]int{}
+	var all []*TargetConfig
+	for i := range s.Config.Targets {
+		all = append(all, &s.Config.Targets[i])
+	}
+	ids := NewIDCheck(s, all)
 	dup := &Finding{Severity: SevError, Code: "duplicate_id", Column: s.Field(RoleID),
 		Message: fmt.Sprintf("sample id repeated (column %s); ids must be unique so that runs pair up sample by sample", s.Field(RoleID))}
 	for {
@@ -136,10 +140,8 @@ func Validate(ctx context.Context, s *Suite) (*Report, error) {
 			break
 		}
 		r.Samples++
-		if _, seen := firstLine[sample.ID]; seen {
+		if len(ids.Add(sample)) > 0 {
 			hit(dup, sample.Line)
-		} else {
-			firstLine[sample.ID] = sample.Line
 		}
 		for i := range checks {
 			if checks[i].test(sample) {
