@@ -6,7 +6,6 @@ import (
 
 	"github.com/evalgate/evalgate/internal/metric"
 	"github.com/evalgate/evalgate/internal/metric/judge"
-	"github.com/evalgate/evalgate/internal/pricing"
 	"github.com/evalgate/evalgate/internal/provider/bedrock"
 	"github.com/evalgate/evalgate/internal/provider/openai"
 	"github.com/evalgate/evalgate/internal/results"
@@ -36,7 +35,7 @@ func buildJudge(ctx context.Context, e *Env, s *suite.Suite, spec metric.Spec, c
 			closer()
 			return nil, nil, usageErr(err)
 		}
-		if emb, err = newEmbedder(ctx, e, spec.Name, ecfg, caller, lims); err != nil {
+		if emb, err = newEmbedder(ctx, e, s, spec.Name, ecfg, caller, lims); err != nil {
 			closer()
 			return nil, nil, err
 		}
@@ -136,7 +135,7 @@ func judgeCompleter(ctx context.Context, e *Env, s *suite.Suite, name string, cf
 	t := run.Target{
 		Info:     results.TargetInfo{ID: tc.ID, Provider: tc.Provider, Model: tc.Model, Params: tc.Params},
 		Provider: p,
-		Price:    priceOf(tc),
+		Price:    priceOf(s, tc),
 		// A replayed cassette is a local read: caching it would only copy files.
 		Cacheable: tc.Cassette == "",
 		Timeout:   s.Timeout(tc),
@@ -149,7 +148,7 @@ func judgeCompleter(ctx context.Context, e *Env, s *suite.Suite, name string, cf
 
 // newEmbedder builds answer_relevancy's embedding model, called through the
 // run's caller: the same cache, budget, limits and retries as every call.
-func newEmbedder(ctx context.Context, e *Env, name string, cfg judge.EmbeddingConfig, caller *run.Caller, lims *limiters) (judge.Embedder, error) {
+func newEmbedder(ctx context.Context, e *Env, s *suite.Suite, name string, cfg judge.EmbeddingConfig, caller *run.Caller, lims *limiters) (judge.Embedder, error) {
 	var raw run.Embedder
 	switch cfg.Provider {
 	case suite.ProviderBedrock:
@@ -171,7 +170,7 @@ func newEmbedder(ctx context.Context, e *Env, name string, cfg judge.EmbeddingCo
 		Region: cfg.Region, Endpoint: cfg.Endpoint, BaseURL: cfg.BaseURL}
 	price := cfg.Pricing
 	if price == nil {
-		if m, ok := pricing.Lookup(cfg.Model); ok {
+		if m, ok := s.Prices().Lookup(cfg.Model); ok {
 			price = &m.Price
 		}
 	}

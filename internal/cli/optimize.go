@@ -35,6 +35,8 @@ type optimizeOptions struct {
 	progress string
 	// allowOutside: see runOptions.
 	allowOutside bool
+	// pricing: see runOptions.
+	pricing string
 }
 
 func optimizeCommand() command {
@@ -58,6 +60,7 @@ func optimizeCommand() command {
 			fs.BoolVar(&o.noCache, "no-cache", false, "neither read nor write the response cache")
 			fs.StringVar(&o.progress, "progress", "auto", "progress display: auto, bar, lines or off")
 			fs.BoolVar(&o.allowOutside, "allow-outside", false, allowOutsideUsage)
+			fs.StringVar(&o.pricing, "pricing", "", pricingUsage)
 			return func(ctx context.Context, e *Env, args []string) error {
 				if len(args) > 0 {
 					return usagef("unexpected argument %q (the suite is given with --config)", args[0])
@@ -74,6 +77,9 @@ func optimizeSuite(ctx context.Context, e *Env, o optimizeOptions) error {
 	s, err := loadSuite(ctx, e, o.config, "", o.allowOutside)
 	if err != nil {
 		return loadErr(err)
+	}
+	if err := usePricing(s, o.pricing); err != nil {
+		return err
 	}
 	if o.split < 0 || o.split >= 1 || o.budget < 0 {
 		return usagef("--split is a fraction between 0 and 1 and --budget a positive amount")
@@ -108,9 +114,9 @@ func optimizeSuite(ctx context.Context, e *Env, o optimizeOptions) error {
 	if o.dryRun {
 		price := func(model string) *pricing.Price {
 			if model == tc.Model {
-				return priceOf(tc)
+				return priceOf(s, tc)
 			}
-			return priceOf(&suite.TargetConfig{Model: model})
+			return priceOf(s, &suite.TargetConfig{Model: model})
 		}
 		d, err := optimize.PlanDryRun(s, p, price)
 		if err != nil {

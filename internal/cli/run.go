@@ -48,6 +48,8 @@ type runOptions struct {
 	// instead (see loadSuite).
 	allowOutside bool
 	root         string
+	// pricing is --pricing: a file that extends or replaces the catalog.
+	pricing string
 }
 
 // allowOutsideUsage is the help of --allow-outside.
@@ -72,6 +74,7 @@ func runCommand() command {
 			fs.StringVar(&o.mode, "mode", "", "gate `mode`: regression or non_inferiority (default: gate.mode of the suite)")
 			fs.StringVar(&o.baseline, "baseline", "", "compare with this baseline instead of gate.baseline: a target `id` or a results FILE[#target]")
 			fs.BoolVar(&o.allowOutside, "allow-outside", false, allowOutsideUsage)
+			fs.StringVar(&o.pricing, "pricing", "", pricingUsage)
 			return func(ctx context.Context, e *Env, args []string) error {
 				if len(args) > 0 {
 					return usagef("unexpected argument %q (the suite is given with --config)", args[0])
@@ -349,7 +352,7 @@ func applyFlags(s *suite.Suite, o runOptions) error {
 		off := false
 		s.Config.Run.Cache = &off
 	}
-	return nil
+	return usePricing(s, o.pricing)
 }
 
 func orText(s, def string) string {

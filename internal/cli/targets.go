@@ -42,7 +42,7 @@ func buildTargets(ctx context.Context, e *Env, s *suite.Suite, targets []*suite.
 		if f := s.TargetFilter(tc.ID); f != nil {
 			t.Match = f.Match
 		}
-		t.Price = priceOf(tc)
+		t.Price = priceOf(s, tc)
 		t.Info.Priced = t.Price != nil
 		for _, spec := range s.Metrics {
 			if len(spec.Targets) > 0 && !slices.Contains(spec.Targets, tc.ID) {
@@ -74,12 +74,12 @@ func buildTargets(ctx context.Context, e *Env, s *suite.Suite, targets []*suite.
 }
 
 // priceOf is the target's own pricing, else the catalog's, else nil (unknown).
-func priceOf(tc *suite.TargetConfig) *pricing.Price {
+func priceOf(s *suite.Suite, tc *suite.TargetConfig) *pricing.Price {
 	if p := tc.Pricing; p != nil {
 		return &pricing.Price{InputPerMTok: p.InputPerMTok, OutputPerMTok: p.OutputPerMTok,
 			CacheReadPerMTok: p.CacheReadPerMTok, CacheWritePerMTok: p.CacheWritePerMTok}
 	}
-	if m, ok := pricing.Lookup(tc.Model); ok {
+	if m, ok := s.Prices().Lookup(tc.Model); ok {
 		return &m.Price
 	}
 	return nil

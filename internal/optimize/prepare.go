@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/evalgate/evalgate/internal/gate"
-	"github.com/evalgate/evalgate/internal/pricing"
 	"github.com/evalgate/evalgate/internal/suite"
 )
 
@@ -58,7 +57,7 @@ func Prepare(s *suite.Suite, set Settings) (*Prepared, error) {
 		return nil, err
 	}
 	p := &Prepared{Config: oc, Target: tc, Source: src, Checks: Checks{Required: src.Fields, Columns: data.columns, Longest: data.longest}}
-	if m, ok := pricing.Lookup(tc.Model); ok {
+	if m, ok := s.Prices().Lookup(tc.Model); ok {
 		p.Checks.ContextWindow, p.Priced = m.ContextWindow, true
 	}
 	control := Control(src, tc.Params)

@@ -4,12 +4,16 @@
 package pricing
 
 import (
+	"bytes"
 	"cmp"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,9 +40,12 @@ func (p Price) Cost(u provider.Usage) float64 {
 
 // Model is one catalog entry.
 type Model struct {
-	ID            string   `json:"id"`
-	Provider      string   `json:"provider"`
-	Price         Price    `json:"price"`
+	ID       string `json:"id"`
+	Provider string `json:"provider"`
+	Price    Price  `json:"price"`
+	// Batch is the price of the service's batch mode (asynchronous, usually
+	// half); nil where the service has none or it is not known.
+	Batch         *Price   `json:"batch,omitempty"`
 	ContextWindow int      `json:"context_window"`
 	Modalities    []string `json:"modalities"`
 	Source        string   `json:"source"`
@@ -49,6 +56,82 @@ type Model struct {
 var catalogJSON []byte
 
 var catalog = mustParse(catalogJSON)
+
+// Catalog is a set of model entries: the embedded one, or one a user's
+// --pricing file extends or replaces.
+type Catalog struct {
+	models map[string]Model
+}
+
+// Embedded returns the catalog built into evalgate.
+func Embedded() *Catalog { return &Catalog{models: catalog} }
+
+// File is the shape of a --pricing file: a JSON list of entries in the
+// embedded catalog's shape extends it (an entry with an id the catalog has
+// replaces that entry); {"replace": true, "models": [...]} replaces it whole.
+type File struct {
+	Replace bool    `json:"replace"`
+	Models  []Model `json:"models"`
+}
+
+// LoadFile reads a --pricing file and returns base extended or replaced by it.
+func LoadFile(path string, base *Catalog) (*Catalog, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("pricing file: %w", err)
+	}
+	var f File
+	trimmed := bytes.TrimSpace(b)
+	switch {
+	case len(trimmed) > 0 && trimmed[0] == '[':
+		err = json.Unmarshal(trimmed, &f.Models)
+	default:
+		dec := json.NewDecoder(bytes.NewReader(trimmed))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(&f)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pricing file %s: %w; write a JSON list of models like the catalog's entries, or {\"replace\": true, \"models\": [...]}", path, err)
+	}
+	out := &Catalog{models: map[string]Model{}}
+	if !f.Replace {
+		maps.Copy(out.models, base.models)
+	}
+	seen := map[string]bool{}
+	for i, m := range f.Models {
+		if err := checkEntry(m); err != nil {
+			return nil, fmt.Errorf("pricing file %s: models[%d]: %w", path, i, err)
+		}
+		if seen[m.ID] {
+			return nil, fmt.Errorf("pricing file %s: model %s listed twice; keep one entry", path, m.ID)
+		}
+		seen[m.ID] = true
+		out.models[m.ID] = m
+	}
+	return out, nil
+}
+
+// checkEntry rejects an entry that would price calls wrongly or silently.
+func checkEntry(m Model) error {
+	switch {
+	case m.ID == "":
+		return errors.New("no id; give the model id as the provider spells it")
+	case m.Price.InputPerMTok < 0 || m.Price.OutputPerMTok < 0 || m.Price.CacheReadPerMTok < 0 || m.Price.CacheWritePerMTok < 0:
+		return fmt.Errorf("model %s: a price is negative", m.ID)
+	case m.Price.InputPerMTok == 0 && m.Price.OutputPerMTok == 0:
+		return fmt.Errorf("model %s: price.input_per_mtok and price.output_per_mtok are both 0 or missing; give the USD per million tokens", m.ID)
+	case m.ContextWindow < 0:
+		return fmt.Errorf("model %s: context_window is negative", m.ID)
+	}
+	return nil
+}
+
+// Lookup finds a model by id, as the package's Lookup does in the embedded
+// catalog.
+func (c *Catalog) Lookup(id string) (Model, bool) { return lookup(c.models, id) }
+
+// List returns the entries f selects, by provider then id.
+func (c *Catalog) List(f Filter) []Model { return list(c.models, f) }
 
 func mustParse(b []byte) map[string]Model {
 	m, err := parse(b)
@@ -75,7 +158,9 @@ func parse(b []byte) (map[string]Model, error) {
 
 // Lookup finds a model by id. Bedrock inference profile ids (us., eu., apac.,
 // global.) find the base model's entry.
-func Lookup(id string) (Model, bool) {
+func Lookup(id string) (Model, bool) { return lookup(catalog, id) }
+
+func lookup(catalog map[string]Model, id string) (Model, bool) {
 	if m, ok := catalog[id]; ok {
 		return m, true
 	}
@@ -110,7 +195,9 @@ func (f Filter) match(m Model) bool {
 }
 
 // List returns the catalog entries f selects, by provider then id.
-func List(f Filter) []Model {
+func List(f Filter) []Model { return list(catalog, f) }
+
+func list(catalog map[string]Model, f Filter) []Model {
 	var out []Model
 	for _, m := range catalog {
 		if f.match(m) {
@@ -136,6 +223,46 @@ func WriteTable(w io.Writer, models []Model) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write model table: %w", err)
+	}
+	return nil
+}
+
+// Projection is the mean call of a run, whose tokens project each model's
+// cost per 1,000 calls.
+type Projection struct {
+	InputTokens, OutputTokens float64
+}
+
+// PerThousand is what 1,000 calls of the projected mean call cost on price:
+// tokens x USD per million tokens / 1e6 x 1,000.
+func (p Projection) PerThousand(price Price) float64 {
+	return (p.InputTokens*price.InputPerMTok + p.OutputTokens*price.OutputPerMTok) / 1e3
+}
+
+// WriteComparison renders models side by side for `evalgate models
+// --compare`: context window, modalities, prices and, with a projection, the
+// cost of 1,000 calls.
+func WriteComparison(w io.Writer, models []Model, p *Projection) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := "MODEL\tPROVIDER\tCONTEXT\tMODALITIES\tINPUT $/MTOK\tOUTPUT $/MTOK\tBATCH IN/OUT\tAS OF"
+	if p != nil {
+		head += "\t$ PER 1K CALLS"
+	}
+	fmt.Fprintln(tw, head)
+	for _, m := range models {
+		batch := "-"
+		if b := m.Batch; b != nil {
+			batch = usd(b.InputPerMTok) + "/" + usd(b.OutputPerMTok)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", m.ID, m.Provider, tokens(m.ContextWindow),
+			strings.Join(m.Modalities, ","), usd(m.Price.InputPerMTok), usd(m.Price.OutputPerMTok), batch, m.AsOf)
+		if p != nil {
+			fmt.Fprintf(tw, "\t%.4f", p.PerThousand(m.Price))
+		}
+		fmt.Fprintln(tw)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write model comparison: %w", err)
 	}
 	return nil
 }

@@ -39,6 +39,11 @@ func TestCatalogEntriesAreComplete(t *testing.T) {
 			if m.Price.CacheReadPerMTok > 0 {
 				assert.Less(t, m.Price.CacheReadPerMTok, m.Price.InputPerMTok, "a cache hit is cheaper than input")
 			}
+			if b := m.Batch; b != nil {
+				assert.Positive(t, b.InputPerMTok)
+				assert.Less(t, b.InputPerMTok, m.Price.InputPerMTok, "batch mode is the cheaper one")
+				assert.Less(t, b.OutputPerMTok, m.Price.OutputPerMTok, "batch mode is the cheaper one")
+			}
 			assert.Positive(t, m.ContextWindow)
 			assert.Contains(t, m.Modalities, "text")
 		})

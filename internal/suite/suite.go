@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/evalgate/evalgate/internal/metric"
+	"github.com/evalgate/evalgate/internal/pricing"
 )
 
 // The providers a target may name.
@@ -83,6 +84,9 @@ type Suite struct {
 	Metrics []metric.Spec
 	// DatasetFilter is dataset.filter compiled; nil keeps every row.
 	DatasetFilter *Filter
+	// Catalog prices the models (set from --pricing); nil is the embedded
+	// catalog. Read it through Prices.
+	Catalog *pricing.Catalog
 
 	// targetFilters are the targets' filters by id.
 	targetFilters map[string]*Filter
@@ -98,6 +102,14 @@ func (s *Suite) Hash() string { return s.hash }
 // ConfigHash identifies the whole config and the prompt texts: it changes on
 // any edit.
 func (s *Suite) ConfigHash() string { return s.configHash }
+
+// Prices is the catalog the suite's models are priced from.
+func (s *Suite) Prices() *pricing.Catalog {
+	if s.Catalog == nil {
+		return pricing.Embedded()
+	}
+	return s.Catalog
+}
 
 // Field returns the dataset column that plays role (RoleID, RoleInput, ...),
 // as mapped by dataset.fields or the default. The cluster role also honours
