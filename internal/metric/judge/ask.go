@@ -55,11 +55,20 @@ const maxReasonRunes = 1000
 // second failure is returned as the judge error, with what was spent either
 // way. A failed call is not asked again: the Caller already retried it.
 func (a *asker) ask(ctx context.Context, sp *spend, system, user string, parse func(text string) error) error {
+	return a.askWith(ctx, sp, system, user, nil, parse)
+}
+
+// askWith is ask with the material judged also given apart in the request's
+// fields (answer, question, reference, context): a classifier behind the
+// command provider reads them there instead of parsing the prompt. Fields
+// are not part of the cache key, so model judges are not affected.
+func (a *asker) askWith(ctx context.Context, sp *spend, system, user string, fields map[string]string, parse func(text string) error) error {
 	req := provider.Request{
 		Model:    a.model,
 		System:   system,
 		Messages: []provider.Message{{Role: provider.RoleUser, Content: user}},
 		Params:   a.params,
+		Fields:   fields,
 	}
 	var firstErr error
 	for attempt := 0; attempt < 2; attempt++ {

@@ -170,7 +170,7 @@ func TestFaithfulnessNeedsContext(t *testing.T) {
 func TestNamedCriteria(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"correctness", "completeness", "faithfulness", "helpfulness", "coherence", "relevance",
-		"following_instructions", "professional_style_and_tone", "harmfulness", "stereotyping", "refusal"} {
+		"following_instructions", "professional_style_and_tone", "harmfulness", "stereotyping", "refusal", "toxicity", "bias"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			c, ok := criteria[name]
@@ -182,7 +182,7 @@ func TestNamedCriteria(t *testing.T) {
 			m := mustNew(t, metric.Spec{Name: name, Options: judgeOpts(nil)}, f, nil)
 			info := m.Info()
 			assert.Equal(t, name, info.Name)
-			if slices.Contains([]string{"harmfulness", "stereotyping", "refusal"}, name) {
+			if slices.Contains([]string{"harmfulness", "stereotyping", "refusal", "toxicity", "bias"}, name) {
 				assert.Equal(t, metric.LowerIsBetter, info.Direction)
 				assert.True(t, info.PassFail)
 			} else {

@@ -50,7 +50,14 @@ func (m *pointwise) Score(ctx context.Context, in metric.Input) (metric.Score, e
 		sp    spend
 		reply Reply
 	)
-	err = m.ask(ctx, &sp, scoringSystem(m.rubric, m.scale), user, func(text string) error {
+	fields := map[string]string{"answer": in.Output, "question": question}
+	if in.Reference != "" {
+		fields["reference"] = in.Reference
+	}
+	if ctxText != "" {
+		fields["context"] = ctxText
+	}
+	err = m.askWith(ctx, &sp, scoringSystem(m.rubric, m.scale), user, fields, func(text string) error {
 		r, err := ParseReply(text, m.scale)
 		reply = r
 		return err
