@@ -97,6 +97,9 @@ func runSuite(ctx context.Context, e *Env, o runOptions) error {
 		fmt.Fprintf(e.Stdout, "\nCAUTION: %s\n", r.verdict.Headline)
 	}
 	printSummary(e.Stdout, r.suite, r.targets, r.metrics, r.summary, r.resultsPath)
+	for _, n := range r.sourceNotes {
+		fmt.Fprintln(e.Stdout, n.text)
+	}
 	printPairwise(e.Stdout, r.pairwiseResults)
 	if r.verdict != nil {
 		printVerdict(e.Stdout, r)
@@ -131,7 +134,13 @@ type suiteRun struct {
 	verdictPath string
 	// gateSkipped says why a suite that names a baseline was not compared.
 	gateSkipped string
+	// sourceNotes say how each recorded source called its model (its
+	// logged invocation config and prompt), for the summary and the report.
+	sourceNotes []sourceNote
 }
+
+// sourceNote is how one recorded target called its model.
+type sourceNote struct{ target, text string }
 
 // executeSuite runs one suite from its config to its verdict. The error it
 // returns carries the exit code; the suiteRun is nil only when nothing ran.
@@ -156,6 +165,10 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 	// file, duplicate ids or a prompt field missing from a row is found now,
 	// not after an hour of model calls.
 	planned, err := preflight(ctx, s, targets)
+	if err != nil {
+		return nil, loadErr(err)
+	}
+	notes, err := sourceNotes(ctx, s, targets)
 	if err != nil {
 		return nil, loadErr(err)
 	}
@@ -208,7 +221,7 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 	if err := w.Close(sum); err != nil {
 		return nil, providerErr(err)
 	}
-	r = &suiteRun{suite: s, targets: built, metrics: metrics, pairwise: pairwise, caller: caller, limiters: lims, resultsPath: resultsPath, summary: sum}
+	r = &suiteRun{suite: s, targets: built, metrics: metrics, pairwise: pairwise, caller: caller, limiters: lims, resultsPath: resultsPath, summary: sum, sourceNotes: notes}
 	ended := runOutcome(sum, runErr)
 	if ended != nil && exitCode(ended) != ExitIncomplete {
 		return r, ended
@@ -382,6 +395,25 @@ func selectTargets(s *suite.Suite, names string) ([]*suite.TargetConfig, error) 
 			return nil, usagef("--targets: no target %q in %s%s", n, s.Path, suggest(n, ids))
 		}
 		out = append(out, t)
+	}
+	return out, nil
+}
+
+// sourceNotes describes how each recorded target among targets called its
+// model, from its params and logged columns (suite.DescribeSource).
+func sourceNotes(ctx context.Context, s *suite.Suite, targets []*suite.TargetConfig) ([]sourceNote, error) {
+	var out []sourceNote
+	for _, t := range targets {
+		if t.Provider != suite.ProviderRecorded {
+			continue
+		}
+		n, err := suite.DescribeSource(ctx, s, t)
+		if err != nil {
+			return nil, err
+		}
+		if n != "" {
+			out = append(out, sourceNote{t.ID, n})
+		}
 	}
 	return out, nil
 }
@@ -614,7 +646,18 @@ func compareRun(ctx context.Context, e *Env, r *suiteRun, o runOptions, runErr e
 	if err != nil {
 		return providerErr(err)
 	}
-	md := report.Markdown(v, report.Options{Title: r.suite.Config.Name})
+	// The report tells how a recorded source of this run called its model
+	// when that source is one side of the comparison.
+	var notes []string
+	for _, n := range r.sourceNotes {
+		for _, side := range []gate.SideInfo{v.Baseline, v.Target} {
+			if side.Target == n.target && side.Path == r.resultsPath {
+				notes = append(notes, n.text)
+				break
+			}
+		}
+	}
+	md := report.Markdown(v, report.Options{Title: r.suite.Config.Name, Notes: notes})
 	if err := os.WriteFile(r.verdictPath, js, 0o644); err != nil {
 		return providerErr(fmt.Errorf("write verdict: %w", err))
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/evalgate/evalgate/internal/pricing"
+	"github.com/evalgate/evalgate/internal/provider"
 	cmdprovider "github.com/evalgate/evalgate/internal/provider/command"
 	"github.com/evalgate/evalgate/internal/provider/recorded"
 	"github.com/evalgate/evalgate/internal/results"
@@ -41,6 +42,10 @@ func buildTargets(ctx context.Context, e *Env, s *suite.Suite, targets []*suite.
 		}
 		if f := s.TargetFilter(tc.ID); f != nil {
 			t.Match = f.Match
+		}
+		if tc.ParamsFrom != "" {
+			tc := tc
+			t.ParamsFor = func(fields map[string]string) (provider.Params, error) { return s.InheritedParams(tc, fields) }
 		}
 		t.Price = priceOf(s, tc)
 		t.Info.Priced = t.Price != nil

@@ -32,6 +32,9 @@ type Options struct {
 	MaxChars int
 	// Title replaces "evalgate" in the heading (a suite name, say).
 	Title string
+	// Notes are lines shown under the heading: how a recorded source
+	// called its model (its logged invocation config and prompt).
+	Notes []string
 }
 
 // sampleLevels are the ways of fitting the sample sections, from the most
@@ -110,6 +113,9 @@ func render(v *gate.Verdict, opts Options, runes, samples int, lists bool) strin
 		w("; clustered by %s (%d clusters)", Inline(v.Cluster), v.Clusters)
 	}
 	w(".\n\n")
+	for _, n := range opts.Notes {
+		w("_%s._\n\n", Inline(n))
+	}
 	if v.Headline != "" {
 		w("> [!CAUTION]\n> %s\n\n", Inline(v.Headline))
 	}

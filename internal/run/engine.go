@@ -74,6 +74,10 @@ type Target struct {
 	// Match, when set, says which samples this target is evaluated on (its
 	// filter); the others get no record, as if the target had no such row.
 	Match func(fields map[string]string) bool
+	// ParamsFor, when set, gives the call's params for a sample (a target
+	// inheriting the source's logged invocation config); Info.Params
+	// otherwise.
+	ParamsFor func(fields map[string]string) (provider.Params, error)
 }
 
 // Options bound a run. Zero values take the suite defaults, except Retries:
@@ -462,11 +466,18 @@ func (e *Engine) do(ctx context.Context, j job) outcome {
 		return outcome{rec: rec, target: j.target}
 	}
 	rec.Input = user
+	params := t.Info.Params
+	if t.ParamsFor != nil {
+		if params, err = t.ParamsFor(j.sample.Fields); err != nil {
+			rec.Error = &results.RecordError{Kind: KindTemplate, Message: fmt.Sprintf("dataset line %d: %v", j.sample.Line, err)}
+			return outcome{rec: rec, target: j.target}
+		}
+	}
 	req := provider.Request{
 		Model:    t.Info.Model,
 		System:   system,
 		Messages: []provider.Message{{Role: provider.RoleUser, Content: user}},
-		Params:   t.Info.Params,
+		Params:   params,
 		Stream:   t.Stream,
 		SampleID: j.sample.ID,
 		Fields:   j.sample.Fields,

@@ -70,6 +70,10 @@ type TargetConfig struct {
 	// Filter evaluates this target only on the rows for which every
 	// condition holds (one file holding several systems' rows).
 	Filter []Condition `yaml:"filter,omitempty"`
+	// ParamsFrom names a recorded target whose invocation config
+	// (temperature, top_p, top_k: its params, or its columns per sample)
+	// this target inherits where its own params leave them unset.
+	ParamsFrom string `yaml:"params_from,omitempty"`
 
 	// recorded: dataset columns that hold the logged outputs (defaults are the
 	// AWS migration format's *_source_llm columns), or a cassette file.

@@ -329,7 +329,8 @@ var providerOnly = map[string][]string{
 // and underscores, not starting with a digit).
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-var recordedRoles = []string{RecordedOutput, RecordedLatency, RecordedInputTokens, RecordedOutputTokens}
+var recordedRoles = []string{RecordedOutput, RecordedLatency, RecordedInputTokens, RecordedOutputTokens,
+	RecordedPrompt, RecordedTemperature, RecordedTopP, RecordedTopK}
 
 func (c *checker) checkTargets() {
 	promptNames := slices.Sorted(mapsKeys(c.cfg.Prompts))
@@ -361,6 +362,7 @@ func (c *checker) checkTargets() {
 			}
 		}
 		c.checkParams(t, path)
+		c.checkParamsFrom(t, path)
 		if f := c.checkFilter(path+".filter", t.Filter); f != nil {
 			if c.s.targetFilters == nil {
 				c.s.targetFilters = map[string]*Filter{}

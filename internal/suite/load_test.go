@@ -259,7 +259,7 @@ metrics: [f1]
 				"evalgate.yaml:8:5: key 'command' does not apply to a bedrock target (it is for command); remove it or change the provider",
 				"evalgate.yaml:9:5: key 'base_url' does not apply to a bedrock target (it is for openai); remove it or change the provider",
 				"evalgate.yaml:10:5: targets[1]: a command target needs 'command', the program and its arguments as a list, e.g. [python, app.py]",
-				"evalgate.yaml:16:14: unknown recorded field 'outptu' in targets[2].fields, did you mean 'output'? (roles: output, latency, input_tokens, output_tokens)",
+				"evalgate.yaml:16:14: unknown recorded field 'outptu' in targets[2].fields, did you mean 'output'? (roles: output, latency, input_tokens, output_tokens, prompt, temperature, top_p, top_k)",
 				"evalgate.yaml:17:5: key 'stream' does not apply to a recorded target (it is for bedrock, openai); remove it or change the provider",
 			},
 		},

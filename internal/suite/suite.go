@@ -53,6 +53,10 @@ var DefaultRecordedFields = map[string]string{
 	RecordedLatency:      FieldSourceLatency,
 	RecordedInputTokens:  FieldSourceInTokens,
 	RecordedOutputTokens: FieldSourceOutTokens,
+	RecordedPrompt:       FieldSourcePrompt,
+	RecordedTemperature:  FieldSourceTemperature,
+	RecordedTopP:         FieldSourceTopP,
+	RecordedTopK:         FieldSourceTopK,
 }
 
 // Gate modes and criterion severities.

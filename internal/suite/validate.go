@@ -213,6 +213,16 @@ func plan(s *Suite, r *Report) []check {
 			for _, role := range []string{RecordedLatency, RecordedInputTokens, RecordedOutputTokens} {
 				wantNumber(s.RecordedField(t, role), SevError)
 			}
+			// The invocation config is read only by targets that inherit it.
+			sev := SevWarning
+			for _, o := range s.Config.Targets {
+				if o.ParamsFrom == t.ID {
+					sev = SevError
+				}
+			}
+			for _, role := range sourceParamRoles {
+				wantNumber(s.RecordedField(t, role), sev)
+			}
 		case t.Prompt != "":
 			if tpl := s.Templates[t.Prompt]; tpl != nil {
 				for _, f := range tpl.Fields() {
