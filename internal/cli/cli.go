@@ -45,6 +45,7 @@ func commands() []command {
 		modelsCommand(),
 		schemaCommand(),
 		optimizeCommand(),
+		exportCommand(),
 	}
 }
 
