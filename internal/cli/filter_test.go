@@ -77,3 +77,23 @@ metrics: [f1]
 	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, stderr, "no row matches the filter of target a")
 }
+
+// TestValidateFindsSingleBracePlaceholders: a prompt written for another tool
+// ({TRANSCRIPT}) no longer validates as ok.
+func TestValidateFindsSingleBracePlaceholders(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "d.jsonl"), []byte(`{"sample_id":"1","transcript":"t","answer_ground_truth":"a"}`+"\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "p.txt"), []byte("Summarize.\n{TRANSCRIPT}\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "evalgate.yaml"), []byte(`version: 1
+name: t
+dataset: {path: d.jsonl}
+prompts: {p: p.txt}
+targets: [{id: a, provider: bedrock, model: m, prompt: p}]
+metrics: [f1]
+`), 0o644))
+	code, stdout, stderr := invoke(t, context.Background(), "validate", "--config", filepath.Join(dir, "evalgate.yaml"))
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, stdout, "error: p.txt line 2 column 1 (prompt p, user part): {TRANSCRIPT} looks like a placeholder for column transcript")
+	assert.Contains(t, stderr, "1 problem to fix")
+}

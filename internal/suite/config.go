@@ -52,6 +52,9 @@ type Prompt struct {
 	SystemFile string `yaml:"system_file,omitempty"`
 	User       string `yaml:"user,omitempty"`
 	UserFile   string `yaml:"user_file,omitempty"`
+	// Placeholders "convert" rewrites another tool's placeholders ({NAME},
+	// ${NAME}, {{ NAME }}) to evalgate's {{column}} when the suite loads.
+	Placeholders string `yaml:"placeholders,omitempty"`
 }
 
 // TargetConfig is one thing evaluated: provider + model + prompt + params.

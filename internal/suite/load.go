@@ -142,6 +142,10 @@ type checker struct {
 	// refused holds the config paths ("dataset.path") of files outside the
 	// root, already reported and not to be read.
 	refused map[string]bool
+	// columns are the dataset's first sample's columns, read once when a
+	// prompt converts its placeholders (see firstColumns).
+	columns    []string
+	columnsErr error
 }
 
 func (c *checker) check() {
@@ -263,6 +267,12 @@ func (c *checker) checkPrompts() {
 		user, userFile, ok2 := c.promptPart(path+".user", path+".user_file", p.User, p.UserFile)
 		if !ok1 || !ok2 {
 			continue
+		}
+		if p.Placeholders != "" {
+			var ok bool
+			if system, user, ok = c.convertPlaceholders(path, system, user, p.Placeholders); !ok {
+				continue
+			}
 		}
 		t, err := NewTemplate(name, system, user)
 		var se *TemplateSyntaxError

@@ -123,6 +123,7 @@ func Validate(ctx context.Context, s *Suite) (*Report, error) {
 		all = append(all, &s.Config.Targets[i])
 	}
 	ids := NewIDCheck(s, all)
+	var columns []string
 	dup := &Finding{Severity: SevError, Code: "duplicate_id", Column: s.Field(RoleID),
 		Message: fmt.Sprintf("sample id repeated (column %s); ids must be unique so that runs pair up sample by sample", s.Field(RoleID))}
 	for {
@@ -140,6 +141,9 @@ func Validate(ctx context.Context, s *Suite) (*Report, error) {
 			break
 		}
 		r.Samples++
+		if columns == nil {
+			columns = slices.Sorted(mapsKeys(sample.Fields))
+		}
 		if len(ids.Add(sample)) > 0 {
 			hit(dup, sample.Line)
 		}
@@ -153,6 +157,7 @@ func Validate(ctx context.Context, s *Suite) (*Report, error) {
 	for _, c := range checks {
 		r.add(c.finding)
 	}
+	r.Findings = append(r.Findings, singleBraceFindings(s, columns)...)
 	slices.SortStableFunc(r.Findings, func(a, b Finding) int {
 		if a.Severity != b.Severity {
 			return strings.Compare(string(a.Severity), string(b.Severity))
