@@ -30,6 +30,8 @@ type command struct {
 	name    string
 	summary string
 	usage   string // arguments after the flags, for --help
+	// more is help printed after the flags (the gate's environment).
+	more string
 	// flags defines the command's flags on fs and returns the function that
 	// runs it once they are parsed.
 	flags func(fs *flag.FlagSet) func(ctx context.Context, e *Env, args []string) error
@@ -84,7 +86,13 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdin 
 	run := cmd.flags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: evalgate %s [flags] %s\n\n%s\n\nFlags:\n", cmd.name, cmd.usage, cmd.summary)
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n == 0 {
+			fmt.Fprintln(fs.Output(), "  none")
+		}
 		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), cmd.more)
 	}
 	if wantsHelp(args[1:]) {
 		// Help asked for is output, not an error: stdout, exit 0.

@@ -58,7 +58,7 @@ func compareCommand() command {
 			fs.Var((*multiFlag)(&o.agreement), "agreement", "a judge metric and the human metric it should agree with, `JUDGE=HUMAN[@THRESHOLD]` (repeatable; *_judge/*_human names pair by themselves)")
 			fs.StringVar(&o.mode, "mode", "", "default mode of criteria: regression (fail only on a significant drop beyond the margin) or non_inferiority (pass only when shown within it) (default: the suite's, else regression)")
 			fs.Float64Var(&o.confidence, "confidence", 0, "confidence level of intervals and tests (default: the suite's, else 0.95)")
-			fs.StringVar(&o.cluster, "cluster", "", "cluster `field` for cluster-robust errors (default: the suite's or the results header's)")
+			fs.StringVar(&o.cluster, "cluster", "", "cluster `field` for cluster-robust errors (default: the suite's or the results header's; \"\" turns clustering off)")
 			fs.IntVar(&o.monthlyCalls, "monthly-calls", 0, "project cost to this many `calls` a month (default: the suite's gate.monthly_calls)")
 			fs.IntVar(&o.samples, "samples", 0, "most regressed and most improved samples to show (default 5, -1 for none)")
 			fs.StringVar(&o.format, "format", "markdown", "report format: markdown or json")
@@ -166,7 +166,9 @@ func compareConfig(ctx context.Context, e *Env, o compareOptions, set map[string
 		cfg.Confidence = o.confidence
 	}
 	if set["cluster"] {
-		cfg.Cluster = o.cluster
+		// An empty field turns clustering off rather than falling back to
+		// the suite's or the results' field.
+		cfg.Cluster, cfg.NoCluster = o.cluster, o.cluster == ""
 	}
 	if set["monthly-calls"] {
 		cfg.MonthlyCalls = o.monthlyCalls

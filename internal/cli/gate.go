@@ -15,6 +15,7 @@ func gateCommand() command {
 	return command{
 		name:    "gate",
 		summary: "the GitHub Action: run the changed suites, compare with the base branch, report on the pull request",
+		more:    gateEnvHelp,
 		flags: func(fs *flag.FlagSet) func(context.Context, *Env, []string) error {
 			return func(ctx context.Context, e *Env, args []string) error {
 				if len(args) > 0 {
@@ -25,6 +26,27 @@ func gateCommand() command {
 		},
 	}
 }
+
+// gateEnvHelp lists what the gate reads instead of flags: the action's
+// inputs (action.yml; a test keeps the two in step) and the github context.
+const gateEnvHelp = `
+Settings (environment; in GitHub Actions set by the step's with: inputs):
+  INPUT_CONFIG             suite configs: one path, several (newlines or commas), or globs (default evalgate.yaml)
+  INPUT_GITHUB-TOKEN       token for the GitHub API: comments, artifacts, changed files, issues (masked)
+  INPUT_BASELINE           auto (default), artifact, base, suite, or a results FILE[#target]
+  INPUT_BASELINE-WORKFLOW  the workflow file whose runs upload the baseline artifact (default: this one)
+  INPUT_MODE               regression or non_inferiority (overrides gate.mode)
+  INPUT_COMMENT            true (default) or false: one sticky comment per suite on the pull request
+  INPUT_ISSUE              true (default) or false: a tracking issue per failing suite on scheduled runs
+  INPUT_FORCE              true or false (default): run every suite, not only those the change touches
+  INPUT_BUDGET             stop new model calls past this many USD (overrides run.budget_usd)
+  INPUT_CONCURRENCY        model calls in flight at once (overrides run.concurrency)
+  INPUT_FAIL-ON            regressed (default), inconclusive or error, optionally with publish
+
+GitHub context read: GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_REPOSITORY, GITHUB_SHA,
+GITHUB_WORKSPACE, GITHUB_API_URL, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and the other GITHUB_*
+variables the runner sets. Exit codes as for run: 0 pass, 1 regressed, 2 usage, 3 provider, 4 incomplete.
+`
 
 // runGate runs the action with the run engine behind it.
 func runGate(ctx context.Context, e *Env) error {

@@ -91,6 +91,9 @@ type Config struct {
 	// Cluster is the dataset column whose equal values share a cluster; the
 	// records carry its value. Empty uses the results header's cluster field.
 	Cluster string
+	// NoCluster ignores the results' cluster field (compare --cluster ""):
+	// samples are independent, except the repeats of one sample.
+	NoCluster bool
 	// MonthlyCalls projects cost to a month of traffic in the report.
 	MonthlyCalls int
 	// Agreement pairs judge and human metrics; pairs are also found by name

@@ -406,10 +406,10 @@ func pairUp(b, t *side, cfg Config, v *Verdict) *paired {
 	v.TargetOnly, v.TargetOnlyCount = oneSide(tSamples, bSamples)
 
 	field := cfg.Cluster
-	if field == "" {
+	if field == "" && !cfg.NoCluster {
 		field = t.header.Cluster
 	}
-	if field == "" {
+	if field == "" && !cfg.NoCluster {
 		field = b.header.Cluster
 	}
 	switch {
