@@ -175,7 +175,13 @@ func seedCSV(ctx context.Context, s *suite.Suite, x *exported) ([]byte, error) {
 		return nil, usageErr(err)
 	}
 	defer ds.Close()
-	filter := s.TargetFilter(x.target)
+	tc, _ := s.Target(x.target)
+	var view *suite.View
+	if tc != nil {
+		if view, err = s.TargetView(tc); err != nil {
+			return nil, usageErr(err)
+		}
+	}
 	var rows []suite.Sample
 	cols := map[string]bool{}
 	for n := 0; ; n++ {
@@ -189,7 +195,7 @@ func seedCSV(ctx context.Context, s *suite.Suite, x *exported) ([]byte, error) {
 		if err != nil {
 			return nil, usageErr(err)
 		}
-		if !filter.Match(smp.Fields) {
+		if !view.Sees(smp) {
 			continue
 		}
 		for c := range smp.Fields {

@@ -75,7 +75,7 @@ metrics: [f1]
 `), 0o644))
 	code, _, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
 	assert.Equal(t, ExitUsage, code)
-	assert.Contains(t, stderr, "no row matches the filter of target a")
+	assert.Contains(t, stderr, "target a sees no sample: no row matches its filter")
 }
 
 // TestValidateFindsSingleBracePlaceholders: a prompt written for another tool

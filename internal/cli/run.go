@@ -418,11 +418,15 @@ func sourceNotes(ctx context.Context, s *suite.Suite, targets []*suite.TargetCon
 	return out, nil
 }
 
-// promptSees reports whether a target using prompt is evaluated on smp (its
-// filter keeps the row): a row no such target sees needs none of its fields.
-func promptSees(s *suite.Suite, targets []*suite.TargetConfig, prompt string, smp suite.Sample) bool {
-	for _, t := range targets {
-		if t.Prompt == prompt && s.TargetFilter(t.ID).Match(smp.Fields) {
+// lacksField reports whether a target using prompt is evaluated on smp and
+// lacks field there (in the row as it sees it): a row no such target sees
+// needs none of its fields.
+func lacksField(targets []*suite.TargetConfig, views []*suite.View, prompt, field string, smp suite.Sample) bool {
+	for i, t := range targets {
+		if t.Prompt != prompt || !views[i].Sees(smp) {
+			continue
+		}
+		if _, ok := views[i].Fields(smp)[field]; !ok {
 			return true
 		}
 	}
@@ -453,7 +457,16 @@ func preflight(ctx context.Context, s *suite.Suite, targets []*suite.TargetConfi
 			}
 		}
 	}
-	ids := suite.NewIDCheck(s, targets)
+	ids, err := suite.NewIDCheck(s, targets)
+	if err != nil {
+		return 0, err
+	}
+	views := make([]*suite.View, len(targets))
+	for i, t := range targets {
+		if views[i], err = s.TargetView(t); err != nil {
+			return 0, err
+		}
+	}
 	var dups, missing []string
 	missingCount, dupCount, n, calls := 0, 0, 0, 0
 	seenBy := make([]int, len(targets))
@@ -470,8 +483,8 @@ func preflight(ctx context.Context, s *suite.Suite, targets []*suite.TargetConfi
 			return 0, err
 		}
 		n++
-		for i, t := range targets {
-			if s.TargetFilter(t.ID).Match(smp.Fields) {
+		for i := range targets {
+			if views[i].Sees(smp) {
 				calls++
 				seenBy[i]++
 			}
@@ -483,7 +496,7 @@ func preflight(ctx context.Context, s *suite.Suite, targets []*suite.TargetConfi
 			}
 		}
 		for _, nd := range needs {
-			if _, ok := smp.Fields[nd.field]; !ok && promptSees(s, targets, nd.prompt, smp) {
+			if lacksField(targets, views, nd.prompt, nd.field, smp) {
 				missingCount++
 				if len(missing) < maxListed {
 					missing = append(missing, fmt.Sprintf("line %d (sample %s) has no field %q that prompt %q uses", smp.Line, smp.ID, nd.field, nd.prompt))
@@ -497,7 +510,7 @@ func preflight(ctx context.Context, s *suite.Suite, targets []*suite.TargetConfi
 	var problems []string
 	for i, t := range targets {
 		if seenBy[i] == 0 {
-			problems = append(problems, fmt.Sprintf("no row matches the filter of target %s; check its column names and values", t.ID))
+			problems = append(problems, fmt.Sprintf("target %s sees no sample: no row matches its filter, or its own dataset has no row with a sample's id; check its column names, values and key", t.ID))
 		}
 	}
 	if dupCount > 0 {

@@ -40,8 +40,13 @@ func buildTargets(ctx context.Context, e *Env, s *suite.Suite, targets []*suite.
 			t.Render = tpl.Render
 			t.Info.PromptHash = tpl.Hash()
 		}
-		if f := s.TargetFilter(tc.ID); f != nil {
-			t.Match = f.Match
+		view, err := s.TargetView(tc)
+		if err != nil {
+			closeAll()
+			return nil, nil, usageErr(err)
+		}
+		if view != nil {
+			t.Match, t.Fields = view.Sees, view.Fields
 		}
 		if tc.ParamsFrom != "" {
 			tc := tc

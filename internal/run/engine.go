@@ -72,8 +72,13 @@ type Target struct {
 	// text; otherwise it is a record error of kind "empty".
 	AllowEmpty bool
 	// Match, when set, says which samples this target is evaluated on (its
-	// filter); the others get no record, as if the target had no such row.
-	Match func(fields map[string]string) bool
+	// filter, its own dataset's rows); the others get no record, as if the
+	// target had no such row.
+	Match func(s suite.Sample) bool
+	// Fields, when set, gives the sample's fields as this target sees them
+	// (merged with its own row and column mapping), for its prompt, its
+	// provider and its metrics.
+	Fields func(s suite.Sample) map[string]string
 	// ParamsFor, when set, gives the call's params for a sample (a target
 	// inheriting the source's logged invocation config); Info.Params
 	// otherwise.
@@ -363,7 +368,7 @@ func (e *Engine) dispatch(ctx context.Context, samples Samples, jobs chan<- job,
 		}
 		for r := 0; r < e.opts.Repeats; r++ {
 			for t := range e.targets {
-				if m := e.targets[t].Match; m != nil && !m(s.Fields) {
+				if m := e.targets[t].Match; m != nil && !m(s) {
 					continue
 				}
 				if st.stopped() || ctx.Err() != nil {
@@ -452,6 +457,9 @@ func orDefault(s, def string) string {
 // do makes one call (from the cache, or with retries) and scores it.
 func (e *Engine) do(ctx context.Context, j job) outcome {
 	t := &e.targets[j.target]
+	if t.Fields != nil {
+		j.sample.Fields = t.Fields(j.sample)
+	}
 	rec := results.Record{
 		SampleID:  j.sample.ID,
 		Target:    t.Info.ID,

@@ -73,6 +73,14 @@ type TargetConfig struct {
 	// Filter evaluates this target only on the rows for which every
 	// condition holds (one file holding several systems' rows).
 	Filter []Condition `yaml:"filter,omitempty"`
+	// Dataset is this target's own file of rows (a recorded system's
+	// outputs kept apart), paired with the suite's samples by a key column.
+	Dataset *TargetDataset `yaml:"dataset,omitempty"`
+	// Columns maps a column name the suite uses (a metric's field, a
+	// prompt's placeholder, a recorded role's default) to this target's
+	// column: one merged file with alignment_src and alignment_tgt credits
+	// each to its own target.
+	Columns map[string]string `yaml:"columns,omitempty"`
 	// ParamsFrom names a recorded target whose invocation config
 	// (temperature, top_p, top_k: its params, or its columns per sample)
 	// this target inherits where its own params leave them unset.
@@ -105,6 +113,17 @@ type TargetConfig struct {
 	Endpoint  string `yaml:"endpoint,omitempty"`
 	BaseURL   string `yaml:"base_url,omitempty"`
 	APIKeyEnv string `yaml:"api_key_env,omitempty"`
+}
+
+// TargetDataset is a target's own file of rows.
+type TargetDataset struct {
+	// Path is relative to the directory of evalgate.yaml.
+	Path string `yaml:"path"`
+	// Format is "jsonl" or "csv"; empty means "from the file extension".
+	Format string `yaml:"format,omitempty"`
+	// Key is the column of this file holding the sample id (default: the
+	// suite's id column).
+	Key string `yaml:"key,omitempty"`
 }
 
 // Pricing is USD per million tokens.

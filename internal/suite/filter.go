@@ -110,7 +110,7 @@ type IDCheck struct {
 
 type idView struct {
 	target string // "" for the rows every unfiltered target sees
-	filter *Filter
+	view   *View
 	seen   map[string]int
 }
 
@@ -122,13 +122,18 @@ type Repeat struct {
 	FirstLine int
 }
 
-// NewIDCheck prepares the check for the given targets of s.
-func NewIDCheck(s *Suite, targets []*TargetConfig) *IDCheck {
+// NewIDCheck prepares the check for the given targets of s; it reads the
+// targets' own files (TargetView).
+func NewIDCheck(s *Suite, targets []*TargetConfig) (*IDCheck, error) {
 	c := &IDCheck{}
 	shared := false
 	for _, t := range targets {
-		if f := s.TargetFilter(t.ID); f != nil {
-			c.views = append(c.views, idView{target: t.ID, filter: f, seen: map[string]int{}})
+		v, err := s.TargetView(t)
+		if err != nil {
+			return nil, err
+		}
+		if v != nil {
+			c.views = append(c.views, idView{target: t.ID, view: v, seen: map[string]int{}})
 		} else if !shared {
 			shared = true
 			c.views = append(c.views, idView{seen: map[string]int{}})
@@ -137,7 +142,7 @@ func NewIDCheck(s *Suite, targets []*TargetConfig) *IDCheck {
 	if len(c.views) == 0 {
 		c.views = append(c.views, idView{seen: map[string]int{}})
 	}
-	return c
+	return c, nil
 }
 
 // Add records a sample and returns the views in which its id was seen before.
@@ -145,7 +150,7 @@ func (c *IDCheck) Add(smp Sample) []Repeat {
 	var out []Repeat
 	for i := range c.views {
 		v := &c.views[i]
-		if !v.filter.Match(smp.Fields) {
+		if !v.view.Sees(smp) {
 			continue
 		}
 		if first, ok := v.seen[smp.ID]; ok {
@@ -162,7 +167,7 @@ func (r Repeat) Where() string {
 	if r.Target == "" {
 		return ""
 	}
-	return fmt.Sprintf(" (among the rows of target %s's filter)", r.Target)
+	return fmt.Sprintf(" (among the rows target %s sees)", r.Target)
 }
 
 // filterText describes the conditions for the "no samples" message.

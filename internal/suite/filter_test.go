@@ -140,7 +140,8 @@ func TestTargetFiltersPairOneFile(t *testing.T) {
 
 	// A target without a filter sees every row: there the ids repeat.
 	s = filterSuite(t, "", targets+"  - {id: all, provider: recorded, model: m, fields: {output: summary}}\n")
-	ids := NewIDCheck(s, []*TargetConfig{&s.Config.Targets[0], &s.Config.Targets[2]})
+	ids, err := NewIDCheck(s, []*TargetConfig{&s.Config.Targets[0], &s.Config.Targets[2]})
+	require.NoError(t, err)
 	var got []string
 	d, err := OpenDataset(s)
 	require.NoError(t, err)

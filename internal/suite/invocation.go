@@ -105,7 +105,10 @@ func DescribeSource(ctx context.Context, s *Suite, src *TargetConfig) (string, e
 		return "", err
 	}
 	defer ds.Close()
-	f := s.TargetFilter(src.ID)
+	view, err := s.TargetView(src)
+	if err != nil {
+		return "", err
+	}
 	type seen struct {
 		rows   int
 		values []string // distinct, first few
@@ -128,9 +131,10 @@ func DescribeSource(ctx context.Context, s *Suite, src *TargetConfig) (string, e
 		if err != nil {
 			return "", err
 		}
-		if !f.Match(smp.Fields) {
+		if !view.Sees(smp) {
 			continue
 		}
+		smp.Fields = view.Fields(smp)
 		n++
 		for role, c := range cols {
 			v := strings.TrimSpace(smp.Fields[s.RecordedField(src, role)])

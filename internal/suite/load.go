@@ -373,6 +373,7 @@ func (c *checker) checkTargets() {
 		}
 		c.checkParams(t, path)
 		c.checkParamsFrom(t, path)
+		c.checkTargetDataset(t, path)
 		if f := c.checkFilter(path+".filter", t.Filter); f != nil {
 			if c.s.targetFilters == nil {
 				c.s.targetFilters = map[string]*Filter{}

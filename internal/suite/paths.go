@@ -128,6 +128,9 @@ func configFiles(cfg *Config) []namedFile {
 	}
 	for i, t := range cfg.Targets {
 		add(indexPath("targets", i)+".cassette", t.Cassette, readLater)
+		if t.Dataset != nil {
+			add(indexPath("targets", i)+".dataset.path", t.Dataset.Path, readLater)
+		}
 		if len(t.Command) > 0 && strings.Contains(t.Command[0], "/") {
 			add(indexPath("targets", i)+".command", t.Command[0], program)
 		}

@@ -94,6 +94,8 @@ type Suite struct {
 
 	// targetFilters are the targets' filters by id.
 	targetFilters map[string]*Filter
+	// views caches the targets' views (TargetView).
+	views views
 
 	hash, configHash string
 }
