@@ -12,15 +12,6 @@ import (
 	"github.com/evalgate/evalgate/internal/report"
 )
 
-// The gate's exit codes are the CLI's (exit.go stays the one place that
-// defines them): these lines stop compiling if the two drift apart.
-var (
-	_ = [1]struct{}{}[gate.ExitPass-ExitPass]
-	_ = [1]struct{}{}[gate.ExitRegressed-ExitRegressed]
-	_ = [1]struct{}{}[gate.ExitUsage-ExitUsage]
-	_ = [1]struct{}{}[gate.ExitIncomplete-ExitIncomplete]
-)
-
 // compareOptions are the flags of `evalgate compare`.
 type compareOptions struct {
 	baseline, target string
@@ -108,7 +99,7 @@ func compareResults(ctx context.Context, e *Env, o compareOptions, set map[strin
 	}
 	var body []byte
 	if o.format == "json" {
-		if body, err = report.JSON(v); err != nil {
+		if body, err = report.JSON(v, verdictCode(v)); err != nil {
 			return providerErr(err)
 		}
 	} else {
@@ -121,7 +112,7 @@ func compareResults(ctx context.Context, e *Env, o compareOptions, set map[strin
 	} else if _, err := e.Stdout.Write(body); err != nil {
 		return providerErr(fmt.Errorf("write report: %w", err))
 	}
-	if code := v.ExitCode(); code != ExitPass {
+	if code := verdictCode(v); code != ExitPass {
 		return outcome(code, "verdict %s: %s", v.Status, v.Reason)
 	}
 	if v.Status == gate.StatusInconclusive {

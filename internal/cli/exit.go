@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/evalgate/evalgate/internal/gate"
 )
 
 // Exit codes: the one place where outcomes become process exit codes
@@ -68,6 +70,22 @@ func providerErr(err error) error { return &exitError{ExitProvider, err} }
 // (regressed, incomplete); its message is printed like an error.
 func outcome(code int, format string, args ...any) error {
 	return &exitError{code, fmt.Errorf(format, args...)}
+}
+
+// verdictCode maps a verdict to the exit code: a blocking verdict (regressed,
+// or inconclusive in non_inferiority mode) is a regression, an incomplete one
+// is incomplete, and criteria that cannot be checked are a config error.
+func verdictCode(v *gate.Verdict) int {
+	switch v.Status {
+	case gate.StatusPass, gate.StatusRegressed, gate.StatusInconclusive:
+		if v.Blocks() {
+			return ExitRegressed
+		}
+		return ExitPass
+	case gate.StatusIncomplete:
+		return ExitIncomplete
+	}
+	return ExitUsage
 }
 
 // exitCode maps an error returned by a command to the process exit code.

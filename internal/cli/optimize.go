@@ -200,7 +200,7 @@ func optimizeSuite(ctx context.Context, e *Env, o optimizeOptions) error {
 	if runErr != nil {
 		return optimizeErr(runErr)
 	}
-	if code := rep.Verdict.ExitCode(); code != ExitPass {
+	if code := verdictCode(rep.Verdict); code != ExitPass {
 		return outcome(code, "held-out verdict %s: %s", rep.Verdict.Status, rep.Verdict.Reason)
 	}
 	return nil

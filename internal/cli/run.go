@@ -655,7 +655,7 @@ func compareRun(ctx context.Context, e *Env, r *suiteRun, o runOptions, runErr e
 	r.verdict = v
 	stem := strings.TrimSuffix(r.resultsPath, filepath.Ext(r.resultsPath))
 	r.verdictPath, r.reportPath = stem+".verdict.json", stem+".report.md"
-	js, err := report.JSON(v)
+	js, err := report.JSON(v, verdictCode(v))
 	if err != nil {
 		return providerErr(err)
 	}
@@ -677,7 +677,7 @@ func compareRun(ctx context.Context, e *Env, r *suiteRun, o runOptions, runErr e
 	if err := os.WriteFile(r.reportPath, []byte(md), 0o644); err != nil {
 		return providerErr(fmt.Errorf("write report: %w", err))
 	}
-	if code := v.ExitCode(); code != ExitPass {
+	if code := verdictCode(v); code != ExitPass {
 		return outcome(code, "verdict %s: %s", v.Status, v.Reason)
 	}
 	return runErr

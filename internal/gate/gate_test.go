@@ -37,7 +37,7 @@ func TestCompareVerdicts(t *testing.T) {
 		repeats  int
 		cfg      Config
 		status   Status
-		exit     int
+		blocks   bool
 		checks   []CriterionStatus
 		reasonIn string
 	}{
@@ -46,90 +46,90 @@ func TestCompareVerdicts(t *testing.T) {
 			target: sim{target: "cand", latency: 800, cost: 0.002, seed: 2},
 			n:      200,
 			cfg:    Config{Criteria: []suite.Criterion{{Metric: "correctness", MaxDrop: drop(0.05)}}},
-			status: StatusPass, exit: 0, checks: []CriterionStatus{CheckPass},
+			status: StatusPass, checks: []CriterionStatus{CheckPass},
 		},
 		{
 			name:   "a drop of twice the margin regresses",
 			target: sim{target: "cand", shift: -0.10, latency: 800, cost: 0.002, seed: 2},
 			n:      200,
 			cfg:    Config{Criteria: []suite.Criterion{{Metric: "correctness", MaxDrop: drop(0.05)}}},
-			status: StatusRegressed, exit: 1, checks: []CriterionStatus{CheckFail},
+			status: StatusRegressed, blocks: true, checks: []CriterionStatus{CheckFail},
 		},
 		{
 			name:   "a warn severity does not fail",
 			target: sim{target: "cand", shift: -0.10, latency: 800, cost: 0.002, seed: 2},
 			n:      200,
 			cfg:    Config{Criteria: []suite.Criterion{{Metric: "correctness", MaxDrop: drop(0.05), Severity: "warn"}}},
-			status: StatusPass, exit: 0, checks: []CriterionStatus{CheckFail},
+			status: StatusPass, checks: []CriterionStatus{CheckFail},
 		},
 		{
 			name:   "non-inferiority shown with enough samples",
 			target: sim{target: "cand", latency: 800, cost: 0.002, seed: 2},
 			n:      300,
 			cfg:    Config{Mode: ModeNonInferiority, Criteria: []suite.Criterion{{Metric: "correctness", MaxDrop: drop(0.05)}}},
-			status: StatusPass, exit: 0, checks: []CriterionStatus{CheckPass},
+			status: StatusPass, checks: []CriterionStatus{CheckPass},
 		},
 		{
 			name:   "non-inferiority not shown on a small suite does not pass",
 			target: sim{target: "cand", shift: -0.02, latency: 800, cost: 0.002, seed: 2},
 			n:      12,
 			cfg:    Config{Mode: ModeNonInferiority, Criteria: []suite.Criterion{{Metric: "exact_match", MaxDrop: drop(0.05)}}},
-			status: StatusInconclusive, exit: 1, checks: []CriterionStatus{CheckInconclusive},
+			status: StatusInconclusive, blocks: true, checks: []CriterionStatus{CheckInconclusive},
 		},
 		{
 			name:   "cost doubling breaks a 10% allowance",
 			target: sim{target: "cand", latency: 800, cost: 0.004, seed: 2},
 			n:      100,
 			cfg:    Config{Criteria: []suite.Criterion{{Metric: "cost_per_1k", MaxIncrease: dropPct(0.10)}}},
-			status: StatusRegressed, exit: 1, checks: []CriterionStatus{CheckFail},
+			status: StatusRegressed, blocks: true, checks: []CriterionStatus{CheckFail},
 		},
 		{
 			name:   "latency p95 within 25%",
 			target: sim{target: "cand", latency: 780, cost: 0.002, seed: 2},
 			n:      300,
 			cfg:    Config{Criteria: []suite.Criterion{{Metric: "latency_p95", MaxIncrease: dropPct(0.25)}}},
-			status: StatusPass, exit: 0, checks: []CriterionStatus{CheckPass},
+			status: StatusPass, checks: []CriterionStatus{CheckPass},
 		},
 		{
 			name:   "floor and drop give two checks",
 			target: sim{target: "cand", latency: 800, cost: 0.002, seed: 2},
 			n:      200,
 			cfg:    Config{Criteria: []suite.Criterion{{Metric: "correctness", Min: ptr(0.9), MaxDrop: drop(0.05)}}},
-			status: StatusRegressed, exit: 1, checks: []CriterionStatus{CheckFail, CheckPass},
+			status: StatusRegressed, blocks: true, checks: []CriterionStatus{CheckFail, CheckPass},
 		},
 		{
 			name:   "a criterion on a metric neither side has is an error",
 			target: sim{target: "cand", latency: 800, cost: 0.002, seed: 2},
 			n:      50,
 			cfg:    Config{Criteria: []suite.Criterion{{Metric: "bleu", MaxDrop: drop(0.05)}}},
-			status: StatusError, exit: 2, checks: []CriterionStatus{CheckError}, reasonIn: `metric "bleu" is in neither results file`,
+			status: StatusError, checks: []CriterionStatus{CheckError}, reasonIn: `metric "bleu" is in neither results file`,
 		},
 		{
 			name:   "max_increase on a higher-is-better metric is an error",
 			target: sim{target: "cand", latency: 800, cost: 0.002, seed: 2},
 			n:      50,
 			cfg:    Config{Criteria: []suite.Criterion{{Metric: "correctness", MaxIncrease: drop(0.05)}}},
-			status: StatusError, exit: 2, checks: []CriterionStatus{CheckError}, reasonIn: "use max_drop",
+			status: StatusError, checks: []CriterionStatus{CheckError}, reasonIn: "use max_drop",
 		},
 		{
 			name:   "a criterion without bounds is an error",
 			target: sim{target: "cand", latency: 800, cost: 0.002, seed: 2},
 			n:      50,
 			cfg:    Config{Criteria: []suite.Criterion{{Metric: "correctness"}}},
-			status: StatusError, exit: 2, checks: []CriterionStatus{CheckError},
+			status: StatusError, checks: []CriterionStatus{CheckError},
 		},
 		{
 			name:   "repeats cluster by sample",
 			target: sim{target: "cand", latency: 800, cost: 0.002, seed: 2},
 			n:      60, repeats: 3,
 			cfg:    Config{Criteria: []suite.Criterion{{Metric: "exact_match", MaxDrop: drop(0.15)}}},
-			status: StatusPass, exit: 0, checks: []CriterionStatus{CheckPass},
+			status: StatusPass, checks: []CriterionStatus{CheckPass},
 		},
 		{
 			name:   "no criteria compares only",
 			target: sim{target: "cand", latency: 800, cost: 0.002, seed: 2},
 			n:      20,
-			status: StatusPass, exit: 0,
+			status: StatusPass,
 		},
 	}
 	for _, tc := range tests {
@@ -140,7 +140,7 @@ func TestCompareVerdicts(t *testing.T) {
 			v, err := Compare(context.Background(), bs, ts, tc.cfg)
 			require.NoError(t, err)
 			assert.Equal(t, tc.status, v.Status, v.Reason)
-			assert.Equal(t, tc.exit, v.ExitCode())
+			assert.Equal(t, tc.blocks, v.Blocks())
 			var got []CriterionStatus
 			for _, c := range v.Criteria {
 				got = append(got, c.Status)
@@ -279,7 +279,7 @@ func TestComparePartialData(t *testing.T) {
 		v, err := Compare(context.Background(), Side{Path: bp}, Side{Path: tp}, Config{Criteria: crit})
 		require.NoError(t, err)
 		assert.Equal(t, StatusIncomplete, v.Status)
-		assert.Equal(t, 4, v.ExitCode())
+		assert.False(t, v.Passes(), "incomplete is never a pass")
 		assert.Equal(t, 10, v.BaselineOnlyCount)
 		assert.Equal(t, 10, v.TargetOnlyCount)
 		assert.Contains(t, v.Reason, "no (sample id, repeat) pair")
@@ -296,7 +296,7 @@ func TestComparePartialData(t *testing.T) {
 		v, err := Compare(context.Background(), Side{Path: bp}, Side{Path: tp}, Config{Criteria: crit})
 		require.NoError(t, err)
 		assert.Equal(t, StatusIncomplete, v.Status)
-		assert.Equal(t, 4, v.ExitCode())
+		assert.False(t, v.Passes(), "incomplete is never a pass")
 		require.Len(t, v.Criteria, 1)
 		assert.Equal(t, CheckInconclusive, v.Criteria[0].Status)
 	})
@@ -317,7 +317,7 @@ func TestComparePartialData(t *testing.T) {
 		assert.Equal(t, CheckInconclusive, v.Criteria[1].Status)
 		assert.Contains(t, v.Criteria[1].Reason, "the baseline has no score for correctness")
 		assert.Equal(t, StatusInconclusive, v.Status)
-		assert.Equal(t, 0, v.ExitCode(), "regression mode: inconclusive does not fail")
+		assert.True(t, v.Passes(), "regression mode: inconclusive does not fail")
 	})
 	t.Run("missing scores are left out and said", func(t *testing.T) {
 		t.Parallel()

@@ -33,16 +33,6 @@ const (
 	CheckError        CriterionStatus = "error"
 )
 
-// Exit codes of a verdict. They are the values of cli.Exit* (DESIGN.md); the
-// cli package checks at compile time that they agree, so the mapping stays in
-// one place.
-const (
-	ExitPass       = 0
-	ExitRegressed  = 1
-	ExitUsage      = 2
-	ExitIncomplete = 4
-)
-
 // Interval is an estimate with its confidence interval. Lo and Hi are NaN
 // when the data cannot bound the estimate (too few pairs); JSON writes them
 // as null.
@@ -375,28 +365,30 @@ func (v *Verdict) Info(name string) (metric.Info, bool) {
 	return i, ok
 }
 
-// ExitCode maps the verdict to the process exit code: 0 pass, 1 regressed,
-// 2 error, 4 incomplete. An inconclusive verdict exits 0 when every
-// inconclusive criterion is in regression mode (no evidence of a regression;
-// the report warns) and 1 when one is in non_inferiority mode (not shown to be
-// within its margin, so not a pass).
-func (v *Verdict) ExitCode() int {
+// Blocks reports whether the verdict fails the check: a regression, or an
+// inconclusive criterion in non_inferiority mode (not shown to be within its
+// margin, so not a pass). An inconclusive criterion in regression mode does
+// not block: there is no evidence of a regression, and the report warns.
+// Incomplete and error verdicts are neither passes nor regressions; the cli
+// maps each status to its exit code (cli/exit.go).
+func (v *Verdict) Blocks() bool {
 	switch v.Status {
-	case StatusPass:
-		return ExitPass
 	case StatusRegressed:
-		return ExitRegressed
+		return true
 	case StatusInconclusive:
 		for _, c := range v.Criteria {
 			if c.Blocks() {
-				return ExitRegressed
+				return true
 			}
 		}
-		return ExitPass
-	case StatusIncomplete:
-		return ExitIncomplete
 	}
-	return ExitUsage
+	return false
+}
+
+// Passes reports whether the verdict lets the change through: a pass, or an
+// inconclusive verdict that does not block.
+func (v *Verdict) Passes() bool {
+	return v.Status == StatusPass || v.Status == StatusInconclusive && !v.Blocks()
 }
 
 func (v *Verdict) warn(format string, args ...any) {
@@ -472,7 +464,7 @@ func (v *Verdict) decide() {
 		v.Reason += "; no criterion regressed on the pairs that ran"
 	case len(inconclusive) > 0:
 		v.Status = StatusInconclusive
-		if v.ExitCode() == ExitPass {
+		if !v.Blocks() {
 			v.Reason = "no significant regression, but inconclusive: " + strings.Join(inconclusive, ", ")
 		} else {
 			v.Reason = "not shown to be within the margin: " + strings.Join(inconclusive, ", ")

@@ -10,7 +10,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/evalgate/evalgate/internal/gate"
 	"github.com/evalgate/evalgate/internal/provider"
 	"github.com/evalgate/evalgate/internal/suite"
 )
@@ -25,7 +24,7 @@ func WriteWinner(s *suite.Suite, p *Prepared, rep *Report, overwrite bool) {
 	if rep.Winner == nil || rep.Verdict == nil {
 		return
 	}
-	if rep.Verdict.ExitCode() != gate.ExitPass {
+	if !rep.Verdict.Passes() {
 		rep.PromptNote = "the winner did not pass the held-out gate"
 		return
 	}

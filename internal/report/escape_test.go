@@ -39,7 +39,7 @@ func TestBidiControlsAreNeutralized(t *testing.T) {
 	require.Contains(t, md, "answer 0x", "the regressed samples' outputs are shown")
 	assert.False(t, strings.ContainsFunc(md, IsBidiControl))
 
-	b, err := JSON(v)
+	b, err := JSON(v, 1)
 	require.NoError(t, err)
 	assert.False(t, strings.ContainsFunc(string(b), IsBidiControl))
 	assert.Contains(t, string(b), `\u202eevil`)

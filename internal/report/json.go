@@ -25,9 +25,10 @@ type document struct {
 	*gate.Verdict
 }
 
-// JSON renders the verdict for machines (NaN and infinite numbers as null).
-func JSON(v *gate.Verdict) ([]byte, error) {
-	b, err := json.MarshalIndent(document{JSONSchema, JSONVersion, v.ExitCode(), v}, "", "  ")
+// JSON renders the verdict for machines (NaN and infinite numbers as null)
+// with the exit code the cli maps it to (cli/exit.go owns that mapping).
+func JSON(v *gate.Verdict, exitCode int) ([]byte, error) {
+	b, err := json.MarshalIndent(document{JSONSchema, JSONVersion, exitCode, v}, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("json verdict: %w", err)
 	}

@@ -96,7 +96,7 @@ func render(v *gate.Verdict, opts Options, runes, samples int, lists bool) strin
 	}
 	status := string(v.Status)
 	if v.Status == gate.StatusInconclusive {
-		if v.ExitCode() == gate.ExitPass {
+		if !v.Blocks() {
 			status = "inconclusive (not failing)"
 		} else {
 			status = "inconclusive (failing: not shown within margin)"

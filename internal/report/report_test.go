@@ -214,19 +214,20 @@ func TestEscape(t *testing.T) {
 func TestJSON(t *testing.T) {
 	t.Parallel()
 	v := compareRuns(t, gate.Config{Criteria: testCriteria(), Samples: 1}, 1, func(i int) string { return "ok " + strconv.Itoa(i) })
-	b, err := JSON(v)
+	require.Equal(t, gate.StatusRegressed, v.Status)
+	b, err := JSON(v, 1)
 	require.NoError(t, err)
 	golden(t, string(b))
 	var doc map[string]any
 	require.NoError(t, json.Unmarshal(b, &doc))
 	assert.Equal(t, JSONSchema, doc["schema"])
-	assert.EqualValues(t, v.ExitCode(), doc["exit_code"])
+	assert.EqualValues(t, 1, doc["exit_code"], "the exit code the cli gives")
 	assert.Equal(t, string(v.Status), doc["status"])
 
 	// NaN never reaches JSON (it has none): it is written as null.
 	nan := &gate.Verdict{Status: gate.StatusIncomplete, Cost: gate.CostProjection{BaselinePer1K: gate.Num(math.NaN())},
 		Metrics: []gate.MetricComparison{{Metric: "m", Delta: gate.Interval{Est: math.NaN(), Lo: math.Inf(1), Hi: math.NaN()}, MDE: gate.Num(math.NaN())}}}
-	b, err = JSON(nan)
+	b, err = JSON(nan, 4)
 	require.NoError(t, err)
 	assert.Contains(t, string(b), `"baseline_per_1k": null`)
 	assert.Equal(t, 4, int(gjsonInt(t, b, "exit_code")))
