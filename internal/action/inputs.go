@@ -2,7 +2,6 @@ package action
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -131,9 +130,8 @@ func readInputs(a *githubactions.Action) (inputs, error) {
 			errs = append(errs, fmt.Sprintf("input baseline: %q: want auto, artifact, base, suite or a results file (.jsonl)", in.baseline))
 		}
 	}
-	modes := []string{suite.ModeRegression, suite.ModeNonInferiority}
-	if in.mode != "" && !slices.Contains(modes, in.mode) {
-		errs = append(errs, fmt.Sprintf("input mode: %q: want regression or non_inferiority%s", in.mode, didYouMean(in.mode, modes)))
+	if _, err := suite.ParseMode(in.mode); err != nil {
+		errs = append(errs, fmt.Sprintf("input mode: %v%s", err, didYouMean(in.mode, suite.Modes)))
 	}
 	levels := 0
 	for _, v := range splitList(strings.ReplaceAll(input(a, "fail-on"), " ", ",")) {

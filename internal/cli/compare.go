@@ -10,6 +10,7 @@ import (
 
 	"github.com/evalgate/evalgate/internal/gate"
 	"github.com/evalgate/evalgate/internal/report"
+	"github.com/evalgate/evalgate/internal/suite"
 )
 
 // compareOptions are the flags of `evalgate compare`.
@@ -151,7 +152,11 @@ func compareConfig(ctx context.Context, e *Env, o compareOptions, set map[string
 		cfg.Agreement = append(cfg.Agreement, p)
 	}
 	if set["mode"] {
-		cfg.Mode = gate.Mode(o.mode)
+		m, err := suite.ParseMode(o.mode)
+		if err != nil {
+			return cfg, "", usagef("--mode %v", err)
+		}
+		cfg.Mode = m
 	}
 	if set["confidence"] {
 		cfg.Confidence = o.confidence

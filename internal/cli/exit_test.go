@@ -6,13 +6,14 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/evalgate/evalgate/internal/gate"
+	"github.com/evalgate/evalgate/internal/suite"
 )
 
 // TestVerdictCode pins the one mapping from verdicts to exit codes: the gate
 // says whether a verdict blocks, the cli alone turns that into a number.
 func TestVerdictCode(t *testing.T) {
 	t.Parallel()
-	inconclusive := func(mode gate.Mode, sev gate.Severity) *gate.Verdict {
+	inconclusive := func(mode suite.Mode, sev suite.Severity) *gate.Verdict {
 		return &gate.Verdict{Status: gate.StatusInconclusive, Criteria: []gate.CriterionResult{
 			{Metric: "m", Mode: mode, Severity: sev, Status: gate.CheckInconclusive}}}
 	}
@@ -23,9 +24,9 @@ func TestVerdictCode(t *testing.T) {
 	}{
 		{"pass", &gate.Verdict{Status: gate.StatusPass}, ExitPass},
 		{"regressed", &gate.Verdict{Status: gate.StatusRegressed}, ExitRegressed},
-		{"inconclusive in regression mode", inconclusive(gate.ModeRegression, gate.SeverityFail), ExitPass},
-		{"inconclusive in non_inferiority mode", inconclusive(gate.ModeNonInferiority, gate.SeverityFail), ExitRegressed},
-		{"inconclusive warn-only", inconclusive(gate.ModeNonInferiority, gate.SeverityWarn), ExitPass},
+		{"inconclusive in regression mode", inconclusive(suite.ModeRegression, suite.SeverityFail), ExitPass},
+		{"inconclusive in non_inferiority mode", inconclusive(suite.ModeNonInferiority, suite.SeverityFail), ExitRegressed},
+		{"inconclusive warn-only", inconclusive(suite.ModeNonInferiority, suite.SeverityWarn), ExitPass},
 		{"incomplete", &gate.Verdict{Status: gate.StatusIncomplete}, ExitIncomplete},
 		{"criteria cannot be checked", &gate.Verdict{Status: gate.StatusError}, ExitUsage},
 		{"unknown status", &gate.Verdict{Status: "bogus"}, ExitUsage},

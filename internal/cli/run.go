@@ -333,8 +333,8 @@ func apiKeyEnvs(v any) []string {
 // applyFlags lets command-line flags override the suite's run settings, so
 // that everything downstream (header, engine) reads one source.
 func applyFlags(s *suite.Suite, o runOptions) error {
-	if o.mode != "" && o.mode != suite.ModeRegression && o.mode != suite.ModeNonInferiority {
-		return usagef("--mode %q: use %s or %s", o.mode, suite.ModeRegression, suite.ModeNonInferiority)
+	if _, err := suite.ParseMode(o.mode); err != nil {
+		return usagef("--mode %v", err)
 	}
 	for _, f := range []struct {
 		name string
@@ -359,7 +359,7 @@ func applyFlags(s *suite.Suite, o runOptions) error {
 		s.Config.Run.BudgetUSD = o.budget
 	}
 	if o.mode != "" {
-		s.Config.Gate.Mode = o.mode
+		s.Config.Gate.Mode = suite.Mode(o.mode)
 	}
 	if o.noCache {
 		off := false

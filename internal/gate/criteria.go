@@ -96,7 +96,7 @@ func checkCriteria(p *paired, b, t *side, v *Verdict, cfg Config) []CriterionRes
 			// cost on both sides) show no move at all: in regression mode
 			// that is no evidence of a regression. One pair or one cluster
 			// shows nothing, and non-inferiority needs an interval.
-			if c.res.Mode == ModeRegression && c.est.units >= 2 && !beyond && !math.IsNaN(c.est.est) {
+			if c.res.Mode == suite.ModeRegression && c.est.units >= 2 && !beyond && !math.IsNaN(c.est.est) {
 				c.settle(CheckPass, "%s: no move past the limit %s, but no interval either, because %s", describeEstimate(c.res.Estimate, c.res.Scale), describeLimit(c.limit, c.res.Scale), c.est.why)
 				continue
 			}
@@ -108,7 +108,7 @@ func checkCriteria(p *paired, b, t *side, v *Verdict, cfg Config) []CriterionRes
 		} else {
 			c.pBad, c.pGood = c.est.pAbove(c.limit), c.est.pBelow(c.limit)
 		}
-		if c.res.Mode == ModeRegression {
+		if c.res.Mode == suite.ModeRegression {
 			c.res.P = Num(c.pBad)
 			fam = append(fam, i)
 		} else {
@@ -179,7 +179,7 @@ func decide(c *check, a, alpha float64, family int) {
 		lvl += fmt.Sprintf(" (Holm's correction across %d checks)", family)
 	}
 	switch r.Mode {
-	case ModeRegression:
+	case suite.ModeRegression:
 		switch {
 		case bad:
 			c.settle(CheckFail, "%s: the %s is wholly past the limit %s (p = %s)", est, lvl, lim, fmtP(c.pBad))
@@ -257,13 +257,13 @@ func describeLimit(x float64, scale string) string {
 
 // criterionChecks turns one criterion into its checks (one per bound).
 func criterionChecks(c suite.Criterion, p *paired, b, t *side, v *Verdict, cfg Config) []*check {
-	mode := Mode(c.Mode)
+	mode := c.Mode
 	if mode == "" {
 		mode = cfg.Mode
 	}
-	sev := Severity(c.Severity)
+	sev := c.Severity
 	if sev == "" {
-		sev = SeverityFail
+		sev = suite.SeverityFail
 	}
 	base := CriterionResult{Metric: c.Metric, Mode: mode, Severity: sev,
 		Baseline: Num(math.NaN()), Target: Num(math.NaN()), Limit: Num(math.NaN()), MDE: Num(math.NaN()),
@@ -274,11 +274,13 @@ func criterionChecks(c suite.Criterion, p *paired, b, t *side, v *Verdict, cfg C
 		k.settle(CheckError, format, args...)
 		return []*check{k}
 	}
+	_, modeErr := suite.ParseMode(string(mode))
+	_, sevErr := suite.ParseSeverity(string(sev))
 	switch {
-	case mode != ModeRegression && mode != ModeNonInferiority:
-		return fail("mode", "mode %q: want %q or %q", mode, ModeRegression, ModeNonInferiority)
-	case sev != SeverityFail && sev != SeverityWarn:
-		return fail("severity", "severity %q: want %q or %q", sev, SeverityFail, SeverityWarn)
+	case modeErr != nil:
+		return fail("mode", "mode %v", modeErr)
+	case sevErr != nil:
+		return fail("severity", "severity %v", sevErr)
 	case c.Min == nil && c.MaxDrop == nil && c.MaxIncrease == nil && c.MaxErrorRate == nil:
 		return fail("none", "the criterion sets no bound: give min, max_drop, max_increase or max_error_rate")
 	}

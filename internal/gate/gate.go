@@ -44,30 +44,6 @@ func ParseSide(s string) (Side, error) {
 	return Side{Path: s}, nil
 }
 
-// Mode says what a criterion must show to pass.
-type Mode string
-
-// The two modes.
-const (
-	// ModeRegression fails only when the data shows a drop significantly
-	// beyond the margin: the pull-request default, where noise must not fail
-	// the check.
-	ModeRegression Mode = "regression"
-	// ModeNonInferiority passes only when the data shows the drop is within
-	// the margin: the release-gating default, where "no evidence of harm" is
-	// not enough.
-	ModeNonInferiority Mode = "non_inferiority"
-)
-
-// Severity says whether a failing criterion fails the verdict.
-type Severity string
-
-// The two severities.
-const (
-	SeverityFail Severity = "fail"
-	SeverityWarn Severity = "warn"
-)
-
 // AgreementPair names a judge metric and a human (SME) metric scored on the
 // same samples, whose agreement the report shows.
 type AgreementPair struct {
@@ -84,8 +60,8 @@ type Config struct {
 	// reported and the verdict passes unless nothing was evaluated.
 	Criteria []suite.Criterion
 	// Mode is the default mode of criteria that do not set one
-	// (ModeRegression when empty).
-	Mode Mode
+	// (suite.ModeRegression when empty).
+	Mode suite.Mode
 	// Confidence of intervals and tests (suite.DefaultConfidence when zero).
 	Confidence float64
 	// Cluster is the dataset column whose equal values share a cluster; the
@@ -128,7 +104,7 @@ func FromSuite(c *suite.Config) Config {
 	return Config{
 		Agreement:    agreement,
 		Criteria:     c.Criteria,
-		Mode:         Mode(c.Gate.Mode),
+		Mode:         c.Gate.Mode,
 		Confidence:   c.Gate.Confidence,
 		Cluster:      c.Gate.Cluster,
 		MonthlyCalls: c.Gate.MonthlyCalls,
@@ -137,10 +113,10 @@ func FromSuite(c *suite.Config) Config {
 
 func (c Config) withDefaults() (Config, error) {
 	if c.Mode == "" {
-		c.Mode = ModeRegression
+		c.Mode = suite.ModeRegression
 	}
-	if c.Mode != ModeRegression && c.Mode != ModeNonInferiority {
-		return c, fmt.Errorf("gate mode %q: want %q or %q", c.Mode, ModeRegression, ModeNonInferiority)
+	if _, err := suite.ParseMode(string(c.Mode)); err != nil {
+		return c, fmt.Errorf("gate mode %w", err)
 	}
 	if c.Confidence == 0 {
 		c.Confidence = suite.DefaultConfidence

@@ -66,14 +66,14 @@ func TestCompareVerdicts(t *testing.T) {
 			name:   "non-inferiority shown with enough samples",
 			target: sim{target: "cand", latency: 800, cost: 0.002, seed: 2},
 			n:      300,
-			cfg:    Config{Mode: ModeNonInferiority, Criteria: []suite.Criterion{{Metric: "correctness", MaxDrop: drop(0.05)}}},
+			cfg:    Config{Mode: suite.ModeNonInferiority, Criteria: []suite.Criterion{{Metric: "correctness", MaxDrop: drop(0.05)}}},
 			status: StatusPass, checks: []CriterionStatus{CheckPass},
 		},
 		{
 			name:   "non-inferiority not shown on a small suite does not pass",
 			target: sim{target: "cand", shift: -0.02, latency: 800, cost: 0.002, seed: 2},
 			n:      12,
-			cfg:    Config{Mode: ModeNonInferiority, Criteria: []suite.Criterion{{Metric: "exact_match", MaxDrop: drop(0.05)}}},
+			cfg:    Config{Mode: suite.ModeNonInferiority, Criteria: []suite.Criterion{{Metric: "exact_match", MaxDrop: drop(0.05)}}},
 			status: StatusInconclusive, blocks: true, checks: []CriterionStatus{CheckInconclusive},
 		},
 		{

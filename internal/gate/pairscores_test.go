@@ -40,16 +40,16 @@ func TestPairScoresAreCheckedLikeAnyMetric(t *testing.T) {
 	tests := []struct {
 		name   string
 		scores map[PairKey]float64
-		mode   Mode
+		mode   suite.Mode
 		status CriterionStatus
 		rate   float64
 	}{
 		// The target is preferred in 130 of 200 pairs: clearly above an even split.
-		{"clear win passes non-inferiority", prefs(200, 130, 0), ModeNonInferiority, CheckPass, 0.65},
+		{"clear win passes non-inferiority", prefs(200, 130, 0), suite.ModeNonInferiority, CheckPass, 0.65},
 		// Preferred in 60, ties in 20: win rate 0.35, significantly below 0.5.
-		{"clear loss fails regression", prefs(200, 60, 20), ModeRegression, CheckFail, 0.35},
+		{"clear loss fails regression", prefs(200, 60, 20), suite.ModeRegression, CheckFail, 0.35},
 		// An even split cannot show a win rate of at least 0.5.
-		{"even split is inconclusive in non-inferiority", prefs(200, 90, 20), ModeNonInferiority, CheckInconclusive, 0.5},
+		{"even split is inconclusive in non-inferiority", prefs(200, 90, 20), suite.ModeNonInferiority, CheckInconclusive, 0.5},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

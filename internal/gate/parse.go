@@ -41,9 +41,9 @@ func ParseCriterion(s string) (suite.Criterion, error) {
 		case "max_increase":
 			c.MaxIncrease, err = ParseMargin(val)
 		case "mode":
-			c.Mode = val
+			c.Mode = suite.Mode(val)
 		case "severity":
-			c.Severity = val
+			c.Severity = suite.Severity(val)
 		default:
 			return c, fmt.Errorf("criterion %q: unknown key %q (want min, max_drop, max_increase, max_error_rate, mode or severity)", s, k)
 		}

@@ -68,7 +68,7 @@ func requireAgrees(t *testing.T, c CriterionResult, higher bool) {
 		bad, good, beyond = iv.Lo > lim, iv.Hi < lim, iv.Est > lim
 	}
 	switch c.Mode {
-	case ModeRegression:
+	case suite.ModeRegression:
 		switch {
 		case bad:
 			assert.Equal(t, CheckFail, c.Status, c.Reason)
@@ -96,7 +96,7 @@ func TestZeroVarianceProvesNothing(t *testing.T) {
 	t.Run("0 errors in 30 calls cannot show a rate under 2%", func(t *testing.T) {
 		t.Parallel()
 		bs, ts := pairFiles(t, []metric.Info{infoScore}, scores("correctness", repeat(0.8, 30)...), scores("correctness", repeat(0.8, 30)...), nil)
-		v, err := Compare(ctx, bs, ts, Config{Mode: ModeNonInferiority, Criteria: []suite.Criterion{{Metric: "error_rate", MaxErrorRate: ptr(0.02)}}})
+		v, err := Compare(ctx, bs, ts, Config{Mode: suite.ModeNonInferiority, Criteria: []suite.Criterion{{Metric: "error_rate", MaxErrorRate: ptr(0.02)}}})
 		require.NoError(t, err)
 		c := v.Criteria[0]
 		assert.Equal(t, CheckInconclusive, c.Status, c.Reason)
@@ -109,7 +109,7 @@ func TestZeroVarianceProvesNothing(t *testing.T) {
 		t.Parallel()
 		pf := []float64{1, 0, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1}
 		bs, ts := pairFiles(t, []metric.Info{infoPass}, scores("exact_match", pf...), scores("exact_match", pf...), nil)
-		v, err := Compare(ctx, bs, ts, Config{Mode: ModeNonInferiority, Criteria: []suite.Criterion{{Metric: "exact_match", MaxDrop: drop(0.01)}}})
+		v, err := Compare(ctx, bs, ts, Config{Mode: suite.ModeNonInferiority, Criteria: []suite.Criterion{{Metric: "exact_match", MaxDrop: drop(0.01)}}})
 		require.NoError(t, err)
 		c := v.Criteria[0]
 		assert.Equal(t, CheckInconclusive, c.Status, c.Reason)
@@ -126,7 +126,7 @@ func TestZeroVarianceProvesNothing(t *testing.T) {
 			c[i] = b[i] - 0.01
 		}
 		bs, ts := pairFiles(t, []metric.Info{infoF1}, scores("f1", b...), scores("f1", c...), nil)
-		v, err := Compare(ctx, bs, ts, Config{Mode: ModeNonInferiority, Criteria: []suite.Criterion{{Metric: "f1", MaxDrop: drop(0.05)}}})
+		v, err := Compare(ctx, bs, ts, Config{Mode: suite.ModeNonInferiority, Criteria: []suite.Criterion{{Metric: "f1", MaxDrop: drop(0.05)}}})
 		require.NoError(t, err)
 		cr := v.Criteria[0]
 		assert.Equal(t, CheckInconclusive, cr.Status, cr.Reason)
@@ -242,7 +242,7 @@ func TestPValueAndIntervalNeverDisagree(t *testing.T) {
 			cand[i] = map[string]float64{"f1": c[i], "exact_match": pc[i]}
 		}
 		bs, ts := pairFiles(t, []metric.Info{infoF1, infoPass}, base, cand, nil)
-		for _, mode := range []Mode{ModeRegression, ModeNonInferiority} {
+		for _, mode := range []suite.Mode{suite.ModeRegression, suite.ModeNonInferiority} {
 			v, err := Compare(context.Background(), bs, ts, Config{Mode: mode, Criteria: []suite.Criterion{
 				{Metric: "f1", MaxDrop: drop(0.03)},
 				{Metric: "exact_match", MaxDrop: drop(0.1)},
@@ -254,10 +254,10 @@ func TestPValueAndIntervalNeverDisagree(t *testing.T) {
 				requireAgrees(t, cr, true)
 				level := (1 - cr.Confidence) / 2
 				p := float64(cr.P)
-				if mode == ModeRegression && cr.Status == CheckFail {
+				if mode == suite.ModeRegression && cr.Status == CheckFail {
 					assert.Less(t, p, level+1e-9, "%s %s: failed with p = %v at level %v", cr.Metric, cr.Check, p, level)
 				}
-				if mode == ModeNonInferiority && cr.Status == CheckPass {
+				if mode == suite.ModeNonInferiority && cr.Status == CheckPass {
 					assert.Less(t, p, level+1e-9, "%s %s: passed with p = %v", cr.Metric, cr.Check, p)
 				}
 				if cr.Status == CheckInconclusive && !math.IsNaN(p) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/evalgate/evalgate/internal/metric"
 	"github.com/evalgate/evalgate/internal/results"
+	"github.com/evalgate/evalgate/internal/suite"
 )
 
 // Status is the verdict of a comparison.
@@ -128,11 +129,11 @@ func (s SideInfo) Label() string {
 type Verdict struct {
 	Status Status `json:"status"`
 	// Reason is the verdict in one sentence.
-	Reason     string   `json:"reason"`
-	Baseline   SideInfo `json:"baseline"`
-	Target     SideInfo `json:"target"`
-	Mode       Mode     `json:"mode"`
-	Confidence float64  `json:"confidence"`
+	Reason     string     `json:"reason"`
+	Baseline   SideInfo   `json:"baseline"`
+	Target     SideInfo   `json:"target"`
+	Mode       suite.Mode `json:"mode"`
+	Confidence float64    `json:"confidence"`
 	// Pairs is the number of (sample id, repeat) pairs on both sides;
 	// Evaluated the pairs where neither call failed.
 	Pairs     int `json:"pairs"`
@@ -178,9 +179,9 @@ const MaxListed = 50
 type CriterionResult struct {
 	Metric string `json:"metric"`
 	// Check is "min", "max_drop", "max_increase" or "max_error_rate".
-	Check    string   `json:"check"`
-	Mode     Mode     `json:"mode"`
-	Severity Severity `json:"severity"`
+	Check    string         `json:"check"`
+	Mode     suite.Mode     `json:"mode"`
+	Severity suite.Severity `json:"severity"`
 	// Bound is the criterion as the report prints it ("drop ≤ 0.05").
 	Bound  string          `json:"bound"`
 	Status CriterionStatus `json:"status"`
@@ -214,14 +215,14 @@ type CriterionResult struct {
 
 // Blocks reports whether the check keeps the verdict from passing.
 func (c CriterionResult) Blocks() bool {
-	if c.Severity == SeverityWarn {
+	if c.Severity == suite.SeverityWarn {
 		return false
 	}
 	switch c.Status {
 	case CheckFail, CheckError:
 		return true
 	case CheckInconclusive:
-		return c.Mode == ModeNonInferiority
+		return c.Mode == suite.ModeNonInferiority
 	}
 	return false
 }
@@ -428,7 +429,7 @@ func (v *Verdict) decide() {
 		switch {
 		case c.Status == CheckError:
 			errs = append(errs, name+": "+c.Reason)
-		case c.Severity == SeverityWarn && c.Status != CheckPass:
+		case c.Severity == suite.SeverityWarn && c.Status != CheckPass:
 			warned = append(warned, name)
 		case c.Status == CheckFail:
 			fails = append(fails, name)

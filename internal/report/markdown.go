@@ -11,6 +11,7 @@ import (
 
 	"github.com/evalgate/evalgate/internal/gate"
 	"github.com/evalgate/evalgate/internal/metric"
+	"github.com/evalgate/evalgate/internal/suite"
 )
 
 // GitHubCommentLimit is the most characters GitHub accepts in an issue or
@@ -161,7 +162,7 @@ func criteria(b *strings.Builder, v *gate.Verdict) {
 	for _, c := range v.Criteria {
 		info := infoFor(v, c.Metric)
 		st := checkIcon[c.Status]
-		if c.Severity == gate.SeverityWarn && c.Status != gate.CheckPass {
+		if c.Severity == suite.SeverityWarn && c.Status != gate.CheckPass {
 			st += " (warn)"
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n",

@@ -134,15 +134,15 @@ func TestMarkdownStates(t *testing.T) {
 	}{
 		{name: "incomplete", v: &gate.Verdict{
 			Status: gate.StatusIncomplete, Reason: "nothing to compare: no (sample id, repeat) pair is on both sides (baseline 3 records, target 2)",
-			Baseline: gate.SideInfo{Target: "prod"}, Target: gate.SideInfo{Target: "cand"}, Mode: gate.ModeRegression, Confidence: 0.95,
+			Baseline: gate.SideInfo{Target: "prod"}, Target: gate.SideInfo{Target: "cand"}, Mode: suite.ModeRegression, Confidence: 0.95,
 			BaselineOnly: []string{"a", "b", "c"}, BaselineOnlyCount: 3, TargetOnly: []string{"x|y", "@z"}, TargetOnlyCount: 2,
 			Cost: gate.CostProjection{BaselinePer1K: gate.Num(nan), TargetPer1K: gate.Num(nan)},
 		}},
 		{name: "error", v: &gate.Verdict{
 			Status: gate.StatusError, Reason: `criteria cannot be checked: bleu max_drop: metric "bleu" is in neither results file`,
-			Baseline: gate.SideInfo{Target: "prod"}, Target: gate.SideInfo{Target: "cand"}, Mode: gate.ModeNonInferiority, Confidence: 0.9,
+			Baseline: gate.SideInfo{Target: "prod"}, Target: gate.SideInfo{Target: "cand"}, Mode: suite.ModeNonInferiority, Confidence: 0.9,
 			Pairs: 10, Samples: 10, Evaluated: 10,
-			Criteria: []gate.CriterionResult{{Metric: "bleu", Check: "max_drop", Mode: gate.ModeNonInferiority, Severity: gate.SeverityFail,
+			Criteria: []gate.CriterionResult{{Metric: "bleu", Check: "max_drop", Mode: suite.ModeNonInferiority, Severity: suite.SeverityFail,
 				Status: gate.CheckError, Reason: `metric "bleu" is in neither results file`, Baseline: gate.Num(nan), Target: gate.Num(nan),
 				Limit: gate.Num(nan), MDE: gate.Num(nan), Estimate: gate.Interval{Est: nan, Lo: nan, Hi: nan}}},
 		}},

@@ -163,9 +163,9 @@ type Criterion struct {
 	MaxIncrease  *Margin  `yaml:"max_increase,omitempty"`
 	MaxErrorRate *float64 `yaml:"max_error_rate,omitempty"`
 	// Mode is "regression" or "non_inferiority"; empty means the gate's mode.
-	Mode string `yaml:"mode,omitempty"`
+	Mode Mode `yaml:"mode,omitempty"`
 	// Severity is "fail" (default) or "warn".
-	Severity string `yaml:"severity,omitempty"`
+	Severity Severity `yaml:"severity,omitempty"`
 }
 
 // GateConfig says what the target is compared with.
@@ -177,7 +177,7 @@ type GateConfig struct {
 	// Target is the target gated; empty means the only non-baseline target.
 	Target string `yaml:"target,omitempty"`
 	// Mode is "regression" (default) or "non_inferiority".
-	Mode       string  `yaml:"mode,omitempty"`
+	Mode       Mode    `yaml:"mode,omitempty"`
 	Confidence float64 `yaml:"confidence,omitempty"`
 	// MonthlyCalls projects cost to a month of traffic in the report.
 	MonthlyCalls int `yaml:"monthly_calls,omitempty"`

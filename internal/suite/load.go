@@ -545,8 +545,8 @@ func (c *checker) checkCriteria() {
 		if cr.MaxErrorRate != nil && (*cr.MaxErrorRate < 0 || *cr.MaxErrorRate > 1) {
 			c.errorf(c.at(path+".max_error_rate"), "%s.max_error_rate is a fraction between 0 and 1, got %g", path, *cr.MaxErrorRate)
 		}
-		c.checkEnum(path+".mode", cr.Mode, ModeRegression, ModeNonInferiority)
-		c.checkEnum(path+".severity", cr.Severity, SeverityFail, SeverityWarn)
+		c.checkEnum(path+".mode", string(cr.Mode), Modes...)
+		c.checkEnum(path+".severity", string(cr.Severity), Severities...)
 	}
 }
 
@@ -595,7 +595,7 @@ func (c *checker) checkGate() {
 			c.errorf(c.at("gate.target"), "gate.target and gate.baseline are both '%s'; compare two different targets", g.Target)
 		}
 	}
-	c.checkEnum("gate.mode", g.Mode, ModeRegression, ModeNonInferiority)
+	c.checkEnum("gate.mode", string(g.Mode), Modes...)
 	if c.has("gate.confidence") && (g.Confidence <= 0 || g.Confidence >= 1) {
 		c.errorf(c.at("gate.confidence"), "gate.confidence is a probability between 0 and 1 (e.g. 0.95), got %g", g.Confidence)
 	}

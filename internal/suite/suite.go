@@ -59,14 +59,6 @@ var DefaultRecordedFields = map[string]string{
 	RecordedTopK:         FieldSourceTopK,
 }
 
-// Gate modes and criterion severities.
-const (
-	ModeRegression     = "regression"
-	ModeNonInferiority = "non_inferiority"
-	SeverityFail       = "fail"
-	SeverityWarn       = "warn"
-)
-
 // DefaultRepeats is how often each sample is sent to each target.
 const DefaultRepeats = 1
 

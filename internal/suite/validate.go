@@ -13,14 +13,14 @@ import (
 	"github.com/evalgate/evalgate/internal/metric/judge"
 )
 
-// Severity says whether a finding stops a run (error) or is worth a look
+// FindingSeverity says whether a finding stops a run (error) or is worth a look
 // (warning).
-type Severity string
+type FindingSeverity string
 
 // The two severities of a finding.
 const (
-	SevError   Severity = "error"
-	SevWarning Severity = "warning"
+	SevError   FindingSeverity = "error"
+	SevWarning FindingSeverity = "warning"
 )
 
 // MaxFindingLines is how many offending line numbers a finding keeps: enough
@@ -29,7 +29,7 @@ const MaxFindingLines = 5
 
 // Finding is one kind of problem in the dataset, counted over all rows.
 type Finding struct {
-	Severity Severity
+	Severity FindingSeverity
 	// Code is a stable name for the kind of problem: duplicate_id,
 	// empty_reference, missing_field, not_numeric, invalid_metric, unreadable.
 	Code string
@@ -55,7 +55,7 @@ func (r *Report) Errors() []Finding { return r.filter(SevError) }
 // Warnings are the findings worth a look that do not stop a run.
 func (r *Report) Warnings() []Finding { return r.filter(SevWarning) }
 
-func (r *Report) filter(sev Severity) []Finding {
+func (r *Report) filter(sev FindingSeverity) []Finding {
 	var out []Finding
 	for _, f := range r.Findings {
 		if f.Severity == sev {
@@ -201,9 +201,9 @@ func plan(s *Suite, r *Report) []check {
 			required[col] = append(required[col], user)
 		}
 	}
-	numeric := map[string]Severity{}
+	numeric := map[string]FindingSeverity{}
 	var numericOrder []string
-	wantNumber := func(col string, sev Severity) {
+	wantNumber := func(col string, sev FindingSeverity) {
 		if col == "" {
 			return
 		}

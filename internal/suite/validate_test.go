@@ -34,7 +34,7 @@ metrics: [f1, {name: has_x, type: contains, value: x}]
 	assert.Equal(t, 5, r.Samples)
 
 	type got struct {
-		Severity Severity
+		Severity FindingSeverity
 		Code     string
 		Column   string
 		Count    int

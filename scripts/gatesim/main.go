@@ -388,8 +388,8 @@ func once(dir string, worker, si int, sc scenario, n int, delta, margin float64,
 			return tally{}, err
 		}
 	}
-	crit := func(mode gate.Mode) suite.Criterion {
-		c := suite.Criterion{Metric: sc.metric, Mode: string(mode)}
+	crit := func(mode suite.Mode) suite.Criterion {
+		c := suite.Criterion{Metric: sc.metric, Mode: mode}
 		if sc.metric == "error_rate" {
 			c.MaxErrorRate = &margin
 		} else {
@@ -400,7 +400,7 @@ func once(dir string, worker, si int, sc scenario, n int, delta, margin float64,
 	// One comparison checks the criterion in both modes: the regression
 	// check is alone in Holm's family, and non-inferiority is not adjusted.
 	v, err := gate.Compare(context.Background(), gate.Side{Path: paths[0]}, gate.Side{Path: paths[1]},
-		gate.Config{Criteria: []suite.Criterion{crit(gate.ModeRegression), crit(gate.ModeNonInferiority)}, Samples: -1})
+		gate.Config{Criteria: []suite.Criterion{crit(suite.ModeRegression), crit(suite.ModeNonInferiority)}, Samples: -1})
 	if err != nil {
 		return tally{}, err
 	}
