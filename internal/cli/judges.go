@@ -29,7 +29,7 @@ func buildJudge(ctx context.Context, e *Env, s *suite.Suite, spec metric.Spec, c
 		return nil, nil, err
 	}
 	var emb judge.Embedder
-	if judgeType(spec) == judge.TypeAnswerRelevancy {
+	if spec.Kind() == judge.TypeAnswerRelevancy {
 		ecfg, err := judge.EmbeddingConfigOf(spec)
 		if err != nil {
 			closer()
@@ -67,17 +67,10 @@ func buildPairwise(ctx context.Context, e *Env, s *suite.Suite, spec metric.Spec
 	return p, closer, nil
 }
 
-func judgeType(spec metric.Spec) string {
-	if spec.Type != "" {
-		return spec.Type
-	}
-	return spec.Name
-}
-
 // withContextField points a judge that reads the context at the suite's
 // context column when the metric names none.
 func withContextField(s *suite.Suite, spec metric.Spec) metric.Spec {
-	if !judge.NeedsContext(judgeType(spec)) {
+	if !judge.NeedsContext(spec.Kind()) {
 		return spec
 	}
 	if _, set := spec.Options["context_field"]; set {

@@ -4,6 +4,7 @@
 package metric
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"math"
@@ -93,6 +94,11 @@ type Spec struct {
 	// model's) and is scored for that target only.
 	Targets []string
 }
+
+// Kind is the built-in metric the spec uses: Type, or Name when Type is
+// empty. The registry, the judges and the cli all ask the spec, so the rule
+// is written once.
+func (s Spec) Kind() string { return cmp.Or(s.Type, s.Name) }
 
 // infoJSON is Info on the wire: JSON has no infinity, so an unbounded
 // maximum is written as null.

@@ -413,3 +413,10 @@ func TestImported(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, LowerIsBetter, m.Info().Direction)
 }
+
+func TestSpecKind(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "regex", Spec{Name: "has_date", Type: "regex"}.Kind(), "the type wins")
+	assert.Equal(t, "bleu", Spec{Name: "bleu"}.Kind(), "a built-in named by its name")
+	assert.Empty(t, Spec{}.Kind())
+}

@@ -55,10 +55,7 @@ func OptionKeys(typ string) []string {
 // when Type is empty. Unknown types and unknown, missing or malformed options
 // are errors that name the metric and say what to change.
 func New(spec Spec) (Metric, error) {
-	typ := spec.Type
-	if typ == "" {
-		typ = spec.Name
-	}
+	typ := spec.Kind()
 	if typ == "" {
 		return nil, fmt.Errorf("metric: no name or type given")
 	}

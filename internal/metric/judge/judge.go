@@ -112,16 +112,8 @@ func OptionKeys(typ string) []string {
 	return k
 }
 
-// typeOf is the spec's metric type: Type, or Name when Type is empty.
-func typeOf(spec metric.Spec) string {
-	if spec.Type != "" {
-		return spec.Type
-	}
-	return spec.Name
-}
-
 // IsJudge reports whether spec declares a judge metric (pairwise included).
-func IsJudge(spec metric.Spec) bool { return Known(typeOf(spec)) }
+func IsJudge(spec metric.Spec) bool { return Known(spec.Kind()) }
 
 // NeedsContext reports whether a judge type reads the sample's context
 // column by default (context_field, DefaultContextField when unset).
@@ -131,7 +123,7 @@ func NeedsContext(typ string) bool {
 
 // IsPairwise reports whether spec declares a pairwise preference, which is
 // judged after the run (NewPairwise), not per record.
-func IsPairwise(spec metric.Spec) bool { return typeOf(spec) == TypePairwise }
+func IsPairwise(spec metric.Spec) bool { return spec.Kind() == TypePairwise }
 
 // Summary is a one-line description of a judge type, for docs and schema.
 func Summary(typ string) string {
@@ -155,7 +147,7 @@ func Summary(typ string) string {
 // emb is only used (and then required) by answer_relevancy. Unknown, missing
 // or malformed options are errors that name the metric.
 func New(spec metric.Spec, c Completer, emb Embedder) (metric.Metric, error) {
-	typ := typeOf(spec)
+	typ := spec.Kind()
 	if spec.Name == "" {
 		spec.Name = typ
 	}

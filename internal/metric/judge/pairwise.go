@@ -126,10 +126,10 @@ type PairwiseJudge struct {
 // declares, calling the judge through c.
 func NewPairwise(spec metric.Spec, c Completer) (*PairwiseJudge, error) {
 	if spec.Name == "" {
-		spec.Name = typeOf(spec)
+		spec.Name = spec.Kind()
 	}
 	if !IsPairwise(spec) {
-		return nil, specErr(spec, "type %q is not pairwise", typeOf(spec))
+		return nil, specErr(spec, "type %q is not pairwise", spec.Kind())
 	}
 	for k := range spec.Options {
 		if keys, _ := optionKeys(TypePairwise); !slices.Contains(keys, k) {
