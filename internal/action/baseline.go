@@ -189,22 +189,15 @@ func (j *job) baseRevision(ctx context.Context, head *suite.Suite, configRel, sh
 	return baselineChoice{override: out + "#" + gated, desc: fmt.Sprintf("the base revision %s, evaluated in this job", shortSHA(sha))}, nil
 }
 
-// gatedTarget is the target a suite gates: gate.target, else the only
-// target that is not the baseline.
+// gatedTarget is the target a suite gates among all its targets
+// (suite.GatedTarget); empty when the suite must name it in gate.target.
 func gatedTarget(s *suite.Suite) string {
-	if s.Config.Gate.Target != "" {
-		return s.Config.Gate.Target
+	ids := make([]string, len(s.Config.Targets))
+	for i, t := range s.Config.Targets {
+		ids[i] = t.ID
 	}
-	var ids []string
-	for _, t := range s.Config.Targets {
-		if t.ID != s.Config.Gate.Baseline {
-			ids = append(ids, t.ID)
-		}
-	}
-	if len(ids) == 1 {
-		return ids[0]
-	}
-	return ""
+	id, _ := s.GatedTarget(ids, s.Config.Gate.Baseline)
+	return id
 }
 
 // acceptBaseline checks that a baseline results file is of this suite, was

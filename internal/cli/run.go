@@ -715,18 +715,14 @@ func gateSides(r *suiteRun, override string) (base, target gate.Side, ok bool, e
 			base.Path = s.ResolvePath(base.Path)
 		}
 	}
-	gated := s.Config.Gate.Target
-	if gated == "" {
-		var candidates []string
-		for _, id := range ids {
-			if base.Path != r.resultsPath || id != base.Target {
-				candidates = append(candidates, id)
-			}
-		}
-		if len(candidates) != 1 {
-			return base, target, false, usagef("%s: set gate.target to the target to compare with the baseline (run targets: %s)", s.Path, strings.Join(ids, ", "))
-		}
-		gated = candidates[0]
+	// A baseline from another file excludes none of this run's targets.
+	sameRun := ""
+	if base.Path == r.resultsPath {
+		sameRun = base.Target
+	}
+	gated, named := s.GatedTarget(ids, sameRun)
+	if !named {
+		return base, target, false, usagef("%s: set gate.target to the target to compare with the baseline (run targets: %s)", s.Path, strings.Join(ids, ", "))
 	}
 	if !ran[gated] {
 		r.gateSkipped = fmt.Sprintf("the gated target %q was not run (--targets)", gated)

@@ -483,3 +483,20 @@ func TestLoadRealMetrics(t *testing.T) {
 	_, err := Load("testdata/examples/evalgate.yaml")
 	require.NoError(t, err)
 }
+
+func TestGatedTarget(t *testing.T) {
+	t.Parallel()
+	ids := []string{"prod", "cand"}
+	s := &Suite{}
+	got, ok := s.GatedTarget(ids, "prod")
+	assert.True(t, ok)
+	assert.Equal(t, "cand", got, "the only target that is not the baseline")
+	_, ok = s.GatedTarget(ids, "")
+	assert.False(t, ok, "two candidates: the suite must name one")
+	_, ok = s.GatedTarget(append(ids, "next"), "prod")
+	assert.False(t, ok)
+	s.Config.Gate.Target = "next"
+	got, ok = s.GatedTarget(ids, "prod")
+	assert.True(t, ok)
+	assert.Equal(t, "next", got, "gate.target wins")
+}

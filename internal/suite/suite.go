@@ -141,6 +141,26 @@ func (s *Suite) Target(id string) (*TargetConfig, bool) {
 	return nil, false
 }
 
+// GatedTarget is the target the gate compares with the baseline: gate.target,
+// or else the only one of ids (the targets at hand) that is not the
+// baseline target. ok is false when gate.target is unset and there is not
+// exactly one such target: the user must then name it.
+func (s *Suite) GatedTarget(ids []string, baseline string) (id string, ok bool) {
+	if s.Config.Gate.Target != "" {
+		return s.Config.Gate.Target, true
+	}
+	var candidates []string
+	for _, id := range ids {
+		if id != baseline {
+			candidates = append(candidates, id)
+		}
+	}
+	if len(candidates) != 1 {
+		return "", false
+	}
+	return candidates[0], true
+}
+
 // Concurrency is run.concurrency or DefaultConcurrency.
 func (s *Suite) Concurrency() int {
 	return orDefault(s.Config.Run.Concurrency, DefaultConcurrency)
