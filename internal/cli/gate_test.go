@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,9 +16,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/evalgate/evalgate/internal/ghapi/ghapitest"
+	"github.com/evalgate/evalgate/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 const (
 	exampleConfig = "examples/support/evalgate.yaml"
@@ -159,19 +157,6 @@ func (g *gateEnv) withArtifact(data []byte) {
 	g.srv.Unlock()
 }
 
-// golden compares got with testdata/<name>.golden, rewriting it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test ./internal/cli -run %s -update", name)
-	assert.Equal(t, string(want), got)
-}
-
 func TestGatePullRequestStickyComment(t *testing.T) {
 	t.Parallel()
 	g := newGateEnv(t, "pull_request", "pull_request.json")
@@ -195,7 +180,7 @@ func TestGatePullRequestStickyComment(t *testing.T) {
 	assert.Equal(t, 1, g.srv.Downloads)
 	body := first.Body
 	g.srv.Unlock()
-	golden(t, t.Name(), body)
+	golden.Assert(t, body)
 
 	o := g.outputsOf()
 	assert.Equal(t, "regressed", o["verdict"])

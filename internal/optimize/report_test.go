@@ -2,16 +2,14 @@ package optimize
 
 import (
 	"encoding/json"
-	"flag"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/evalgate/evalgate/internal/gate"
+	"github.com/evalgate/evalgate/internal/golden"
 	"github.com/evalgate/evalgate/internal/provider"
 )
 
@@ -41,21 +39,6 @@ func TestReportEscapesModelTextAndStatesTheHeldOutIsUnbiased(t *testing.T) {
 	assert.EqualValues(t, 2, doc["candidates_tried"])
 }
 
-var update = flag.Bool("update", false, "rewrite testdata/<TestName>.golden from the output")
-
-// golden compares got with testdata/<TestName>.golden (rewritten with -update).
-func golden(t *testing.T, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", t.Name()+".golden")
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test ./internal/optimize -update")
-	assert.Equal(t, string(want), got)
-}
-
 func TestReportMarkdown(t *testing.T) {
 	t.Parallel()
 	mt := 200
@@ -80,5 +63,5 @@ func TestReportMarkdown(t *testing.T) {
 		PromptNote: "the winner did not pass the held-out gate",
 		SpentUSD:   0.0014,
 	}
-	golden(t, rep.Markdown())
+	golden.Assert(t, rep.Markdown())
 }

@@ -2,21 +2,17 @@ package pricing_test
 
 import (
 	"bytes"
-	"flag"
 	"net/url"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/evalgate/evalgate/internal/golden"
 	"github.com/evalgate/evalgate/internal/pricing"
 	"github.com/evalgate/evalgate/internal/provider"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestCatalogEntriesAreComplete(t *testing.T) {
 	t.Parallel()
@@ -105,12 +101,5 @@ func TestWriteTable(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	require.NoError(t, pricing.WriteTable(&buf, pricing.List(pricing.Filter{Query: "a"})))
-	golden := filepath.Join("testdata", t.Name()+".golden")
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(golden, buf.Bytes(), 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err)
-	assert.Equal(t, string(want), buf.String())
+	golden.Assert(t, buf.String())
 }

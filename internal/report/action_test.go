@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/evalgate/evalgate/internal/golden"
 )
 
 const (
@@ -30,7 +32,7 @@ func TestActionMarkdown(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			md := ActionMarkdown(tt.s)
-			golden(t, md)
+			golden.Assert(t, md)
 			if tt.name == "hostile" {
 				assertSafe(t, md)
 			}
@@ -40,13 +42,13 @@ func TestActionMarkdown(t *testing.T) {
 
 func TestActionPlaceholder(t *testing.T) {
 	t.Parallel()
-	golden(t, ActionPlaceholder("support-answers", testHead, testRunURL))
+	golden.Assert(t, ActionPlaceholder("support-answers", testHead, testRunURL))
 }
 
 func TestActionStale(t *testing.T) {
 	t.Parallel()
 	md := ActionStale("support-answers", "5c5c5c5c5c5c5c5c", testEarly, "## ❌ support-answers: regressed\n\nthe report\n", testRunURL)
-	golden(t, md)
+	golden.Assert(t, md)
 	earlier, ok := EarlierReport("<!-- marker -->\n" + md)
 	assert.True(t, ok)
 	assert.Equal(t, "## ❌ support-answers: regressed\n\nthe report", earlier)
@@ -60,12 +62,12 @@ func TestActionStale(t *testing.T) {
 func TestActionProblems(t *testing.T) {
 	t.Parallel()
 	assert.Empty(t, ActionProblems(nil))
-	golden(t, ActionProblems([]string{"no github-token: the reports cannot be posted on the pull request", "github: comment on #42: 403 Forbidden: Resource not accessible by integration"}))
+	golden.Assert(t, ActionProblems([]string{"no github-token: the reports cannot be posted on the pull request", "github: comment on #42: 403 Forbidden: Resource not accessible by integration"}))
 }
 
 func TestActionFatalAndIssueClosed(t *testing.T) {
 	t.Parallel()
-	golden(t, ActionFatal(`input mode: "x": want regression or non_inferiority`)+"\n"+ActionIssueClosed("support-answers", testRunURL))
+	golden.Assert(t, ActionFatal(`input mode: "x": want regression or non_inferiority`)+"\n"+ActionIssueClosed("support-answers", testRunURL))
 	assert.Equal(t, "Suite s passes again in the scheduled run; closing.\n", ActionIssueClosed("s", ""))
 	assertSafe(t, ActionFatal(hostile))
 	assert.False(t, strings.Contains(ActionIssueClosed(hostile, ""), "@octocat"))

@@ -3,10 +3,8 @@ package report
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/evalgate/evalgate/internal/gate"
+	"github.com/evalgate/evalgate/internal/golden"
 	"github.com/evalgate/evalgate/internal/metric"
 	"github.com/evalgate/evalgate/internal/provider"
 	"github.com/evalgate/evalgate/internal/results"
@@ -22,21 +21,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/<TestName>.golden from the output")
-
-// golden compares got with testdata/<TestName>.golden (rewritten with -update).
-func golden(t *testing.T, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", strings.ReplaceAll(t.Name(), "/", "_")+".golden")
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test ./internal/report -update to create it")
-	assert.Equal(t, string(want), got)
-}
 
 // hostile is model output that tries everything a PR comment must not do.
 const hostile = "| broken | table |\n\n# Heading\n@octocat please look <img src=x onerror=alert(1)> " +
@@ -114,7 +98,7 @@ func TestMarkdownRegressed(t *testing.T) {
 		func(i int) string { return hostile + " #" + strconv.Itoa(i) })
 	require.Equal(t, gate.StatusRegressed, v.Status)
 	md := Markdown(v, Options{})
-	golden(t, md)
+	golden.Assert(t, md)
 	assertSafe(t, md)
 }
 
@@ -122,7 +106,7 @@ func TestMarkdownRepeats(t *testing.T) {
 	t.Parallel()
 	v := compareRuns(t, gate.Config{Criteria: testCriteria()[1:2], Samples: 1}, 3,
 		func(i int) string { return "Item " + strconv.Itoa(i) })
-	golden(t, Markdown(v, Options{Title: "support-answers"}))
+	golden.Assert(t, Markdown(v, Options{Title: "support-answers"}))
 }
 
 func TestMarkdownStates(t *testing.T) {
@@ -150,7 +134,7 @@ func TestMarkdownStates(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			golden(t, Markdown(tc.v, Options{}))
+			golden.Assert(t, Markdown(tc.v, Options{}))
 		})
 	}
 }
@@ -217,7 +201,7 @@ func TestJSON(t *testing.T) {
 	require.Equal(t, gate.StatusRegressed, v.Status)
 	b, err := JSON(v, 1)
 	require.NoError(t, err)
-	golden(t, string(b))
+	golden.Assert(t, string(b))
 	var doc map[string]any
 	require.NoError(t, json.Unmarshal(b, &doc))
 	assert.Equal(t, JSONSchema, doc["schema"])
@@ -257,5 +241,5 @@ func TestMarkdownSmallSuite(t *testing.T) {
 	}
 	md := Markdown(v, Options{Title: "support-answers"})
 	require.Contains(t, md, "> [!CAUTION]\n> The suite is too small for")
-	golden(t, md)
+	golden.Assert(t, md)
 }
