@@ -180,8 +180,15 @@ func script(t *testing.T, dir, body string) string {
 	return p
 }
 
-func commandTarget(path string) string {
-	return "  - {id: app, provider: command, model: app, prompt: p, command: [" + path + "], timeout: 300ms}\n"
+// commandTarget is a target that runs the script at path. Its timeout is far
+// beyond any answer's time on a loaded machine: a test whose script answers
+// must not fail because the script started slowly.
+func commandTarget(path string) string { return commandTargetWithin(path, "60s") }
+
+// commandTargetWithin is commandTarget with a call timeout, for a script that
+// hangs: a hang outlasts any timeout, so the outcome does not depend on it.
+func commandTargetWithin(path, timeout string) string {
+	return "  - {id: app, provider: command, model: app, prompt: p, command: [" + path + "], timeout: " + timeout + "}\n"
 }
 
 func TestRunBadInputs(t *testing.T) {
@@ -191,6 +198,7 @@ func TestRunBadInputs(t *testing.T) {
 		dataset string
 		script  string
 		runYAML string
+		timeout string // of a script that hangs
 		code    int
 		want    string
 	}{
@@ -200,7 +208,7 @@ func TestRunBadInputs(t *testing.T) {
 		{name: "row without the prompt's field", dataset: twoRows + `{"sample_id":"3","query":"q3"}` + "\n", script: `echo '{"text":"a"}'`, code: ExitUsage, want: `line 3 (sample 3) has no field "question" that prompt "p" uses`},
 		{name: "command exits non-zero", dataset: twoRows, script: "echo boom >&2; exit 2", runYAML: "  retries: 0\n", code: ExitProvider, want: "every call failed"},
 		{name: "command prints invalid JSON", dataset: twoRows, script: "echo '<html>'", runYAML: "  retries: 0\n", code: ExitProvider, want: "every call failed"},
-		{name: "command hangs", dataset: twoRows, script: "sleep 20", runYAML: "  retries: 1\n", code: ExitProvider, want: "every call failed"},
+		{name: "command hangs", dataset: twoRows, script: "sleep 20", runYAML: "  retries: 1\n", timeout: "300ms", code: ExitProvider, want: "every call failed"},
 		{name: "cache dir cannot be made", dataset: twoRows, script: `echo '{"text":"a"}'`, runYAML: "  cache_dir: data.jsonl/cache\n", code: ExitUsage, want: "set run.cache_dir to a writable directory"},
 		{name: "nothing evaluated before the deadline", dataset: twoRows, script: "sleep 1; echo '{\"text\":\"a\"}'", runYAML: "  deadline: 1ms\n", code: ExitIncomplete, want: "nothing was evaluated"},
 	}
@@ -209,7 +217,11 @@ func TestRunBadInputs(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			s := script(t, dir, tc.script)
-			dir = suiteDir(t, tc.dataset, commandTarget(s), tc.runYAML)
+			target := commandTarget(s)
+			if tc.timeout != "" {
+				target = commandTargetWithin(s, tc.timeout)
+			}
+			dir = suiteDir(t, tc.dataset, target, tc.runYAML)
 			code, _, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
 			assert.Equal(t, tc.code, code, "stderr: %s", stderr)
 			assert.Contains(t, stderr, tc.want)
