@@ -95,30 +95,8 @@ func alwaysThrottles() *fake {
 	}}
 }
 
-// throttlesFirst throttles the first n calls, then answers.
-func throttlesFirst(n int, r bedrockfake.Reply) *fake {
-	return &fake{respond: func(w http.ResponseWriter, _ *http.Request, i int) {
-		if i < n {
-			bedrockfake.WriteError(w, http.StatusTooManyRequests, "ThrottlingException", "Too many requests")
-			return
-		}
-		bedrockfake.WriteConverse(w, r)
-	}}
-}
-
 func alwaysFails(status int, code, msg string) *fake {
 	return &fake{respond: func(w http.ResponseWriter, _ *http.Request, _ int) { bedrockfake.WriteError(w, status, code, msg) }}
-}
-
-func answersAfter(d time.Duration) *fake {
-	return &fake{respond: func(w http.ResponseWriter, r *http.Request, _ int) {
-		select {
-		case <-time.After(d):
-		case <-r.Context().Done():
-			return
-		}
-		bedrockfake.WriteConverse(w, bedrockfake.Reply{Text: "late"})
-	}}
 }
 
 func truncatesBody() *fake {
@@ -386,53 +364,6 @@ func TestOnDemandThroughputSuggestsProfile(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, provider.KindInvalidRequest, provider.KindOf(err))
 	assert.Contains(t, err.Error(), `"us.`+base+`"`)
-}
-
-func TestThrottlingBurstIsNotRetriedBySDK(t *testing.T) {
-	t.Parallel()
-	f := throttlesFirst(3, bedrockfake.Reply{Text: "finally"})
-	c := newClient(t, f)
-
-	// The caller (the run engine) owns retries: each Complete is one attempt.
-	var kinds []provider.ErrorKind
-	var resp provider.Response
-	for range 5 {
-		r, err := c.Complete(t.Context(), fullRequest())
-		if err == nil {
-			resp = r
-			break
-		}
-		kinds = append(kinds, provider.KindOf(err))
-	}
-	assert.Equal(t, []provider.ErrorKind{provider.KindThrottled, provider.KindThrottled, provider.KindThrottled}, kinds)
-	assert.Equal(t, "finally", resp.Text)
-	assert.Equal(t, 4, f.count())
-}
-
-func TestSlowResponseHitsDeadline(t *testing.T) {
-	t.Parallel()
-	f := answersAfter(10 * time.Second)
-	c := newClient(t, f)
-	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
-	defer cancel()
-
-	_, err := c.Complete(ctx, fullRequest())
-	require.Error(t, err)
-	assert.Equal(t, provider.KindTransient, provider.KindOf(err), "%v", err)
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
-}
-
-func TestCancelledRunIsNotRetryable(t *testing.T) {
-	t.Parallel()
-	f := answersAfter(10 * time.Second)
-	c := newClient(t, f)
-	ctx, cancel := context.WithCancel(t.Context())
-	time.AfterFunc(20*time.Millisecond, cancel)
-
-	_, err := c.Complete(ctx, fullRequest())
-	require.Error(t, err)
-	assert.False(t, provider.KindOf(err).Retryable(), "%v", err)
-	assert.ErrorIs(t, err, context.Canceled)
 }
 
 func TestMissingCredentialsIsAuth(t *testing.T) {

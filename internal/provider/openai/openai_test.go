@@ -1,7 +1,6 @@
 package openai_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -104,28 +103,6 @@ func alwaysFails(status int, code, msg string, header ...string) *fake {
 			w.Header().Set(header[i], header[i+1])
 		}
 		writeError(w, status, code, msg)
-	}}
-}
-
-func throttlesFirst(n int) *fake {
-	return &fake{respond: func(w http.ResponseWriter, _ *http.Request, i int) {
-		if i < n {
-			writeError(w, http.StatusTooManyRequests, "rate_limit_exceeded", "Rate limit reached")
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, completionJSON)
-	}}
-}
-
-func answersAfter(d time.Duration) *fake {
-	return &fake{respond: func(w http.ResponseWriter, r *http.Request, _ int) {
-		select {
-		case <-time.After(d):
-		case <-r.Context().Done():
-			return
-		}
-		_, _ = io.WriteString(w, completionJSON)
 	}}
 }
 
@@ -334,46 +311,4 @@ func TestErrorKinds(t *testing.T) {
 			assert.Equal(t, 1, tt.fake.count(), "the SDK must not retry: the run engine does")
 		})
 	}
-}
-
-func TestThrottlingBurstIsNotRetriedBySDK(t *testing.T) {
-	t.Parallel()
-	f := throttlesFirst(3)
-	c := newClient(t, f)
-	var kinds []provider.ErrorKind
-	for range 5 {
-		_, err := c.Complete(t.Context(), fullRequest())
-		if err == nil {
-			break
-		}
-		kinds = append(kinds, provider.KindOf(err))
-	}
-	assert.Equal(t, []provider.ErrorKind{provider.KindThrottled, provider.KindThrottled, provider.KindThrottled}, kinds)
-	assert.Equal(t, 4, f.count())
-}
-
-func TestSlowResponseHitsDeadline(t *testing.T) {
-	t.Parallel()
-	f := answersAfter(10 * time.Second)
-	c := newClient(t, f)
-	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
-	defer cancel()
-
-	_, err := c.Complete(ctx, fullRequest())
-	require.Error(t, err)
-	assert.Equal(t, provider.KindTransient, provider.KindOf(err), "%v", err)
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
-}
-
-func TestCancelledRunIsNotRetryable(t *testing.T) {
-	t.Parallel()
-	f := answersAfter(10 * time.Second)
-	c := newClient(t, f)
-	ctx, cancel := context.WithCancel(t.Context())
-	time.AfterFunc(20*time.Millisecond, cancel)
-
-	_, err := c.Complete(ctx, fullRequest())
-	require.Error(t, err)
-	assert.False(t, provider.KindOf(err).Retryable(), "%v", err)
-	assert.ErrorIs(t, err, context.Canceled)
 }
