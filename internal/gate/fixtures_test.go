@@ -18,7 +18,6 @@ import (
 var (
 	infoScore   = metric.Info{Name: "correctness", Min: 0, Max: 1, Direction: metric.HigherIsBetter}
 	infoPass    = metric.Info{Name: "exact_match", Min: 0, Max: 1, Direction: metric.HigherIsBetter, PassFail: true}
-	infoToxic   = metric.Info{Name: "toxicity", Min: 0, Max: 1, Direction: metric.LowerIsBetter}
 	infoJudge   = metric.Info{Name: "llm_judge_score_source_llm", Min: 0, Max: 1, Direction: metric.HigherIsBetter}
 	infoHuman   = metric.Info{Name: "human_score_source_llm", Min: 0, Max: 1, Direction: metric.HigherIsBetter}
 	fixedTime   = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)

@@ -1,3 +1,6 @@
+// Package suite loads and checks an evaluation suite: evalgate.yaml (targets,
+// prompts, metrics, criteria, the gate's settings) and its dataset, with
+// errors that name the file, line and field to change.
 package suite
 
 import (

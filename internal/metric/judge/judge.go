@@ -125,24 +125,6 @@ func NeedsContext(typ string) bool {
 // judged after the run (NewPairwise), not per record.
 func IsPairwise(spec metric.Spec) bool { return spec.Kind() == TypePairwise }
 
-// Summary is a one-line description of a judge type, for docs and schema.
-func Summary(typ string) string {
-	if c, ok := criteria[typ]; ok {
-		return c.Summary
-	}
-	switch typ {
-	case TypeRubric:
-		return "a rubric and scale written by the user, judged against the reference when the sample has one"
-	case TypeFaithfulnessClaims:
-		return "share of the answer's statements that the sample's context supports"
-	case TypeAnswerRelevancy:
-		return "similarity of questions generated from the answer to the real question"
-	case TypePairwise:
-		return "win rate of the target's answers over the baseline's, judged side by side"
-	}
-	return ""
-}
-
 // New builds the judge metric spec declares, calling the judge through c;
 // emb is only used (and then required) by answer_relevancy. Unknown, missing
 // or malformed options are errors that name the metric.
