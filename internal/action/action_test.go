@@ -463,3 +463,21 @@ func TestReadmeDockerSnippetPassesTheToken(t *testing.T) {
 		}
 	}
 }
+
+func TestLinkCache(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	head, base := filepath.Join(dir, "head", "cache"), filepath.Join(dir, "base", "cache")
+	require.NoError(t, os.MkdirAll(base, 0o755))
+	require.NoError(t, linkCache(head, base))
+	target, err := os.Readlink(base)
+	require.NoError(t, err)
+	assert.Equal(t, head, target, "the base's cache is the head's")
+
+	// A base path under a regular file cannot be made: the error says where.
+	file := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	err = linkCache(head, filepath.Join(file, "cache"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), file)
+}

@@ -170,10 +170,9 @@ func (j *job) baseRevision(ctx context.Context, head *suite.Suite, configRel, sh
 	// Share the response cache: the base's cache directory is the head's.
 	// Without the link the base is simply evaluated with a cache of its own.
 	if head.CacheEnabled() && base.CacheEnabled() && base.CacheDir() != head.CacheDir() {
-		if err := os.MkdirAll(head.CacheDir(), 0o755); err == nil {
-			os.MkdirAll(filepath.Dir(base.CacheDir()), 0o755)
-			os.RemoveAll(base.CacheDir())
-			os.Symlink(head.CacheDir(), base.CacheDir())
+		if err := linkCache(head.CacheDir(), base.CacheDir()); err != nil {
+			j.out.noticef(where{title: "evalgate: " + head.Config.Name + " baseline", file: configRel},
+				"the base revision is evaluated with a response cache of its own: %v", err)
 		}
 	}
 	out := filepath.Join(root, "base-results.jsonl")
@@ -187,6 +186,24 @@ func (j *job) baseRevision(ctx context.Context, head *suite.Suite, configRel, sh
 		return baselineChoice{}, fmt.Errorf("no record of %s was evaluated: %v", gated, runErr)
 	}
 	return baselineChoice{override: out + "#" + gated, desc: fmt.Sprintf("the base revision %s, evaluated in this job", shortSHA(sha))}, nil
+}
+
+// linkCache makes base a symbolic link to the head's cache directory, so the
+// base revision reuses (and adds to) the head's responses.
+func linkCache(head, base string) error {
+	if err := os.MkdirAll(head, 0o755); err != nil {
+		return fmt.Errorf("cache %s: %w", head, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
+		return fmt.Errorf("cache %s: %w", base, err)
+	}
+	if err := os.RemoveAll(base); err != nil {
+		return fmt.Errorf("cache %s: %w", base, err)
+	}
+	if err := os.Symlink(head, base); err != nil {
+		return fmt.Errorf("cache %s: link to %s: %w", base, head, err)
+	}
+	return nil
 }
 
 // gatedTarget is the target a suite gates among all its targets
