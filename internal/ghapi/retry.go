@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/evalgate/evalgate/internal/provider"
+	"github.com/evalgate/evalgate/internal/throttle"
 )
 
 // RetryPolicy bounds how a client waits out GitHub's rate limits.
@@ -40,16 +43,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 		p.MaxWait = DefaultMaxWait
 	}
 	if p.Sleep == nil {
-		p.Sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-t.C:
-				return nil
-			}
-		}
+		p.Sleep = throttle.Sleep
 	}
 	if p.Now == nil {
 		p.Now = time.Now
@@ -100,13 +94,8 @@ func (t *retryTransport) rateLimitWait(resp *http.Response) (time.Duration, bool
 	if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusTooManyRequests {
 		return 0, false
 	}
-	if s := resp.Header.Get("Retry-After"); s != "" {
-		if n, err := strconv.Atoi(s); err == nil && n >= 0 {
-			return time.Duration(n) * time.Second, true
-		}
-		if at, err := http.ParseTime(s); err == nil {
-			return max(at.Sub(t.policy.Now()), 0), true
-		}
+	if wait, ok := provider.ParseRetryAfter(resp.Header.Get("Retry-After"), t.policy.Now()); ok {
+		return wait, true
 	}
 	if resp.Header.Get("X-Ratelimit-Remaining") != "0" {
 		return 0, false

@@ -6,7 +6,10 @@ package provider
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -199,6 +202,28 @@ func KindOfStatus(status int) ErrorKind {
 	default:
 		return KindOther
 	}
+}
+
+// ParseRetryAfter reads an HTTP Retry-After value: delay-seconds (a fraction
+// allowed) or an HTTP-date relative to now. ok is false when v is empty or
+// neither; a date already past is a zero wait. Model adapters and the GitHub
+// client read the header with it.
+// https://www.rfc-editor.org/rfc/rfc9110#field.retry-after
+func ParseRetryAfter(v string, now time.Time) (wait time.Duration, ok bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil {
+		if s < 0 || math.IsNaN(s) {
+			return 0, false
+		}
+		return time.Duration(s * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
 }
 
 // RetryAfterOf returns the delay a wrapped *Error asked for, or zero.

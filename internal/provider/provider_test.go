@@ -33,3 +33,26 @@ func TestKindAndRetryAfterSurviveWrapping(t *testing.T) {
 		assert.Equal(t, k, ParseErrorKind(k.String()))
 	}
 }
+
+func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	type want struct {
+		wait time.Duration
+		ok   bool
+	}
+	tests := map[string]want{
+		"":                              {0, false},
+		"3":                             {3 * time.Second, true},
+		"0":                             {0, true},
+		" 0.5 ":                         {500 * time.Millisecond, true},
+		"-1":                            {0, false},
+		"soon":                          {0, false},
+		"Fri, 02 Jan 2026 03:04:15 GMT": {10 * time.Second, true},
+		"Fri, 02 Jan 2026 03:04:00 GMT": {0, true},
+	}
+	for in, w := range tests {
+		wait, ok := ParseRetryAfter(in, now)
+		assert.Equal(t, w, want{wait, ok}, "%q", in)
+	}
+}

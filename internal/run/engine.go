@@ -25,6 +25,7 @@ import (
 	"github.com/evalgate/evalgate/internal/results"
 	"github.com/evalgate/evalgate/internal/secret"
 	"github.com/evalgate/evalgate/internal/suite"
+	"github.com/evalgate/evalgate/internal/throttle"
 )
 
 // Provider is what the engine needs of a model adapter.
@@ -256,7 +257,7 @@ func withDefaults(opts Options) Options {
 		opts.sleep, opts.now = opts.Clock.Sleep, opts.Clock.Now
 	}
 	if opts.sleep == nil {
-		opts.sleep = sleepCtx
+		opts.sleep = throttle.Sleep
 	}
 	if opts.now == nil {
 		opts.now = time.Now

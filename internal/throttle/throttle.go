@@ -7,9 +7,6 @@ package throttle
 
 import (
 	"context"
-	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -46,7 +43,12 @@ type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
 
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+func (realClock) Sleep(ctx context.Context, d time.Duration) error { return Sleep(ctx, d) }
+
+// Sleep waits d or until ctx is done, returning ctx.Err() then: the one
+// context-aware wait of the rate limiter, the run engine's backoff and the
+// GitHub client's rate-limit retries.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
@@ -307,26 +309,6 @@ func (r *Registry) Get(k Key, create func() *Limiter) *Limiter {
 		r.m[k] = l
 	}
 	return l
-}
-
-// ParseRetryAfter reads an HTTP Retry-After value, delay-seconds or an
-// HTTP-date relative to now; empty, unparsable or past values are zero.
-// https://www.rfc-editor.org/rfc/rfc9110#field.retry-after
-func ParseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s <= 0 {
-			return 0
-		}
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // Begin is Acquire for callers that report how a call ended as its error (the

@@ -276,20 +276,3 @@ func TestRegistrySharesLimiterPerKey(t *testing.T) {
 	assert.NotSame(t, a, c)
 	assert.Equal(t, 2, created)
 }
-
-func TestParseRetryAfter(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	tests := map[string]time.Duration{
-		"":                              0,
-		"3":                             3 * time.Second,
-		" 0.5 ":                         500 * time.Millisecond,
-		"-1":                            0,
-		"soon":                          0,
-		"Fri, 02 Jan 2026 03:04:15 GMT": 10 * time.Second,
-		"Fri, 02 Jan 2026 03:04:00 GMT": 0,
-	}
-	for in, want := range tests {
-		assert.Equal(t, want, throttle.ParseRetryAfter(in, now), "%q", in)
-	}
-}

@@ -15,7 +15,6 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/evalgate/evalgate/internal/provider"
-	"github.com/evalgate/evalgate/internal/throttle"
 )
 
 // credentialsMarker wraps the credential chain so that a failure to find or
@@ -160,7 +159,8 @@ func retryAfterOf(err error) time.Duration {
 	if !errors.As(err, &respErr) || respErr.Response == nil {
 		return 0
 	}
-	return throttle.ParseRetryAfter(respErr.Response.Header.Get("Retry-After"), time.Now())
+	wait, _ := provider.ParseRetryAfter(respErr.Response.Header.Get("Retry-After"), time.Now())
+	return wait
 }
 
 // profileFor is the cross-region inference profile prefix of a region.

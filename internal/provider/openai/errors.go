@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/evalgate/evalgate/internal/provider"
-	"github.com/evalgate/evalgate/internal/throttle"
 )
 
 // classify turns a failed call into a *provider.Error whose message says what
@@ -187,5 +186,6 @@ func retryAfter(h http.Header) time.Duration {
 	if ms, err := strconv.ParseFloat(h.Get("Retry-After-Ms"), 64); err == nil && ms > 0 {
 		return time.Duration(ms * float64(time.Millisecond))
 	}
-	return throttle.ParseRetryAfter(h.Get("Retry-After"), time.Now())
+	wait, _ := provider.ParseRetryAfter(h.Get("Retry-After"), time.Now())
+	return wait
 }
