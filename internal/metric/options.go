@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // errNoReference is returned by metrics that compare with the ground truth
@@ -108,7 +109,7 @@ func (s Spec) oneOf(key, def string, choices ...string) (string, error) {
 	if !ok {
 		return def, nil
 	}
-	if !contains(choices, v) {
+	if !slices.Contains(choices, v) {
 		return "", s.errorf("option %q must be one of %q, got %q", key, choices, v)
 	}
 	return v, nil

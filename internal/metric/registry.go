@@ -2,6 +2,8 @@ package metric
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -72,8 +74,8 @@ func New(spec Spec) (Metric, error) {
 		return nil, fmt.Errorf("%s; known types: %s", msg, strings.Join(Types(), ", "))
 	}
 	allowed := optionKeys[typ]
-	for _, k := range sortedKeys(spec.Options) {
-		if contains(allowed, k) {
+	for _, k := range slices.Sorted(maps.Keys(spec.Options)) {
+		if slices.Contains(allowed, k) {
 			continue
 		}
 		if len(allowed) == 0 {
@@ -86,22 +88,4 @@ func New(spec Spec) (Metric, error) {
 		return nil, spec.errorf("%s; allowed: %s", msg, strings.Join(allowed, ", "))
 	}
 	return ctor(spec)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func sortedKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -156,7 +157,7 @@ func Run(ctx context.Context, p Plan, ev Evaluator) (*Outcome, error) {
 	return out, nil
 }
 
-func sortedKeys(m map[string]bool) []string { return slices.Sorted(mapKeys(m)) }
+func sortedKeys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
 
 // Control is the source prompt run as it is on the target's model.
 func Control(src *Source, params provider.Params) Candidate {

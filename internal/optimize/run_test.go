@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -52,7 +53,7 @@ func (f *fakeEvaluator) Evaluate(_ context.Context, phase string, variants []Var
 	path := filepath.Join(f.dir, phase+".results.jsonl")
 	w, err := results.Create(path, h)
 	require.NoError(f.t, err)
-	for _, id := range slices.Sorted(mapKeys(ids)) {
+	for _, id := range slices.Sorted(maps.Keys(ids)) {
 		for _, v := range names {
 			score, cost := f.q(v, id)
 			rec := results.Record{SampleID: id, Target: v, Output: "x", LatencyMS: 100, CostUSD: &cost, Scores: map[string]float64{"f1": score}}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -31,7 +32,7 @@ const DefaultTolerance = 0.01
 func (o Objective) String() string {
 	if len(o.Weights) > 0 {
 		var terms []string
-		for _, k := range slices.Sorted(mapKeys(o.Weights)) {
+		for _, k := range slices.Sorted(maps.Keys(o.Weights)) {
 			terms = append(terms, fmt.Sprintf("%+g x %s", o.Weights[k], k))
 		}
 		return "highest weighted sum: " + fmt.Sprint(terms)

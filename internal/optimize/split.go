@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 
@@ -38,7 +39,7 @@ func Split(units []Unit, frac float64, seed int64) (dev, heldOut map[string]bool
 	// Rounding each stratum alone can leave one part short when clusters are
 	// small; carrying the remainder keeps the total at frac of all samples.
 	carry := 0.0
-	for _, c := range slices.Sorted(mapKeys(strata)) {
+	for _, c := range slices.Sorted(maps.Keys(strata)) {
 		ids := strata[c]
 		slices.SortFunc(ids, func(a, b string) int { return cmp.Or(cmp.Compare(rank(seed, a), rank(seed, b)), cmp.Compare(a, b)) })
 		want := frac*float64(len(ids)) + carry
@@ -65,16 +66,6 @@ func rank(seed int64, id string) uint64 {
 	h.Write(b[:])
 	h.Write([]byte(id))
 	return binary.LittleEndian.Uint64(h.Sum(nil)[:8])
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // Samples yields samples one at a time; io.EOF ends it (a *suite.DatasetReader).

@@ -6,6 +6,7 @@
 package run
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -443,16 +444,9 @@ func (e *Engine) summarize(agg *aggregator, cancelled, ended bool, writeErr erro
 	}
 	if reason != "" || agg.skipped() > 0 {
 		sum.Status = results.StatusIncomplete
-		sum.Reason = orDefault(reason, ReasonCancelled)
+		sum.Reason = cmp.Or(reason, ReasonCancelled)
 	}
 	return sum, err
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // do makes one call (from the cache, or with retries) and scores it.

@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -112,7 +113,7 @@ func loadWith(ctx context.Context, path string, cat metricCatalog, o LoadOptions
 	if o.Root != "" {
 		root, err := resolveExisting(o.Root)
 		if err != nil {
-			return nil, fmt.Errorf("load %s: %s: %w", path, orDefault(o.RootName, "root"), err)
+			return nil, fmt.Errorf("load %s: %s: %w", path, cmp.Or(o.RootName, "root"), err)
 		}
 		c.root = &root
 		c.rootOpts = o
@@ -448,8 +449,8 @@ func (c *checker) checkMetrics() {
 			c.errorf(c.at(path), "%s: a metric needs a name (and a type when the name is not a built-in metric)", path)
 			continue
 		}
-		name := orDefault(m.Name, m.Type)
-		typ := orDefault(m.Type, m.Name)
+		name := cmp.Or(m.Name, m.Type)
+		typ := cmp.Or(m.Type, m.Name)
 		if !isID(name) {
 			c.errorf(c.at(path+".name"), "metric name '%s' may use only letters, digits, '_', '-' and '.'", name)
 		}
@@ -554,7 +555,7 @@ func (c *checker) checkCriteria() {
 func (c *checker) metricNames() []string {
 	var names []string
 	for _, m := range c.cfg.Metrics {
-		names = append(names, orDefault(m.Name, m.Type))
+		names = append(names, cmp.Or(m.Name, m.Type))
 	}
 	for _, a := range AggregateMetrics {
 		if !slices.Contains(names, a) {

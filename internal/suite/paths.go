@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -150,7 +151,7 @@ func configFiles(cfg *Config) []namedFile {
 	}
 	// The default results path counts too: a directory on its way may be a
 	// link to elsewhere.
-	add("run.results", orDefault(cfg.Run.Results, DefaultResults), output)
+	add("run.results", cmp.Or(cfg.Run.Results, DefaultResults), output)
 	if b := cfg.Gate.Baseline; strings.HasSuffix(b, ".jsonl") {
 		add("gate.baseline", b, output)
 	}
@@ -199,7 +200,7 @@ func (c *checker) checkPaths() {
 				}
 				c.refused[f.at] = true
 				c.errorf(c.at(f.at), "%s %s resolves to %s, outside %s (%s)%s", f.at, f.path, resolved,
-					orDefault(c.rootOpts.RootName, "the allowed directory"), *c.root, c.rootOpts.Hint)
+					cmp.Or(c.rootOpts.RootName, "the allowed directory"), *c.root, c.rootOpts.Hint)
 				continue
 			}
 		}

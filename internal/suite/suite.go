@@ -4,6 +4,7 @@
 package suite
 
 import (
+	"cmp"
 	"path/filepath"
 	"time"
 
@@ -166,11 +167,11 @@ func (s *Suite) GatedTarget(ids []string, baseline string) (id string, ok bool) 
 
 // Concurrency is run.concurrency or DefaultConcurrency.
 func (s *Suite) Concurrency() int {
-	return orDefault(s.Config.Run.Concurrency, DefaultConcurrency)
+	return cmp.Or(s.Config.Run.Concurrency, DefaultConcurrency)
 }
 
 // Repeats is run.repeats or DefaultRepeats.
-func (s *Suite) Repeats() int { return orDefault(s.Config.Run.Repeats, DefaultRepeats) }
+func (s *Suite) Repeats() int { return cmp.Or(s.Config.Run.Repeats, DefaultRepeats) }
 
 // Timeout is the per-call timeout of target t (nil for the suite's): the
 // target's timeout, else run.timeout, else DefaultTimeout.
@@ -178,7 +179,7 @@ func (s *Suite) Timeout(t *TargetConfig) time.Duration {
 	if t != nil && t.Timeout > 0 {
 		return time.Duration(t.Timeout)
 	}
-	return orDefault(time.Duration(s.Config.Run.Timeout), DefaultTimeout)
+	return cmp.Or(time.Duration(s.Config.Run.Timeout), DefaultTimeout)
 }
 
 // Deadline is run.deadline; zero means none.
@@ -194,12 +195,12 @@ func (s *Suite) Retries() int {
 
 // RetryThrottledFor is run.retry_throttled_for or DefaultRetryThrottledFor.
 func (s *Suite) RetryThrottledFor() time.Duration {
-	return orDefault(time.Duration(s.Config.Run.RetryThrottledFor), DefaultRetryThrottledFor)
+	return cmp.Or(time.Duration(s.Config.Run.RetryThrottledFor), DefaultRetryThrottledFor)
 }
 
 // MaxRetryWait is run.max_retry_wait or DefaultMaxRetryWait.
 func (s *Suite) MaxRetryWait() time.Duration {
-	return orDefault(time.Duration(s.Config.Run.MaxRetryWait), DefaultMaxRetryWait)
+	return cmp.Or(time.Duration(s.Config.Run.MaxRetryWait), DefaultMaxRetryWait)
 }
 
 // AllowEmpty reports whether an empty answer of target t is valid: the
@@ -216,17 +217,17 @@ func (s *Suite) CacheEnabled() bool { return s.Config.Run.Cache == nil || *s.Con
 
 // CacheDir is run.cache_dir or DefaultCacheDir, resolved against Dir.
 func (s *Suite) CacheDir() string {
-	return s.resolve(orDefault(s.Config.Run.CacheDir, DefaultCacheDir))
+	return s.resolve(cmp.Or(s.Config.Run.CacheDir, DefaultCacheDir))
 }
 
 // ResultsPath is run.results or DefaultResults, resolved against Dir.
 func (s *Suite) ResultsPath() string {
-	return s.resolve(orDefault(s.Config.Run.Results, DefaultResults))
+	return s.resolve(cmp.Or(s.Config.Run.Results, DefaultResults))
 }
 
 // Delimiter is dataset.reference_delimiter or DefaultDelimiter.
 func (s *Suite) Delimiter() string {
-	return orDefault(s.Config.Dataset.ReferenceDelimiter, DefaultDelimiter)
+	return cmp.Or(s.Config.Dataset.ReferenceDelimiter, DefaultDelimiter)
 }
 
 // resolve returns p resolved against the config's directory (absolute paths
@@ -240,11 +241,3 @@ func (s *Suite) resolve(p string) string {
 
 // ResolvePath returns p resolved against the config's directory.
 func (s *Suite) ResolvePath(p string) string { return s.resolve(p) }
-
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
-}
