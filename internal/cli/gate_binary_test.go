@@ -24,10 +24,14 @@ const nobody = 65534
 // reexecArg makes the test binary run cli.Main on the arguments after it.
 const reexecArg = "__evalgate_main__"
 
-// TestMain lets the test binary stand in for the evalgate binary.
+// TestMain lets the test binary stand in for the evalgate binary, and for
+// the pairwise judge of pairwise_test.go.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == reexecArg {
 		os.Exit(Main(context.Background(), os.Args[2:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+	}
+	if len(os.Args) > 2 && os.Args[1] == pairwiseJudgeArg {
+		os.Exit(pairwiseJudge(os.Args[2], os.Stdin, os.Stdout))
 	}
 	os.Exit(m.Run())
 }

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,17 +29,10 @@ func pairwiseSuite(t *testing.T, prefer string) string {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, strings.ToLower(name)+".sh"),
 			[]byte("#!/bin/sh\ncat >/dev/null\necho '{\"text\":\""+name+" answer\"}'\n"), 0o755))
 	}
-	// The judge reads the request and prefers the answer that contains prefer,
-	// wherever the (shuffled) order put it.
-	judge := `#!/usr/bin/env python3
-import json, sys
-req = json.load(sys.stdin)
-user = req["messages"][-1]["content"]
-a = user.split("<answer_a>")[1].split("</answer_a>")[0]
-choice = "A" if "` + prefer + `" in a else "B"
-print(json.dumps({"text": json.dumps({"reasoning": "compared", "preference": choice}), "usage": {"input_tokens": 50, "output_tokens": 5}}))
-`
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "judge.py"), []byte(judge), 0o755))
+	// The judge is this test binary (TestMain runs pairwiseJudge): no
+	// interpreter on PATH is needed.
+	self, err := os.Executable()
+	require.NoError(t, err)
 	cfg := `version: 1
 name: pw
 dataset: {path: data.jsonl}
@@ -48,7 +43,7 @@ targets:
   - {id: new, provider: command, model: new, prompt: p, command: [./new.sh]}
 metrics:
   - f1
-  - {name: preference, type: pairwise, judge: {provider: command, command: [./judge.py], model: judge}}
+  - {name: preference, type: pairwise, judge: {provider: command, command: [` + self + `, ` + pairwiseJudgeArg + `, ` + prefer + `], model: judge}}
 criteria:
   - {metric: preference, min: 0.5}
 gate: {baseline: old, target: new}
@@ -56,6 +51,33 @@ run: {results: out.jsonl, cache_dir: cache}
 `
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "evalgate.yaml"), []byte(cfg), 0o644))
 	return dir
+}
+
+// pairwiseJudgeArg makes the test binary a command-provider judge that
+// prefers the answer containing the argument after it.
+const pairwiseJudgeArg = "__evalgate_pairwise_judge__"
+
+// pairwiseJudge reads a command-provider request and prefers the answer that
+// contains prefer, wherever the (shuffled) order put it.
+func pairwiseJudge(prefer string, in io.Reader, out io.Writer) int {
+	var req struct {
+		Messages []struct{ Content string } `json:"messages"`
+	}
+	if err := json.NewDecoder(in).Decode(&req); err != nil || len(req.Messages) == 0 {
+		fmt.Fprintln(os.Stderr, "pairwise judge: bad request:", err)
+		return 1
+	}
+	user := req.Messages[len(req.Messages)-1].Content
+	_, a, _ := strings.Cut(user, "<answer_a>")
+	a, _, _ = strings.Cut(a, "</answer_a>")
+	choice := "B"
+	if strings.Contains(a, prefer) {
+		choice = "A"
+	}
+	text, _ := json.Marshal(map[string]string{"reasoning": "compared", "preference": choice})
+	reply, _ := json.Marshal(map[string]any{"text": string(text), "usage": map[string]int{"input_tokens": 50, "output_tokens": 5}})
+	fmt.Fprintln(out, string(reply))
+	return 0
 }
 
 func TestRunJudgesPairwisePreference(t *testing.T) {
