@@ -248,7 +248,7 @@ func (c *checker) checkDataset() {
 }
 
 func (c *checker) checkPrompts() {
-	names := slices.Sorted(mapsKeys(c.cfg.Prompts))
+	names := slices.Sorted(maps.Keys(c.cfg.Prompts))
 	for _, name := range names {
 		p := c.cfg.Prompts[name]
 		path := "prompts." + name
@@ -344,7 +344,7 @@ var recordedRoles = []string{RecordedOutput, RecordedLatency, RecordedInputToken
 	RecordedPrompt, RecordedTemperature, RecordedTopP, RecordedTopK}
 
 func (c *checker) checkTargets() {
-	promptNames := slices.Sorted(mapsKeys(c.cfg.Prompts))
+	promptNames := slices.Sorted(maps.Keys(c.cfg.Prompts))
 	seen := map[string]int{}
 	for i := range c.cfg.Targets {
 		t := &c.cfg.Targets[i]
@@ -394,7 +394,7 @@ func (c *checker) checkTargets() {
 }
 
 func (c *checker) checkProviderKeys(t *TargetConfig, path string) {
-	for _, key := range slices.Sorted(mapsKeys(providerOnly)) {
+	for _, key := range slices.Sorted(maps.Keys(providerOnly)) {
 		allowed := providerOnly[key]
 		if c.has(path+"."+key) && !slices.Contains(allowed, t.Provider) {
 			c.errorf(c.keyAt(path+"."+key), "key '%s' does not apply to a %s target (it is for %s); remove it or change the provider", key, t.Provider, strings.Join(allowed, ", "))
@@ -474,7 +474,7 @@ func (c *checker) checkMetrics() {
 		m.Options = opts
 		if c.cat.optionKeys != nil {
 			keys := c.cat.optionKeys(typ)
-			for _, k := range slices.Sorted(mapsKeys(m.Options)) {
+			for _, k := range slices.Sorted(maps.Keys(m.Options)) {
 				if !slices.Contains(keys, k) {
 					valid := "it takes no options"
 					if len(keys) > 0 {
@@ -638,16 +638,6 @@ func isID(s string) bool {
 	return true
 }
 
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
 // computeHashes fills Hash and ConfigHash. The dataset is hashed as a stream.
 func (s *Suite) computeHashes(ctx context.Context) error {
 	f, err := os.Open(s.DatasetPath)
@@ -680,7 +670,7 @@ func (s *Suite) computeHashes(ctx context.Context) error {
 		return err
 	}
 
-	names := slices.Sorted(mapsKeys(s.Templates))
+	names := slices.Sorted(maps.Keys(s.Templates))
 	type promptText struct{ Name, System, User string }
 	whole := struct {
 		Config  Config

@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -179,7 +180,7 @@ func (c *checker) checkOptimize() {
 		if ob.Metric != "" && !slices.Contains(names, ob.Metric) {
 			c.errorf(c.at("optimize.objective.metric"), "optimize.objective.metric '%s' is not a metric of this suite%s", ob.Metric, didYouMean(ob.Metric, names))
 		}
-		for _, k := range slices.Sorted(mapsKeys(ob.Weights)) {
+		for _, k := range slices.Sorted(maps.Keys(ob.Weights)) {
 			if !slices.Contains(names, k) {
 				c.errorf(c.keyAt("optimize.objective.weights."+k), "optimize.objective.weights: '%s' is not a metric of this suite%s", k, didYouMean(k, names))
 			}
@@ -196,7 +197,7 @@ func (c *checker) checkOptimizeSource(src *OptimizeSource) {
 		c.errorf(c.at("optimize.source.csv"), "optimize.source: give prompt or csv, not both")
 	case src.Prompt != "":
 		if _, ok := c.cfg.Prompts[src.Prompt]; !ok {
-			c.errorf(c.at("optimize.source.prompt"), "optimize.source.prompt '%s' is not defined under prompts%s", src.Prompt, didYouMean(src.Prompt, slices.Sorted(mapsKeys(c.cfg.Prompts))))
+			c.errorf(c.at("optimize.source.prompt"), "optimize.source.prompt '%s' is not defined under prompts%s", src.Prompt, didYouMean(src.Prompt, slices.Sorted(maps.Keys(c.cfg.Prompts))))
 		}
 	case src.CSV != "":
 		if _, err := os.Stat(c.s.resolve(src.CSV)); err != nil {

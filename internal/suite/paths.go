@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -122,7 +123,7 @@ func configFiles(cfg *Config) []namedFile {
 		}
 	}
 	add("dataset.path", cfg.Dataset.Path, readHere)
-	for _, name := range slices.Sorted(mapsKeys(cfg.Prompts)) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Prompts)) {
 		p := cfg.Prompts[name]
 		add("prompts."+name+".system_file", p.SystemFile, readHere)
 		add("prompts."+name+".user_file", p.UserFile, readHere)
@@ -138,7 +139,7 @@ func configFiles(cfg *Config) []namedFile {
 	}
 	for i, m := range cfg.Metrics {
 		at := indexPath("metrics", i)
-		for _, k := range slices.Sorted(mapsKeys(m.Options)) {
+		for _, k := range slices.Sorted(maps.Keys(m.Options)) {
 			if v, ok := m.Options[k].(string); ok && strings.HasSuffix(k, "_file") {
 				add(at+"."+k, v, readLater)
 			}

@@ -3,6 +3,7 @@ package suite
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -179,4 +180,4 @@ func describeNode(n, defs map[string]any) string {
 
 func asSlice(v any) []any { s, _ := v.([]any); return s }
 
-func keys(m map[string]any) func(func(string) bool) { return mapsKeys(m) }
+func keys(m map[string]any) func(func(string) bool) { return maps.Keys(m) }
