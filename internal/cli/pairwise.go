@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 
 	"github.com/evalgate/evalgate/internal/gate"
 	"github.com/evalgate/evalgate/internal/metric"
@@ -33,7 +35,7 @@ func judgePairwise(ctx context.Context, e *Env, r *suiteRun, base, target gate.S
 	if err != nil {
 		return nil, usageErr(fmt.Errorf("pairwise preference: %w", err))
 	}
-	pairs, _ := judge.PairsFromRecords(bRecs, tRecs)
+	pairs, _ := pairsFromRecords(bRecs, tRecs)
 	var out []gate.PairScores
 	for _, spec := range r.pairwise {
 		p, closeJudge, err := buildPairwise(ctx, e, r.suite, spec, r.caller, r.limiters)
@@ -112,4 +114,46 @@ func printPairwise(w io.Writer, res []judge.PairwiseResult) {
 		fmt.Fprintf(w, "pairwise %s: target preferred %d, baseline %d, ties %d, undecided %d; %s; judging %d in / %d out tokens, %s\n",
 			p.Name, p.TargetWins, p.BaselineWins, p.Ties, p.Errors, rate, p.Usage.InputTokens, p.Usage.OutputTokens, cost)
 	}
+}
+
+// pairsFromRecords pairs the records of two targets (or of a baseline run
+// and a target run) by sample id and repeat. Records that failed (Error set)
+// are left out, as are samples only one side has; dropped counts them.
+func pairsFromRecords(baseline, target []results.Record) (pairs []judge.Pair, dropped int) {
+	type key struct {
+		id     string
+		repeat int
+	}
+	base := make(map[key]results.Record, len(baseline))
+	for _, r := range baseline {
+		base[key{r.SampleID, r.Repeat}] = r
+	}
+	seen := make(map[key]bool, len(target))
+	for _, t := range target {
+		k := key{t.SampleID, t.Repeat}
+		seen[k] = true
+		b, ok := base[k]
+		if !ok || b.Error != nil || t.Error != nil {
+			dropped++
+			continue
+		}
+		q := t.Input
+		if q == "" {
+			q = b.Input
+		}
+		ref := t.Reference
+		if ref == "" {
+			ref = b.Reference
+		}
+		pairs = append(pairs, judge.Pair{SampleID: t.SampleID, Repeat: t.Repeat, Question: q, Reference: ref, Baseline: b.Output, Target: t.Output})
+	}
+	for k := range base {
+		if !seen[k] {
+			dropped++
+		}
+	}
+	slices.SortFunc(pairs, func(a, b judge.Pair) int {
+		return cmp.Or(cmp.Compare(a.SampleID, b.SampleID), cmp.Compare(a.Repeat, b.Repeat))
+	})
+	return pairs, dropped
 }

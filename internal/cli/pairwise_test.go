@@ -12,6 +12,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/evalgate/evalgate/internal/metric/judge"
+	"github.com/evalgate/evalgate/internal/results"
 )
 
 // pairwiseSuite writes a suite whose baseline answers "OLD" and whose target
@@ -102,4 +105,23 @@ func TestRunJudgesPairwisePreference(t *testing.T) {
 			assert.Contains(t, string(md), "preference")
 		})
 	}
+}
+
+func TestPairsFromRecords(t *testing.T) {
+	t.Parallel()
+	rec := func(id string, repeat int, out string, failed bool) results.Record {
+		r := results.Record{SampleID: id, Repeat: repeat, Output: out, Input: "q " + id, Reference: "ref " + id}
+		if failed {
+			r.Error = &results.RecordError{Kind: "other", Message: "x"}
+		}
+		return r
+	}
+	base := []results.Record{rec("b", 0, "B-b0", false), rec("a", 0, "B-a0", false), rec("a", 1, "B-a1", false), rec("c", 0, "B-c0", true), rec("d", 0, "B-d0", false)}
+	target := []results.Record{rec("a", 1, "T-a1", false), rec("a", 0, "T-a0", false), rec("b", 0, "T-b0", true), rec("c", 0, "T-c0", false), rec("e", 0, "T-e0", false)}
+	pairs, dropped := pairsFromRecords(base, target)
+	assert.Equal(t, []judge.Pair{
+		{SampleID: "a", Repeat: 0, Question: "q a", Reference: "ref a", Baseline: "B-a0", Target: "T-a0"},
+		{SampleID: "a", Repeat: 1, Question: "q a", Reference: "ref a", Baseline: "B-a1", Target: "T-a1"},
+	}, pairs)
+	assert.Equal(t, 4, dropped, "b and c failed on one side, d and e are on one side only")
 }

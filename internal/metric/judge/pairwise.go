@@ -15,7 +15,6 @@ import (
 
 	"github.com/evalgate/evalgate/internal/metric"
 	"github.com/evalgate/evalgate/internal/provider"
-	"github.com/evalgate/evalgate/internal/results"
 )
 
 // Pair is one (sample, repeat) answered by both the baseline and the target.
@@ -357,46 +356,4 @@ func wilson(successes float64, n int) (p, low, high float64) {
 	center := (p + z2/(2*nf)) / den
 	half := z95 / den * math.Sqrt(p*(1-p)/nf+z2/(4*nf*nf))
 	return p, max(0, center-half), min(1, center+half)
-}
-
-// PairsFromRecords pairs the records of two targets (or of a baseline run
-// and a target run) by sample id and repeat. Records that failed (Error set)
-// are left out, as are samples only one side has; dropped counts them.
-func PairsFromRecords(baseline, target []results.Record) (pairs []Pair, dropped int) {
-	type key struct {
-		id     string
-		repeat int
-	}
-	base := make(map[key]results.Record, len(baseline))
-	for _, r := range baseline {
-		base[key{r.SampleID, r.Repeat}] = r
-	}
-	seen := make(map[key]bool, len(target))
-	for _, t := range target {
-		k := key{t.SampleID, t.Repeat}
-		seen[k] = true
-		b, ok := base[k]
-		if !ok || b.Error != nil || t.Error != nil {
-			dropped++
-			continue
-		}
-		q := t.Input
-		if q == "" {
-			q = b.Input
-		}
-		ref := t.Reference
-		if ref == "" {
-			ref = b.Reference
-		}
-		pairs = append(pairs, Pair{SampleID: t.SampleID, Repeat: t.Repeat, Question: q, Reference: ref, Baseline: b.Output, Target: t.Output})
-	}
-	for k := range base {
-		if !seen[k] {
-			dropped++
-		}
-	}
-	slices.SortFunc(pairs, func(a, b Pair) int {
-		return cmp.Or(cmp.Compare(a.SampleID, b.SampleID), cmp.Compare(a.Repeat, b.Repeat))
-	})
-	return pairs, dropped
 }

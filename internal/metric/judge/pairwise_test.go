@@ -12,7 +12,6 @@ import (
 
 	"github.com/evalgate/evalgate/internal/metric"
 	"github.com/evalgate/evalgate/internal/provider"
-	"github.com/evalgate/evalgate/internal/results"
 )
 
 func TestTargetFirstIsReproducibleAndBalanced(t *testing.T) {
@@ -231,25 +230,6 @@ func TestNewPairwise(t *testing.T) {
 	}
 	_, err = NewPairwise(metric.Spec{Name: "correctness", Options: judgeOpts(nil)}, f)
 	require.ErrorContains(t, err, "not pairwise")
-}
-
-func TestPairsFromRecords(t *testing.T) {
-	t.Parallel()
-	rec := func(id string, repeat int, out string, failed bool) results.Record {
-		r := results.Record{SampleID: id, Repeat: repeat, Output: out, Input: "q " + id, Reference: "ref " + id}
-		if failed {
-			r.Error = &results.RecordError{Kind: "other", Message: "x"}
-		}
-		return r
-	}
-	base := []results.Record{rec("b", 0, "B-b0", false), rec("a", 0, "B-a0", false), rec("a", 1, "B-a1", false), rec("c", 0, "B-c0", true), rec("d", 0, "B-d0", false)}
-	target := []results.Record{rec("a", 1, "T-a1", false), rec("a", 0, "T-a0", false), rec("b", 0, "T-b0", true), rec("c", 0, "T-c0", false), rec("e", 0, "T-e0", false)}
-	pairs, dropped := PairsFromRecords(base, target)
-	assert.Equal(t, []Pair{
-		{SampleID: "a", Repeat: 0, Question: "q a", Reference: "ref a", Baseline: "B-a0", Target: "T-a0"},
-		{SampleID: "a", Repeat: 1, Question: "q a", Reference: "ref a", Baseline: "B-a1", Target: "T-a1"},
-	}, pairs)
-	assert.Equal(t, 4, dropped, "b and c failed on one side, d and e are on one side only")
 }
 
 // Issue 10 item 1: a panic while judging a pair (a bug in an adapter) is
