@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/evalgate/evalgate/internal/results"
-	"github.com/evalgate/evalgate/internal/results/resultstest"
 )
 
 // invoke runs evalgate with args and returns the exit code, stdout and stderr.
@@ -64,7 +63,7 @@ func TestRunBundledExample(t *testing.T) {
 	assert.Contains(t, stdout, "suite support-answers: complete")
 	assert.Contains(t, stdout, "nova-lite")
 
-	h, recs, sum, err := resultstest.ReadAll(out)
+	h, recs, sum, err := results.ReadAll(out)
 	require.NoError(t, err)
 	assert.Equal(t, "support-answers", h.Suite)
 	require.Len(t, h.Targets, 2)
@@ -239,7 +238,7 @@ func TestRunKeepsRecordsWhenSomeCallsFail(t *testing.T) {
 	code, stdout, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
 	assert.Equal(t, ExitPass, code, stderr)
 	assert.Contains(t, stdout, "app")
-	_, recs, sum, err := resultstest.ReadAll(filepath.Join(dir, "out.jsonl"))
+	_, recs, sum, err := results.ReadAll(filepath.Join(dir, "out.jsonl"))
 	require.NoError(t, err)
 	require.Len(t, recs, 2)
 	assert.Equal(t, 1, sum.Targets[0].Errors)
@@ -257,7 +256,7 @@ func TestRunCancelledBeforeStartKeepsPreviousResults(t *testing.T) {
 	code, _, stderr = invoke(t, ctx, "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
 	assert.Equal(t, ExitIncomplete, code, stderr)
 	assert.Contains(t, stderr, "context canceled")
-	_, recs, sum, err := resultstest.ReadAll(filepath.Join(dir, "out.jsonl"))
+	_, recs, sum, err := results.ReadAll(filepath.Join(dir, "out.jsonl"))
 	require.NoError(t, err)
 	assert.Len(t, recs, 2, "a run cancelled before it evaluated anything leaves the previous results as they were")
 	require.NotNil(t, sum)
@@ -330,7 +329,7 @@ func TestRunWithAJudgeMetric(t *testing.T) {
 	require.Equal(t, ExitPass, code, stderr)
 	assert.Contains(t, stdout, "correctness")
 	assert.Contains(t, stdout, "judging: 400 in / 40 out tokens, $0.0004")
-	_, recs, sum, err := resultstest.ReadAll(filepath.Join(dir, "out.jsonl"))
+	_, recs, sum, err := results.ReadAll(filepath.Join(dir, "out.jsonl"))
 	require.NoError(t, err)
 	require.Len(t, recs, 2)
 	for _, r := range recs {

@@ -20,7 +20,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/evalgate/evalgate/internal/results"
-	"github.com/evalgate/evalgate/internal/results/resultstest"
 	"github.com/evalgate/evalgate/internal/suite"
 )
 
@@ -71,7 +70,7 @@ func mockOpenAI(t *testing.T, respond func(w http.ResponseWriter)) (*httptest.Se
 
 func recordsOf(t *testing.T, cfg, target string) ([]results.Record, results.Summary) {
 	t.Helper()
-	_, recs, sum, err := resultstest.ReadAll(filepath.Join(filepath.Dir(cfg), "out.jsonl"))
+	_, recs, sum, err := results.ReadAll(filepath.Join(filepath.Dir(cfg), "out.jsonl"))
 	require.NoError(t, err)
 	var out []results.Record
 	for _, r := range recs {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/evalgate/evalgate/internal/report"
 	"github.com/evalgate/evalgate/internal/results"
-	"github.com/evalgate/evalgate/internal/results/resultstest"
 )
 
 // invokeWith is invoke with an environment and a standard error of the
@@ -63,7 +62,7 @@ func TestPanicKeepsResultsAndExitsWithACode(t *testing.T) {
 		assert.Equal(t, debug, strings.Contains(msg, "goroutine "), "the stack is printed only with EVALGATE_DEBUG: %s", msg)
 		assert.Equal(t, !debug, strings.Contains(msg, "EVALGATE_DEBUG=1"))
 
-		_, _, sum, err := resultstest.ReadAll(out)
+		_, _, sum, err := results.ReadAll(out)
 		require.NoError(t, err, "the results file is closed with its summary")
 		assert.Equal(t, results.StatusIncomplete, sum.Status)
 		assert.Equal(t, "evalgate stopped on an internal error", sum.Reason)
@@ -148,7 +147,7 @@ func TestStoppedRunKeepsWhatItFinished(t *testing.T) {
 	stderr := &cancelsOnProgress{cancel: cancel}
 	code, _ := invokeWith(ctx, nil, stderr, "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "lines")
 	assert.Equal(t, ExitIncomplete, code, stderr.buf.String())
-	_, recs, sum, err := resultstest.ReadAll(filepath.Join(dir, "out.jsonl"))
+	_, recs, sum, err := results.ReadAll(filepath.Join(dir, "out.jsonl"))
 	require.NoError(t, err)
 	require.NotEmpty(t, recs, "the record finished before the signal is kept")
 	require.NotNil(t, sum)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/evalgate/evalgate/internal/provider/bedrock/bedrockfake"
 	"github.com/evalgate/evalgate/internal/results"
-	"github.com/evalgate/evalgate/internal/results/resultstest"
 )
 
 // fakeAWSEnv gives the AWS SDK's default chain static credentials and no
@@ -51,7 +50,7 @@ func TestRecordFromBedrockUnderThrottlingThenReplay(t *testing.T) {
 	out := filepath.Join(dir, "live.jsonl")
 	code, _, stderr := invoke(t, context.Background(), "run", "--config", cfgPath, "--record", "--targets", "nova-lite", "--out", out, "--progress", "off")
 	require.Equal(t, ExitPass, code, stderr)
-	_, recs, sum, err := resultstest.ReadAll(out)
+	_, recs, sum, err := results.ReadAll(out)
 	require.NoError(t, err)
 	require.Len(t, recs, 30, "no sample lost to throttling")
 	for _, r := range recs {
@@ -69,7 +68,7 @@ func TestRecordFromBedrockUnderThrottlingThenReplay(t *testing.T) {
 	code, _, stderr = invoke(t, context.Background(), "run", "--config", cfgPath, "--targets", "nova-lite", "--out", out, "--progress", "off")
 	require.Equal(t, ExitPass, code, stderr)
 	assert.Equal(t, calls, srv.Calls())
-	_, recs, _, err = resultstest.ReadAll(out)
+	_, recs, _, err = results.ReadAll(out)
 	require.NoError(t, err)
 	assert.Len(t, recs, 30)
 }
@@ -90,7 +89,7 @@ func TestBedrockAuthFailureStopsTheRun(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "evalgate.yaml"), []byte(cfg), 0o644))
 	code, _, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
 	assert.Equal(t, ExitProvider, code, stderr)
-	_, recs, sum, err := resultstest.ReadAll(filepath.Join(dir, "out.jsonl"))
+	_, recs, sum, err := results.ReadAll(filepath.Join(dir, "out.jsonl"))
 	require.NoError(t, err)
 	require.NotNil(t, sum)
 	assert.Less(t, len(recs), 20, "the run stops instead of failing all 200 calls")

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/evalgate/evalgate/internal/provider/bedrock/bedrockfake"
-	"github.com/evalgate/evalgate/internal/results/resultstest"
+	"github.com/evalgate/evalgate/internal/results"
 )
 
 // optimizeExample copies examples/optimize, without the prompt a local run of
@@ -82,7 +82,7 @@ func TestOptimizeExampleFromSourcePromptToGatedWinner(t *testing.T) {
 	// The engine ran every candidate on the dev samples only, and only the
 	// winner and the baseline on the held-out ones.
 	ids := func(phase string) (map[string]bool, map[string]int) {
-		_, recs, _, err := resultstest.ReadAll(filepath.Join(dir, ".evalgate", "optimize", phase+".results.jsonl"))
+		_, recs, _, err := results.ReadAll(filepath.Join(dir, ".evalgate", "optimize", phase+".results.jsonl"))
 		require.NoError(t, err)
 		samples, perTarget := map[string]bool{}, map[string]int{}
 		for _, r := range recs {
@@ -325,7 +325,7 @@ func TestOptimizeDevCallsTheServiceFailed(t *testing.T) {
 			assert.Contains(t, stderr, tc.stderr)
 			assert.NotContains(t, stdout, "winner:")
 			assert.NoFileExists(t, filepath.Join(dir, "prompts", "nova-lite.optimized.txt"))
-			_, recs, _, err := resultstest.ReadAll(filepath.Join(dir, ".evalgate", "optimize", "dev.results.jsonl"))
+			_, recs, _, err := results.ReadAll(filepath.Join(dir, ".evalgate", "optimize", "dev.results.jsonl"))
 			require.NoError(t, err)
 			throttled := 0
 			for _, r := range recs {

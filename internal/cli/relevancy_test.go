@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/evalgate/evalgate/internal/results/resultstest"
+	"github.com/evalgate/evalgate/internal/results"
 )
 
 // TestAnswerRelevancyEmbeddingsAreCached runs answer_relevancy end to end: a
@@ -59,7 +59,7 @@ echo '{"text":"{\"questions\": [\"How do I reset it?\", \"Where is the reset?\"]
 	for run := 0; run < 2; run++ {
 		code, _, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
 		require.Equal(t, ExitPass, code, stderr)
-		_, recs, _, err := resultstest.ReadAll(filepath.Join(dir, "out.jsonl"))
+		_, recs, _, err := results.ReadAll(filepath.Join(dir, "out.jsonl"))
 		require.NoError(t, err)
 		for _, r := range recs {
 			require.Empty(t, r.ScoreErrors)

@@ -328,3 +328,24 @@ func (r *Reader) Close() error {
 	}
 	return nil
 }
+
+// ReadAll reads a whole results file: for tests and small files only; the
+// gate streams.
+func ReadAll(path string) (Header, []Record, *Summary, error) {
+	r, err := Open(path)
+	if err != nil {
+		return Header{}, nil, nil, err
+	}
+	defer r.Close()
+	var recs []Record
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return r.Header(), recs, r.Summary(), nil
+		}
+		if err != nil {
+			return r.Header(), recs, nil, err
+		}
+		recs = append(recs, rec)
+	}
+}

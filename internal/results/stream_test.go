@@ -1,4 +1,4 @@
-package results_test
+package results
 
 import (
 	"errors"
@@ -14,15 +14,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/evalgate/evalgate/internal/metric"
-	"github.com/evalgate/evalgate/internal/results"
-	"github.com/evalgate/evalgate/internal/results/resultstest"
 )
 
-func writeFile(t *testing.T, recs []results.Record, sum *results.Summary) string {
+func writeFile(t *testing.T, recs []Record, sum *Summary) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "sub", "results.jsonl")
-	w, err := results.Create(path, results.Header{Suite: "s", SuiteHash: "h", Repeats: 1,
-		Targets: []results.TargetInfo{{ID: "a", Provider: "recorded", Model: "m"}},
+	w, err := Create(path, Header{Suite: "s", SuiteHash: "h", Repeats: 1,
+		Targets: []TargetInfo{{ID: "a", Provider: "recorded", Model: "m"}},
 		Metrics: []metric.Info{{Name: "f1", Min: 0, Max: 1, Direction: metric.HigherIsBetter}}})
 	require.NoError(t, err)
 	for _, r := range recs {
@@ -39,19 +37,19 @@ func writeFile(t *testing.T, recs []results.Record, sum *results.Summary) string
 func TestRoundTrip(t *testing.T) {
 	t.Parallel()
 	cost := 0.25
-	recs := []results.Record{
+	recs := []Record{
 		{SampleID: "1", Target: "a", Output: "<b>@team</b> & \"quotes\"\nnew line", CostUSD: &cost, Scores: map[string]float64{"f1": 0.5}},
-		{SampleID: "2", Target: "a", Error: &results.RecordError{Kind: "throttled", Message: "429"}},
+		{SampleID: "2", Target: "a", Error: &RecordError{Kind: "throttled", Message: "429"}},
 	}
-	path := writeFile(t, recs, &results.Summary{Status: results.StatusComplete, Finished: time.Unix(0, 0).UTC()})
-	h, got, sum, err := resultstest.ReadAll(path)
+	path := writeFile(t, recs, &Summary{Status: StatusComplete, Finished: time.Unix(0, 0).UTC()})
+	h, got, sum, err := ReadAll(path)
 	require.NoError(t, err)
-	assert.Equal(t, results.Format, h.Format)
-	assert.Equal(t, results.Version, h.Version)
+	assert.Equal(t, Format, h.Format)
+	assert.Equal(t, Version, h.Version)
 	assert.Equal(t, "s", h.Suite)
 	require.Len(t, got, 2)
 	assert.Equal(t, recs[0].Output, got[0].Output)
-	assert.Equal(t, results.KindRecord, got[0].Kind)
+	assert.Equal(t, KindRecord, got[0].Kind)
 	assert.Equal(t, 0.25, *got[0].CostUSD)
 	assert.Nil(t, got[1].CostUSD)
 	assert.Equal(t, "throttled", got[1].Error.Kind)
@@ -66,25 +64,25 @@ func TestRoundTrip(t *testing.T) {
 
 func TestTruncatedFile(t *testing.T) {
 	t.Parallel()
-	path := writeFile(t, []results.Record{{SampleID: "1", Target: "a"}}, nil)
-	r, err := results.Open(path)
+	path := writeFile(t, []Record{{SampleID: "1", Target: "a"}}, nil)
+	r, err := Open(path)
 	require.NoError(t, err)
 	defer r.Close()
 	_, err = r.Next()
 	require.NoError(t, err)
 	_, err = r.Next()
-	require.ErrorIs(t, err, results.ErrTruncated)
+	require.ErrorIs(t, err, ErrTruncated)
 	assert.Nil(t, r.Summary())
 }
 
 func TestCutMidRecord(t *testing.T) {
 	t.Parallel()
-	path := writeFile(t, []results.Record{{SampleID: "1", Target: "a", Output: "a long answer"}}, &results.Summary{Status: results.StatusComplete})
+	path := writeFile(t, []Record{{SampleID: "1", Target: "a", Output: "a long answer"}}, &Summary{Status: StatusComplete})
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
 	cut := strings.Index(string(raw), "a long answer")
 	require.NoError(t, os.WriteFile(path, raw[:cut], 0o644))
-	_, _, _, err = resultstest.ReadAll(path)
+	_, _, _, err = ReadAll(path)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "line 2: invalid JSON")
 	assert.Contains(t, err.Error(), "truncated mid-record")
@@ -108,7 +106,7 @@ func TestNotAResultsFile(t *testing.T) {
 	for name, body := range cases {
 		p := filepath.Join(dir, name)
 		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
-		_, err := results.Open(p)
+		_, err := Open(p)
 		require.Error(t, err, name)
 		assert.Contains(t, err.Error(), want[name], name)
 	}
@@ -117,8 +115,8 @@ func TestNotAResultsFile(t *testing.T) {
 func TestLongRecordLine(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("x", 3<<20) // longer than any bufio buffer
-	path := writeFile(t, []results.Record{{SampleID: "1", Target: "a", Output: long}}, &results.Summary{Status: results.StatusComplete})
-	r, err := results.Open(path)
+	path := writeFile(t, []Record{{SampleID: "1", Target: "a", Output: long}}, &Summary{Status: StatusComplete})
+	r, err := Open(path)
 	require.NoError(t, err)
 	defer r.Close()
 	rec, err := r.Next()
@@ -133,12 +131,12 @@ func TestLongRecordLine(t *testing.T) {
 // the line to look at.
 func TestPiecedTogetherFilesAreRejected(t *testing.T) {
 	t.Parallel()
-	one := writeFile(t, []results.Record{{SampleID: "1", Target: "a"}, {SampleID: "2", Target: "a"}}, &results.Summary{Status: results.StatusComplete})
+	one := writeFile(t, []Record{{SampleID: "1", Target: "a"}, {SampleID: "2", Target: "a"}}, &Summary{Status: StatusComplete})
 	raw, err := os.ReadFile(one)
 	require.NoError(t, err)
 	lines := strings.SplitAfter(strings.TrimSuffix(string(raw), "\n"), "\n")
 	require.Len(t, lines, 4, "header, two records, summary")
-	truncated := writeFile(t, []results.Record{{SampleID: "1", Target: "a"}}, nil)
+	truncated := writeFile(t, []Record{{SampleID: "1", Target: "a"}}, nil)
 	cut, err := os.ReadFile(truncated)
 	require.NoError(t, err)
 	tests := []struct {
@@ -155,7 +153,7 @@ func TestPiecedTogetherFilesAreRejected(t *testing.T) {
 			t.Parallel()
 			p := filepath.Join(t.TempDir(), "results.jsonl")
 			require.NoError(t, os.WriteFile(p, []byte(tt.body), 0o644))
-			_, _, _, err := resultstest.ReadAll(p)
+			_, _, _, err := ReadAll(p)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), p+" "+tt.want)
 		})
@@ -163,7 +161,7 @@ func TestPiecedTogetherFilesAreRejected(t *testing.T) {
 	// Blank lines after the summary are not content.
 	p := filepath.Join(t.TempDir(), "results.jsonl")
 	require.NoError(t, os.WriteFile(p, append(raw, "\n\n"...), 0o644))
-	_, recs, sum, err := resultstest.ReadAll(p)
+	_, recs, sum, err := ReadAll(p)
 	require.NoError(t, err)
 	assert.Len(t, recs, 2)
 	assert.NotNil(t, sum)
@@ -174,49 +172,49 @@ func TestPiecedTogetherFilesAreRejected(t *testing.T) {
 // partial file, which a second writer cannot take.
 func TestWriterReplacesResultsOnlyWhenClosed(t *testing.T) {
 	t.Parallel()
-	h := results.Header{Suite: "s", Targets: []results.TargetInfo{{ID: "a"}}}
+	h := Header{Suite: "s", Targets: []TargetInfo{{ID: "a"}}}
 	path := filepath.Join(t.TempDir(), "results.jsonl")
-	w, err := results.Create(path, h)
+	w, err := Create(path, h)
 	require.NoError(t, err)
-	require.NoError(t, w.Write(results.Record{SampleID: "old", Target: "a"}))
-	require.NoError(t, w.Close(results.Summary{Status: results.StatusComplete}))
-	_, err = os.Stat(results.PartialPath(path))
+	require.NoError(t, w.Write(Record{SampleID: "old", Target: "a"}))
+	require.NoError(t, w.Close(Summary{Status: StatusComplete}))
+	_, err = os.Stat(PartialPath(path))
 	require.ErrorIs(t, err, os.ErrNotExist, "the partial file becomes the results")
 
-	w, err = results.Create(path, h)
+	w, err = Create(path, h)
 	require.NoError(t, err)
-	require.NoError(t, w.Write(results.Record{SampleID: "new", Target: "a"}))
-	_, recs, _, err := resultstest.ReadAll(path)
+	require.NoError(t, w.Write(Record{SampleID: "new", Target: "a"}))
+	_, recs, _, err := ReadAll(path)
 	require.NoError(t, err, "the previous results stay whole while the new ones are written")
 	require.Len(t, recs, 1)
 	assert.Equal(t, "old", recs[0].SampleID)
-	partial, err := os.ReadFile(results.PartialPath(path))
+	partial, err := os.ReadFile(PartialPath(path))
 	require.NoError(t, err)
 	assert.Contains(t, string(partial), `"sample_id":"new"`, "each finished record is on disk at once")
 
-	_, err = results.Create(path, h)
-	require.ErrorIs(t, err, results.ErrInUse, "a second run on the same path fails at once")
+	_, err = Create(path, h)
+	require.ErrorIs(t, err, ErrInUse, "a second run on the same path fails at once")
 	assert.Contains(t, err.Error(), path)
-	_, err = results.Create(filepath.Dir(path), h)
+	_, err = Create(filepath.Dir(path), h)
 	require.ErrorContains(t, err, "is a directory", "found before the run, not at the rename after it")
 
-	require.NoError(t, w.Close(results.Summary{Status: results.StatusIncomplete, Reason: "cancelled"}))
-	require.NoError(t, w.Close(results.Summary{Status: results.StatusComplete}), "a second Close does nothing")
-	_, recs, sum, err := resultstest.ReadAll(path)
+	require.NoError(t, w.Close(Summary{Status: StatusIncomplete, Reason: "cancelled"}))
+	require.NoError(t, w.Close(Summary{Status: StatusComplete}), "a second Close does nothing")
+	_, recs, sum, err := ReadAll(path)
 	require.NoError(t, err)
 	require.Len(t, recs, 1)
 	assert.Equal(t, "new", recs[0].SampleID)
-	assert.Equal(t, results.StatusIncomplete, sum.Status, "the first Close wins")
+	assert.Equal(t, StatusIncomplete, sum.Status, "the first Close wins")
 
 	// Once the first run is done, the path is free again; a run that
 	// evaluated nothing discards its file and leaves the results alone.
-	w, err = results.Create(path, h)
+	w, err = Create(path, h)
 	require.NoError(t, err)
 	require.NoError(t, w.Discard())
-	_, recs, _, err = resultstest.ReadAll(path)
+	_, recs, _, err = ReadAll(path)
 	require.NoError(t, err)
 	assert.Equal(t, "new", recs[0].SampleID)
-	_, err = os.Stat(results.PartialPath(path))
+	_, err = os.Stat(PartialPath(path))
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
 
@@ -227,7 +225,7 @@ func TestOpenRefusesFilesThatAreNotRegular(t *testing.T) {
 	pipe := filepath.Join(t.TempDir(), "results.jsonl")
 	require.NoError(t, syscall.Mkfifo(pipe, 0o644))
 	for _, p := range []string{pipe, "/dev/zero", t.TempDir()} {
-		_, err := results.Open(p)
+		_, err := Open(p)
 		require.ErrorContains(t, err, "results "+p+": not a regular file")
 	}
 }
@@ -239,8 +237,8 @@ func TestCreateDoesNotFollowAPlantedPartialLink(t *testing.T) {
 	victim := filepath.Join(t.TempDir(), "victim")
 	require.NoError(t, os.WriteFile(victim, []byte("keep me"), 0o644))
 	path := filepath.Join(t.TempDir(), "results.jsonl")
-	require.NoError(t, os.Symlink(victim, results.PartialPath(path)))
-	_, err := results.Create(path, results.Header{Suite: "s"})
+	require.NoError(t, os.Symlink(victim, PartialPath(path)))
+	_, err := Create(path, Header{Suite: "s"})
 	require.Error(t, err)
 	b, err := os.ReadFile(victim)
 	require.NoError(t, err)
