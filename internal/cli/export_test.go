@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/evalgate/evalgate/internal/golden"
 )
 
 func TestExportSeedCSV(t *testing.T) {
@@ -17,7 +19,7 @@ func TestExportSeedCSV(t *testing.T) {
 	dir, out := exampleRun(t)
 	code, stdout, stderr := invoke(t, context.Background(), "export", "--config", filepath.Join(dir, "evalgate.yaml"), "--results", out)
 	require.Equal(t, ExitPass, code, stderr)
-	golden(t, t.Name(), stdout)
+	golden.Assert(t, stdout)
 
 	rows, err := csv.NewReader(strings.NewReader(stdout)).ReadAll()
 	require.NoError(t, err)
@@ -41,7 +43,7 @@ func TestExportJUnit(t *testing.T) {
 	require.Equal(t, ExitPass, code, stderr)
 	b, err := os.ReadFile(out)
 	require.NoError(t, err)
-	golden(t, t.Name(), string(b))
+	golden.Assert(t, string(b))
 	assert.Equal(t, 30, strings.Count(string(b), `classname="support-answers.samples"`))
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/evalgate/evalgate/internal/golden"
 	"github.com/evalgate/evalgate/internal/pricing"
 )
 
@@ -83,13 +84,7 @@ func TestWriteComparison(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	require.NoError(t, pricing.WriteComparison(&buf, models, &pricing.Projection{InputTokens: 1200, OutputTokens: 300}))
-	golden := filepath.Join("testdata", t.Name()+".golden")
-	if *update {
-		require.NoError(t, os.WriteFile(golden, buf.Bytes(), 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err)
-	assert.Equal(t, string(want), buf.String())
+	golden.Assert(t, buf.String())
 }
 
 func TestProjectionPerThousand(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/evalgate/evalgate/internal/gate"
+	"github.com/evalgate/evalgate/internal/golden"
 )
 
 func TestJUnit(t *testing.T) {
@@ -19,7 +20,7 @@ func TestJUnit(t *testing.T) {
 		{SampleID: "q102", Repeat: 1, Error: "throttled: " + hostile},
 	})
 	require.NoError(t, err)
-	golden(t, string(b))
+	golden.Assert(t, string(b))
 
 	// Whatever the answers hold, the file stays well-formed XML.
 	var parsed struct {
