@@ -2,6 +2,7 @@ package suite
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -184,7 +185,7 @@ func (c *checker) firstColumns() ([]string, error) {
 		c.columnsErr = err
 		return nil, err
 	}
-	c.columns = slices.Sorted(mapsKeys(smp.Fields))
+	c.columns = slices.Sorted(maps.Keys(smp.Fields))
 	return c.columns, nil
 }
 
@@ -195,7 +196,7 @@ func (c *checker) firstColumns() ([]string, error) {
 func singleBraceFindings(s *Suite, columns []string) []Finding {
 	var out []Finding
 	r := PlaceholderResolver{Columns: columns}
-	for _, name := range slices.Sorted(mapsKeys(s.Templates)) {
+	for _, name := range slices.Sorted(maps.Keys(s.Templates)) {
 		p := s.Config.Prompts[name]
 		system, user := s.Templates[name].Text()
 		for _, part := range []struct{ name, text, file string }{{"system", system, p.SystemFile}, {"user", user, p.UserFile}} {

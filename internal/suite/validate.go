@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -146,7 +147,7 @@ func Validate(ctx context.Context, s *Suite) (*Report, error) {
 		}
 		r.Samples++
 		if columns == nil {
-			columns = slices.Sorted(mapsKeys(sample.Fields))
+			columns = slices.Sorted(maps.Keys(sample.Fields))
 		}
 		if len(ids.Add(sample)) > 0 {
 			hit(dup, sample.Line)
