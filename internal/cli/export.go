@@ -121,19 +121,11 @@ func readTarget(path string, s *suite.Suite, target string) (*exported, error) {
 		ids = append(ids, t.ID)
 	}
 	if target == "" {
-		target = s.Config.Gate.Target
-	}
-	if target == "" {
-		var cand []string
-		for _, id := range ids {
-			if id != s.Config.Gate.Baseline {
-				cand = append(cand, id)
-			}
-		}
-		if len(cand) != 1 {
+		gated, named := s.GatedTarget(ids, s.Config.Gate.Baseline)
+		if !named {
 			return nil, usagef("%s holds targets %s: name the one to export with --target", path, strings.Join(ids, ", "))
 		}
-		target = cand[0]
+		target = gated
 	}
 	if !slices.Contains(ids, target) {
 		return nil, usagef("--target %q: no such target in %s (targets: %s)", target, path, strings.Join(ids, ", "))
