@@ -175,6 +175,7 @@ func TestNamedCriteria(t *testing.T) {
 			t.Parallel()
 			c, ok := criteria[name]
 			require.True(t, ok)
+			assert.NotEmpty(t, c.Summary)
 			assert.Contains(t, c.Rubric, "\n", "a rubric has score anchors")
 			reply := `{"score": 1, "reasoning": "r"}`
 			f := repliesInTurn(reply)
