@@ -137,15 +137,8 @@ func pairsFromRecords(baseline, target []results.Record) (pairs []judge.Pair, dr
 			dropped++
 			continue
 		}
-		q := t.Input
-		if q == "" {
-			q = b.Input
-		}
-		ref := t.Reference
-		if ref == "" {
-			ref = b.Reference
-		}
-		pairs = append(pairs, judge.Pair{SampleID: t.SampleID, Repeat: t.Repeat, Question: q, Reference: ref, Baseline: b.Output, Target: t.Output})
+		pairs = append(pairs, judge.Pair{SampleID: t.SampleID, Repeat: t.Repeat,
+			Question: cmp.Or(t.Input, b.Input), Reference: cmp.Or(t.Reference, b.Reference), Baseline: b.Output, Target: t.Output})
 	}
 	for k := range base {
 		if !seen[k] {

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -257,14 +258,8 @@ func describeLimit(x float64, scale string) string {
 
 // criterionChecks turns one criterion into its checks (one per bound).
 func criterionChecks(c suite.Criterion, p *paired, b, t *side, v *Verdict, cfg Config) []*check {
-	mode := c.Mode
-	if mode == "" {
-		mode = cfg.Mode
-	}
-	sev := c.Severity
-	if sev == "" {
-		sev = suite.SeverityFail
-	}
+	mode := cmp.Or(c.Mode, cfg.Mode)
+	sev := cmp.Or(c.Severity, suite.SeverityFail)
 	base := CriterionResult{Metric: c.Metric, Mode: mode, Severity: sev,
 		Baseline: Num(math.NaN()), Target: Num(math.NaN()), Limit: Num(math.NaN()), MDE: Num(math.NaN()),
 		Estimate: Interval{Est: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}}
