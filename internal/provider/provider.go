@@ -56,6 +56,14 @@ type Request struct {
 	Fields   map[string]string `json:"fields,omitempty"`
 	// Repeat is the repeat index (0-based) of this call.
 	Repeat int `json:"repeat"`
+
+	// CacheSystem and CacheUser ask a provider that caches prompts (Bedrock
+	// cache points) to cache the shared prefix: the first CacheSystem bytes
+	// of System and the first CacheUser bytes of the first message are the
+	// same in every call of the target. Zero: nothing to cache there. They
+	// do not change the answer, so they are not part of the cache key.
+	CacheSystem int `json:"cache_system,omitempty"`
+	CacheUser   int `json:"cache_user,omitempty"`
 }
 
 // Usage counts the tokens of one call.

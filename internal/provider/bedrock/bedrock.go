@@ -226,17 +226,33 @@ func (c *Client) converseStream(ctx context.Context, req provider.Request) (prov
 func converseInput(req provider.Request) *bedrockruntime.ConverseInput {
 	in := &bedrockruntime.ConverseInput{ModelId: aws.String(req.Model)}
 	if req.System != "" {
-		in.System = []types.SystemContentBlock{&types.SystemContentBlockMemberText{Value: req.System}}
+		head, tail, cache := cut(req.System, req.CacheSystem)
+		in.System = []types.SystemContentBlock{&types.SystemContentBlockMemberText{Value: head}}
+		if cache {
+			in.System = append(in.System, &types.SystemContentBlockMemberCachePoint{Value: cachePoint})
+			if tail != "" {
+				in.System = append(in.System, &types.SystemContentBlockMemberText{Value: tail})
+			}
+		}
 	}
-	for _, m := range req.Messages {
+	for i, m := range req.Messages {
 		role := types.ConversationRoleUser
 		if m.Role == provider.RoleAssistant {
 			role = types.ConversationRoleAssistant
 		}
-		in.Messages = append(in.Messages, types.Message{
-			Role:    role,
-			Content: []types.ContentBlock{&types.ContentBlockMemberText{Value: m.Content}},
-		})
+		prefix := 0
+		if i == 0 {
+			prefix = req.CacheUser
+		}
+		head, tail, cache := cut(m.Content, prefix)
+		content := []types.ContentBlock{&types.ContentBlockMemberText{Value: head}}
+		if cache {
+			content = append(content, &types.ContentBlockMemberCachePoint{Value: cachePoint})
+			if tail != "" {
+				content = append(content, &types.ContentBlockMemberText{Value: tail})
+			}
+		}
+		in.Messages = append(in.Messages, types.Message{Role: role, Content: content})
 	}
 	p := req.Params
 	var ic types.InferenceConfiguration
@@ -263,6 +279,23 @@ func converseInput(req provider.Request) *bedrockruntime.ConverseInput {
 		in.AdditionalModelRequestFields = document.NewLazyDocument(topKField(req.Model, *p.TopK))
 	}
 	return in
+}
+
+// cachePoint ends the prefix Bedrock caches: everything before it in the
+// request (system blocks, then messages) is written to the cache on a miss
+// and read from it on a hit. A prefix shorter than the model's minimum
+// (1,024 tokens for most Claude models) is simply not cached; the call still
+// succeeds.
+// https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-caching.html
+var cachePoint = types.CachePointBlock{Type: types.CachePointTypeDefault}
+
+// cut splits text after its first n bytes, the shared prefix to cache. cache
+// is false when there is nothing to cache (n is 0) or n does not fit text.
+func cut(text string, n int) (head, tail string, cache bool) {
+	if n <= 0 || n > len(text) {
+		return text, "", false
+	}
+	return text[:n], text[n:], true
 }
 
 // topKField is top_k in the native body of the model's family: Nova nests

@@ -394,3 +394,57 @@ func TestNewNeedsRegion(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "AWS_REGION")
 }
+
+func TestCachePointsEndTheSharedPrefix(t *testing.T) {
+	t.Parallel()
+	text := func(s string) bedrockfake.Block { return bedrockfake.Block{Text: s} }
+	point := bedrockfake.Block{CachePoint: &bedrockfake.CachePoint{Type: "default"}}
+	const (
+		system = "You answer from the policy below.\nPOLICY: refunds take five business days."
+		user   = "Shared context: the refund FAQ.\nQuestion: How long does a refund take?"
+		shared = "Shared context: the refund FAQ.\n"
+	)
+	tests := []struct {
+		name                   string
+		cacheSystem, cacheUser int
+		stream                 bool
+		wantSystem, wantUser   []bedrockfake.Block
+	}{
+		{"off", 0, 0, false, []bedrockfake.Block{text(system)}, []bedrockfake.Block{text(user)}},
+		{"whole system prompt", len(system), 0, false,
+			[]bedrockfake.Block{text(system), point}, []bedrockfake.Block{text(user)}},
+		{"system and the user's shared context", len(system), len(shared), false,
+			[]bedrockfake.Block{text(system), point},
+			[]bedrockfake.Block{text(shared), point, text("Question: How long does a refund take?")}},
+		{"static start of a system prompt with a placeholder", len("You answer from the policy below.\n"), 0, false,
+			[]bedrockfake.Block{text("You answer from the policy below.\n"), point, text("POLICY: refunds take five business days.")},
+			[]bedrockfake.Block{text(user)}},
+		{"streaming", len(system), len(shared), true,
+			[]bedrockfake.Block{text(system), point},
+			[]bedrockfake.Block{text(shared), point, text("Question: How long does a refund take?")}},
+		{"a prefix longer than the text is ignored", len(system) + 1, len(user) + 1, false,
+			[]bedrockfake.Block{text(system)}, []bedrockfake.Block{text(user)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			reply := bedrockfake.Reply{Text: "Five days.", InputTokens: 12, OutputTokens: 3, CacheReadTokens: 1800, CacheWriteTokens: 40}
+			f := repliesWith(reply)
+			if tt.stream {
+				f = streamsReply(reply)
+			}
+			c := newClient(t, f)
+			req := fullRequest()
+			req.System, req.Messages[0].Content = system, user
+			req.CacheSystem, req.CacheUser, req.Stream = tt.cacheSystem, tt.cacheUser, tt.stream
+
+			resp, err := c.Complete(t.Context(), req)
+			require.NoError(t, err)
+			assert.Equal(t, provider.Usage{InputTokens: 12, OutputTokens: 3, CacheReadTokens: 1800, CacheWriteTokens: 40}, resp.Usage)
+			b := f.call(0).body
+			assert.Equal(t, tt.wantSystem, b.System)
+			require.Len(t, b.Messages, 1)
+			assert.Equal(t, tt.wantUser, b.Messages[0].Content)
+		})
+	}
+}

@@ -37,14 +37,10 @@ type Reply struct {
 // Request is the body of a Converse or ConverseStream request, reduced to the
 // fields evalgate sends.
 type Request struct {
-	System []struct {
-		Text string `json:"text"`
-	} `json:"system"`
+	System   []Block `json:"system"`
 	Messages []struct {
-		Role    string `json:"role"`
-		Content []struct {
-			Text string `json:"text"`
-		} `json:"content"`
+		Role    string  `json:"role"`
+		Content []Block `json:"content"`
 	} `json:"messages"`
 	InferenceConfig *struct {
 		MaxTokens     *int     `json:"maxTokens"`
@@ -53,6 +49,18 @@ type Request struct {
 		StopSequences []string `json:"stopSequences"`
 	} `json:"inferenceConfig"`
 	AdditionalModelRequestFields map[string]any `json:"additionalModelRequestFields"`
+}
+
+// Block is a system or message content block: text, or a cache point that
+// ends the prompt prefix the service caches.
+type Block struct {
+	Text       string      `json:"text,omitempty"`
+	CachePoint *CachePoint `json:"cachePoint,omitempty"`
+}
+
+// CachePoint is a cachePoint block: {"type": "default"}.
+type CachePoint struct {
+	Type string `json:"type"`
 }
 
 // ParsePath splits a request path "{prefix}/model/{modelId}/converse[-stream]"
