@@ -66,6 +66,10 @@ type TargetConfig struct {
 	Params   provider.Params `yaml:"params,omitempty"`
 	// Stream asks for streaming calls to measure time to first token.
 	Stream bool `yaml:"stream,omitempty"`
+	// CachePrompt marks the prompt's shared prefix (the system part, the
+	// start of the user part before its first placeholder) for the model's
+	// prompt cache: bedrock only, on models whose price has a cache-read rate.
+	CachePrompt bool `yaml:"cache_prompt,omitempty"`
 	// Pricing overrides the catalog's prices for this target.
 	Pricing *Pricing `yaml:"pricing,omitempty"`
 	// RateLimit caps this target's calls.

@@ -334,6 +334,7 @@ var providerOnly = map[string][]string{
 	"timeout":      {ProviderBedrock, ProviderCommand, ProviderOpenAI},
 	"rate_limit":   {ProviderBedrock, ProviderCommand, ProviderOpenAI},
 	"stream":       {ProviderBedrock, ProviderOpenAI},
+	"cache_prompt": {ProviderBedrock},
 }
 
 // envName is a portable environment variable name (POSIX: letters, digits
@@ -384,6 +385,7 @@ func (c *checker) checkTargets() {
 		if t.RateLimit != nil && (t.RateLimit.RPM < 0 || t.RateLimit.TPM < 0) {
 			c.errorf(c.at(path+".rate_limit"), "%s.rate_limit: rpm and tpm cannot be negative", path)
 		}
+		c.checkCachePrompt(t, path)
 		if t.Pricing != nil {
 			p := t.Pricing
 			if p.InputPerMTok < 0 || p.OutputPerMTok < 0 || p.CacheReadPerMTok < 0 || p.CacheWritePerMTok < 0 {
@@ -420,6 +422,27 @@ func (c *checker) checkProviderKeys(t *TargetConfig, path string) {
 				c.errorf(c.at(p), "%s: name the dataset column, or remove the key to use %s", p, DefaultRecordedFields[role])
 			}
 		}
+	}
+}
+
+// checkCachePrompt refuses cache_prompt where nothing is shared between
+// calls: cache points would then only add cache-write charges. Whether the
+// model supports caching depends on the pricing catalog, which --pricing may
+// still change: the run checks that when it builds the target.
+func (c *checker) checkCachePrompt(t *TargetConfig, path string) {
+	if !t.CachePrompt || t.Provider != ProviderBedrock {
+		return
+	}
+	if t.Prompt == "" {
+		c.errorf(c.at(path+".cache_prompt"), "%s.cache_prompt: the target has no prompt, so each call is only the sample's own input and nothing is shared to cache; give it a prompt with a fixed system part, or remove cache_prompt", path)
+		return
+	}
+	tpl := c.s.Templates[t.Prompt]
+	if tpl == nil {
+		return // the prompt's own error is reported
+	}
+	if sys, user := tpl.SharedPrefix(); sys == 0 && user == 0 {
+		c.errorf(c.at(path+".cache_prompt"), "%s.cache_prompt: prompt '%s' starts with a placeholder in both its system and user parts, so no prefix is shared between samples; put the fixed text (instructions, a long shared context) first, or remove cache_prompt", path, t.Prompt)
 	}
 }
 

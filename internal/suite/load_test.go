@@ -298,6 +298,27 @@ metrics: [f1]
 			},
 		},
 		{
+			name: "cache_prompt",
+			config: `version: 1
+name: t
+dataset: {path: data.jsonl}
+prompts:
+  varies: {system: "{{context}}", user: "{{question}}"}
+  shared: {system: "Answer from the policy.", user: "{{question}}"}
+targets:
+  - {id: a, provider: bedrock, model: m, cache_prompt: true}
+  - {id: b, provider: bedrock, model: m, prompt: varies, cache_prompt: true}
+  - {id: c, provider: openai, model: m, prompt: shared, cache_prompt: true}
+  - {id: d, provider: bedrock, model: m, prompt: shared, cache_prompt: true}
+metrics: [f1]
+`,
+			want: []string{
+				"evalgate.yaml:8:56: targets[0].cache_prompt: the target has no prompt, so each call is only the sample's own input and nothing is shared to cache; give it a prompt with a fixed system part, or remove cache_prompt",
+				"evalgate.yaml:9:72: targets[1].cache_prompt: prompt 'varies' starts with a placeholder in both its system and user parts, so no prefix is shared between samples; put the fixed text (instructions, a long shared context) first, or remove cache_prompt",
+				"evalgate.yaml:10:57: key 'cache_prompt' does not apply to a openai target (it is for bedrock); remove it or change the provider",
+			},
+		},
+		{
 			name: "dataset settings",
 			config: `version: 1
 name: t

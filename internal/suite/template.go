@@ -91,6 +91,31 @@ func (t *Template) Hash() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// SharedPrefix is the length in bytes of the rendered text every sample
+// shares: the system part up to its first placeholder and, when the system
+// part has none, the user part up to its first placeholder. It is what
+// prompt caching can reuse from call to call (targets[].cache_prompt).
+func (t *Template) SharedPrefix() (system, user int) {
+	system, static := literalPrefix(t.system)
+	if !static {
+		return system, 0
+	}
+	user, _ = literalPrefix(t.user)
+	return system, user
+}
+
+// literalPrefix is the length of the literal text before the first
+// placeholder of segs, and whether segs has no placeholder at all.
+func literalPrefix(segs []segment) (n int, static bool) {
+	for _, s := range segs {
+		if s.field != "" {
+			return n, false
+		}
+		n += len(s.text)
+	}
+	return n, true
+}
+
 // Render fills the placeholders from fields. A placeholder without a field is
 // a *MissingFieldError.
 func (t *Template) Render(fields map[string]string) (system, user string, err error) {

@@ -41,6 +41,38 @@ func TestTemplateRender(t *testing.T) {
 	}
 }
 
+func TestTemplateSharedPrefix(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, system, user   string
+		wantSystem, wantUser int
+	}{
+		{"static system, user from its first placeholder", "Answer briefly.", "FAQ: refunds.\nQ: {{question}}", len("Answer briefly."), len("FAQ: refunds.\nQ: ")},
+		{"a placeholder in the system part ends the prefix there", "Policy: {{context}}", "FAQ: {{question}}", len("Policy: "), 0},
+		{"nothing shared", "", "{{question}}", 0, 0},
+		{"no system part", "", "Read this.\n{{question}}", 0, len("Read this.\n")},
+		{"escaped braces count as the text they render", "", "{{{{x}} {{question}}", 0, len("{{x}} ")},
+		{"wholly static", "Be brief.", "Say hi.", len("Be brief."), len("Say hi.")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tpl, err := NewTemplate("p", tt.system, tt.user)
+			require.NoError(t, err)
+			sys, user := tpl.SharedPrefix()
+			assert.Equal(t, tt.wantSystem, sys)
+			assert.Equal(t, tt.wantUser, user)
+			// The prefix is what every rendering shares, whatever the sample.
+			s1, u1, err := tpl.Render(map[string]string{"question": "Why?", "context": "ctx"})
+			require.NoError(t, err)
+			s2, u2, err := tpl.Render(map[string]string{"question": "How long?", "context": "other"})
+			require.NoError(t, err)
+			assert.Equal(t, s1[:sys], s2[:sys])
+			assert.Equal(t, u1[:user], u2[:user])
+		})
+	}
+}
+
 func TestTemplateMissingField(t *testing.T) {
 	t.Parallel()
 	tpl, err := NewTemplate("answer", "{{persona}}", "{{question}}")
