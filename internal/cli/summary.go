@@ -71,6 +71,13 @@ func printSummary(w io.Writer, s *suite.Suite, targets []run.Target, metrics []m
 			}
 			notes = append(notes, fmt.Sprintf("judging: %d in / %d out tokens, %s", ts.JudgeUsage.InputTokens, ts.JudgeUsage.OutputTokens, cost))
 		}
+		if u := ts.Usage; u.CacheReadTokens > 0 || u.CacheWriteTokens > 0 {
+			note := fmt.Sprintf("prompt cache: %d tokens read, %d written", u.CacheReadTokens, u.CacheWriteTokens)
+			if p := targets[i].Price; p != nil {
+				note += fmt.Sprintf(", saved $%.4f against the input price", p.CacheSaving(u))
+			}
+			notes = append(notes, note)
+		}
 		if ts.CostUSD == nil {
 			notes = append(notes, fmt.Sprintf("cost unknown: model %q is not in the pricing catalog (set pricing: on the target)", targets[i].Info.Model))
 		}

@@ -54,6 +54,12 @@ func buildTargets(ctx context.Context, e *Env, s *suite.Suite, targets []*suite.
 		}
 		t.Price = priceOf(s, tc)
 		t.Info.Priced = t.Price != nil
+		if tc.CachePrompt {
+			if err := cachePrompt(&t, s, tc); err != nil {
+				closeAll()
+				return nil, nil, err
+			}
+		}
 		for _, spec := range s.Metrics {
 			if len(spec.Targets) > 0 && !slices.Contains(spec.Targets, tc.ID) {
 				if t.SkipMetrics == nil {
@@ -81,6 +87,20 @@ func buildTargets(ctx context.Context, e *Env, s *suite.Suite, targets []*suite.
 		out = append(out, t)
 	}
 	return out, closeAll, nil
+}
+
+// cachePrompt passes the prompt's shared prefix on to the target's calls
+// (Bedrock cache points). A model without a cache-read price is refused: it
+// is how evalgate knows a model supports caching, and without that price the
+// saving could not be shown.
+func cachePrompt(t *run.Target, s *suite.Suite, tc *suite.TargetConfig) error {
+	if t.Price == nil || !t.Price.CachesPrompts() {
+		return usagef("target %q: cache_prompt: model %s has no cache-read price in the pricing catalog, so it is taken not to support prompt caching (see `evalgate models`); remove cache_prompt, or set pricing with cache_read_per_mtok (and cache_write_per_mtok) on the target if the model does support it", tc.ID, tc.Model)
+	}
+	if tpl, ok := s.Templates[tc.Prompt]; ok {
+		t.CacheSystem, t.CacheUser = tpl.SharedPrefix()
+	}
+	return nil
 }
 
 // priceOf is the target's own pricing, else the catalog's, else nil (unknown).

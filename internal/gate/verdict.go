@@ -112,6 +112,11 @@ type SideInfo struct {
 	// MaxTokensStops how many of its answers were cut at max_tokens.
 	Records        int `json:"records"`
 	MaxTokensStops int `json:"max_tokens_stops,omitempty"`
+	// CacheReadTokens and CacheWriteTokens total the side's prompt-cache
+	// tokens; CacheSavingUSD what caching saved on them (records' cache_saving_usd).
+	CacheReadTokens  int     `json:"cache_read_tokens,omitempty"`
+	CacheWriteTokens int     `json:"cache_write_tokens,omitempty"`
+	CacheSavingUSD   float64 `json:"cache_saving_usd,omitempty"`
 	// Status and Reason are the run's summary (incomplete: why it stopped).
 	Status results.Status `json:"status"`
 	Reason string         `json:"reason,omitempty"`

@@ -38,6 +38,21 @@ func (p Price) Cost(u provider.Usage) float64 {
 		float64(u.CacheWriteTokens)*p.CacheWritePerMTok) / 1e6
 }
 
+// CacheSaving is what prompt caching saved on u, in USD: its cache-read and
+// cache-write tokens at the input price minus what they cost at the cache
+// prices. Writes cost more than input on most models, so a run that writes
+// the cache more than it reads it saves less than nothing.
+func (p Price) CacheSaving(u provider.Usage) float64 {
+	return (float64(u.CacheReadTokens)*(p.InputPerMTok-p.CacheReadPerMTok) +
+		float64(u.CacheWriteTokens)*(p.InputPerMTok-p.CacheWritePerMTok)) / 1e6
+}
+
+// CachesPrompts reports whether the price has a cache-read rate. It is how
+// evalgate decides that a Bedrock model supports prompt caching: the models
+// Bedrock caches for are the ones it prices cache reads for, and a model the
+// catalog does not know opts in with targets[].pricing.cache_read_per_mtok.
+func (p Price) CachesPrompts() bool { return p.CacheReadPerMTok > 0 }
+
 // Model is one catalog entry.
 type Model struct {
 	ID       string `json:"id"`

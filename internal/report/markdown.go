@@ -282,6 +282,22 @@ func cost(b *strings.Builder, v *gate.Verdict) {
 		fmt.Fprintf(b, "At %s calls a month: %s for the baseline, %s for the target (%s%s a month).\n\n",
 			thousands(v.Cost.MonthlyCalls), usd(bm), usd(tm), sign(tm-bm), usd(math.Abs(tm-bm)))
 	}
+	promptCache(b, "Baseline", v.Baseline)
+	promptCache(b, "Target", v.Target)
+}
+
+// promptCache says what prompt caching saved a side: the cached tokens at the
+// input price minus what they cost at the cache prices.
+func promptCache(b *strings.Builder, label string, s gate.SideInfo) {
+	if s.CacheReadTokens == 0 && s.CacheWriteTokens == 0 {
+		return
+	}
+	word := "saved"
+	if s.CacheSavingUSD < 0 {
+		word = "cost" // cache writes dearer than input, not yet repaid by reads
+	}
+	fmt.Fprintf(b, "%s prompt cache: %s tokens read, %s written; it %s %s against the input price.\n\n",
+		label, thousands(s.CacheReadTokens), thousands(s.CacheWriteTokens), word, usd(math.Abs(s.CacheSavingUSD)))
 }
 
 func latency(b *strings.Builder, v *gate.Verdict) {

@@ -94,6 +94,16 @@ func (t *Target) cost(u provider.Usage) *float64 {
 	return &c
 }
 
+// cacheSaving is what prompt caching saved on usage for t, nil when the call
+// used no cache or the price is unknown.
+func (t *Target) cacheSaving(u provider.Usage) *float64 {
+	if t.Price == nil || u.CacheReadTokens+u.CacheWriteTokens == 0 {
+		return nil
+	}
+	s := t.Price.CacheSaving(u)
+	return &s
+}
+
 // Spent is what the run's calls have cost so far.
 func (c *Caller) Spent() float64 { return c.spent.get() }
 

@@ -85,6 +85,10 @@ type Target struct {
 	// inheriting the source's logged invocation config); Info.Params
 	// otherwise.
 	ParamsFor func(fields map[string]string) (provider.Params, error)
+	// CacheSystem and CacheUser are the prompt's shared prefix, passed on
+	// as provider.Request's for prompt caching (targets[].cache_prompt);
+	// zero without it.
+	CacheSystem, CacheUser int
 }
 
 // Options bound a run. Zero values take the suite defaults, except Retries:
@@ -486,6 +490,7 @@ func (e *Engine) do(ctx context.Context, j job) outcome {
 		Fields:   j.sample.Fields,
 		Repeat:   j.repeat,
 	}
+	req.CacheSystem, req.CacheUser = t.CacheSystem, t.CacheUser
 	r, err := e.caller.complete(ctx, t, req)
 	rec.Attempts = r.attempts
 	retries := max(r.attempts-1, 0)
@@ -508,6 +513,7 @@ func (e *Engine) do(ctx context.Context, j job) outcome {
 	rec.StopReason = resp.StopReason
 	rec.Cached = r.cached
 	rec.CostUSD = r.cost
+	rec.CacheSavingUSD = t.cacheSaving(resp.Usage)
 	if strings.TrimSpace(resp.Text) == "" && !t.AllowEmpty {
 		// Scoring no answer as text would give it whatever an empty
 		// string scores (exact_match against an empty reference, a
