@@ -74,7 +74,12 @@ func printSummary(w io.Writer, s *suite.Suite, targets []run.Target, metrics []m
 		if u := ts.Usage; u.CacheReadTokens > 0 || u.CacheWriteTokens > 0 {
 			note := fmt.Sprintf("prompt cache: %d tokens read, %d written", u.CacheReadTokens, u.CacheWriteTokens)
 			if p := targets[i].Price; p != nil {
-				note += fmt.Sprintf(", saved $%.4f against the input price", p.CacheSaving(u))
+				if saved := p.CacheSaving(u); saved >= 0 {
+					note += fmt.Sprintf(", saved $%.4f against the input price", saved)
+				} else {
+					// Writes dearer than input, not yet repaid by reads.
+					note += fmt.Sprintf(", cost $%.4f more than the input price", -saved)
+				}
 			}
 			notes = append(notes, note)
 		}

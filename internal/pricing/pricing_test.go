@@ -103,3 +103,47 @@ func TestWriteTable(t *testing.T) {
 	require.NoError(t, pricing.WriteTable(&buf, pricing.List(pricing.Filter{Query: "a"})))
 	golden.Assert(t, buf.String())
 }
+
+func TestCacheSaving(t *testing.T) {
+	t.Parallel()
+	haiku, ok := pricing.Lookup("us.anthropic.claude-3-5-haiku-20241022-v1:0")
+	require.True(t, ok)
+	p := haiku.Price // input $0.80, cache read $0.08, cache write $1.00 per million
+	tests := []struct {
+		name  string
+		usage provider.Usage
+		want  float64
+	}{
+		{"no cache tokens", provider.Usage{InputTokens: 5000, OutputTokens: 300}, 0},
+		{"reads save input minus the read price", provider.Usage{CacheReadTokens: 1_000_000}, 0.72},
+		{"writes cost more than input", provider.Usage{CacheWriteTokens: 1_000_000}, -0.20},
+		{"one write, then reads", provider.Usage{InputTokens: 40, CacheWriteTokens: 2000, CacheReadTokens: 18_000}, (18_000*0.72 - 2000*0.20) / 1e6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			assert.InDelta(t, tt.want, p.CacheSaving(tt.usage), 1e-12)
+			// The saving is exactly the cost at the input price minus the cost.
+			atInput := tt.usage
+			atInput.InputTokens += atInput.CacheReadTokens + atInput.CacheWriteTokens
+			atInput.CacheReadTokens, atInput.CacheWriteTokens = 0, 0
+			assert.InDelta(t, p.Cost(atInput)-p.Cost(tt.usage), p.CacheSaving(tt.usage), 1e-12)
+		})
+	}
+}
+
+func TestCachesPromptsFollowsTheCacheReadPrice(t *testing.T) {
+	t.Parallel()
+	for id, want := range map[string]bool{
+		"us.anthropic.claude-3-5-haiku-20241022-v1:0": true,
+		"anthropic.claude-3-7-sonnet-20250219-v1:0":   true,
+		"us.amazon.nova-lite-v1:0":                    true,
+		"anthropic.claude-3-haiku-20240307-v1:0":      false,
+		"meta.llama3-1-8b-instruct-v1:0":              false,
+	} {
+		m, ok := pricing.Lookup(id)
+		require.True(t, ok, id)
+		assert.Equal(t, want, m.Price.CachesPrompts(), id)
+	}
+	assert.True(t, pricing.Price{InputPerMTok: 1, OutputPerMTok: 2, CacheReadPerMTok: 0.1}.CachesPrompts(), "a target's own pricing opts a model in")
+}

@@ -292,12 +292,13 @@ func promptCache(b *strings.Builder, label string, s gate.SideInfo) {
 	if s.CacheReadTokens == 0 && s.CacheWriteTokens == 0 {
 		return
 	}
-	word := "saved"
+	outcome := "it saved " + usd(s.CacheSavingUSD) + " against the input price"
 	if s.CacheSavingUSD < 0 {
-		word = "cost" // cache writes dearer than input, not yet repaid by reads
+		// Cache writes are dearer than input; reads had not yet repaid them.
+		outcome = "it cost " + usd(-s.CacheSavingUSD) + " more than the input price"
 	}
-	fmt.Fprintf(b, "%s prompt cache: %s tokens read, %s written; it %s %s against the input price.\n\n",
-		label, thousands(s.CacheReadTokens), thousands(s.CacheWriteTokens), word, usd(math.Abs(s.CacheSavingUSD)))
+	fmt.Fprintf(b, "%s prompt cache: %s tokens read, %s written; %s.\n\n",
+		label, thousands(s.CacheReadTokens), thousands(s.CacheWriteTokens), outcome)
 }
 
 func latency(b *strings.Builder, v *gate.Verdict) {

@@ -102,6 +102,20 @@ func TestMarkdownRegressed(t *testing.T) {
 	assertSafe(t, md)
 }
 
+// TestMarkdownPromptCache shows each side's prompt-cache tokens and what
+// caching saved (or, when writes outweigh reads, cost) in the Cost section.
+func TestMarkdownPromptCache(t *testing.T) {
+	t.Parallel()
+	v := compareRuns(t, gate.Config{Criteria: testCriteria()[2:3], Samples: 1}, 1,
+		func(i int) string { return "Item " + strconv.Itoa(i) })
+	v.Baseline.CacheReadTokens, v.Baseline.CacheWriteTokens, v.Baseline.CacheSavingUSD = 0, 2400, -0.00048
+	v.Target.CacheReadTokens, v.Target.CacheWriteTokens, v.Target.CacheSavingUSD = 70_800, 1200, 0.050736
+	md := Markdown(v, Options{Title: "support-answers"})
+	golden.Assert(t, md)
+	assert.Contains(t, md, "Target prompt cache: 70,800 tokens read, 1,200 written; it saved $0.0507 against the input price.")
+	assert.Contains(t, md, "Baseline prompt cache: 0 tokens read, 2,400 written; it cost $0.0005 more than the input price.")
+}
+
 func TestMarkdownRepeats(t *testing.T) {
 	t.Parallel()
 	v := compareRuns(t, gate.Config{Criteria: testCriteria()[1:2], Samples: 1}, 3,
