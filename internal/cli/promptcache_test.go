@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -157,8 +158,22 @@ func TestCachePromptOnAModelWithoutCachingIsAConfigError(t *testing.T) {
 	defer srv.Close()
 	dir := cacheSuite(t, srv.URL+"/br", "meta.llama3-1-8b-instruct-v1:0")
 
+	want := `target "cached": cache_prompt: model meta.llama3-1-8b-instruct-v1:0 has no cache-read price`
 	code, _, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
 	assert.Equal(t, ExitUsage, code)
-	assert.Contains(t, stderr, `target "cached": cache_prompt: model meta.llama3-1-8b-instruct-v1:0 has no cache-read price`)
+	assert.Contains(t, stderr, want)
 	assert.Empty(t, f.bodies, "no model is called")
+
+	code, stdout, _ := invoke(t, context.Background(), "validate", "--config", filepath.Join(dir, "evalgate.yaml"))
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, stdout, "error: "+want)
+
+	// A target's own pricing with a cache-read rate opts the model in.
+	cfg := filepath.Join(dir, "evalgate.yaml")
+	b, err := os.ReadFile(cfg)
+	require.NoError(t, err)
+	optIn := strings.Replace(string(b), "cache_prompt: true", "cache_prompt: true, pricing: {input_per_mtok: 0.22, output_per_mtok: 0.22, cache_read_per_mtok: 0.02}", 1)
+	require.NoError(t, os.WriteFile(cfg, []byte(optIn), 0o644))
+	code, stdout, stderr = invoke(t, context.Background(), "validate", "--config", cfg)
+	assert.Equal(t, ExitPass, code, stdout+stderr)
 }

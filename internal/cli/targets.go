@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/evalgate/evalgate/internal/pricing"
@@ -94,11 +95,20 @@ func buildTargets(ctx context.Context, e *Env, s *suite.Suite, targets []*suite.
 // is how evalgate knows a model supports caching, and without that price the
 // saving could not be shown.
 func cachePrompt(t *run.Target, s *suite.Suite, tc *suite.TargetConfig) error {
-	if t.Price == nil || !t.Price.CachesPrompts() {
-		return usagef("target %q: cache_prompt: model %s has no cache-read price in the pricing catalog, so it is taken not to support prompt caching (see `evalgate models`); remove cache_prompt, or set pricing with cache_read_per_mtok (and cache_write_per_mtok) on the target if the model does support it", tc.ID, tc.Model)
+	if err := cachePromptModel(tc, t.Price); err != nil {
+		return usageErr(err)
 	}
 	if tpl, ok := s.Templates[tc.Prompt]; ok {
 		t.CacheSystem, t.CacheUser = tpl.SharedPrefix()
+	}
+	return nil
+}
+
+// cachePromptModel refuses cache_prompt on a model whose price has no
+// cache-read rate; run and validate share it.
+func cachePromptModel(tc *suite.TargetConfig, price *pricing.Price) error {
+	if price == nil || !price.CachesPrompts() {
+		return fmt.Errorf("target %q: cache_prompt: model %s has no cache-read price in the pricing catalog, so it is taken not to support prompt caching (see `evalgate models`); remove cache_prompt, or set pricing with cache_read_per_mtok (and cache_write_per_mtok) on the target if the model does support it", tc.ID, tc.Model)
 	}
 	return nil
 }

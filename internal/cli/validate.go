@@ -27,6 +27,15 @@ func validateCommand() command {
 				if err != nil {
 					return usageErr(err)
 				}
+				for i := range s.Config.Targets {
+					tc := &s.Config.Targets[i]
+					if !tc.CachePrompt {
+						continue
+					}
+					if err := cachePromptModel(tc, priceOf(s, tc)); err != nil {
+						rep.Findings = append(rep.Findings, suite.Finding{Severity: suite.SevError, Code: "cache_prompt", Message: err.Error()})
+					}
+				}
 				fmt.Fprint(e.Stdout, rep.String())
 				switch n := len(rep.Errors()); n {
 				case 0:

@@ -32,7 +32,8 @@ const MaxFindingLines = 5
 type Finding struct {
 	Severity FindingSeverity
 	// Code is a stable name for the kind of problem: duplicate_id,
-	// empty_reference, missing_field, not_numeric, invalid_metric, unreadable.
+	// empty_reference, missing_field, not_numeric, invalid_metric, unreadable,
+	// cache_prompt (added by `evalgate validate`, which knows the prices).
 	Code string
 	// Column is the dataset column concerned, if any.
 	Column string
