@@ -226,20 +226,20 @@ func pickTarget(h results.Header, ref Side) (results.TargetInfo, error) {
 // or references, so that reading a large file allocates none of them. Its
 // JSON names are Record's (TestNumbersAreFieldsOfARecord).
 type numbers struct {
-	SampleID  string         `json:"sample_id"`
-	Target    string         `json:"target"`
-	Repeat    int            `json:"repeat"`
-	Cluster   string         `json:"cluster,omitempty"`
-	InputHash string         `json:"input_hash,omitempty"`
-	Usage     provider.Usage `json:"usage"`
-	LatencyMS float64        `json:"latency_ms"`
-	TTFTMS    float64        `json:"ttft_ms,omitempty"`
-	CostUSD   *float64       `json:"cost_usd"`
+	SampleID   string               `json:"sample_id"`
+	Target     string               `json:"target"`
+	Repeat     int                  `json:"repeat"`
+	Cluster    string               `json:"cluster,omitempty"`
+	InputHash  string               `json:"input_hash,omitempty"`
+	Usage      provider.Usage       `json:"usage"`
+	LatencyMS  float64              `json:"latency_ms"`
+	TTFTMS     float64              `json:"ttft_ms,omitempty"`
+	CostUSD    *float64             `json:"cost_usd"`
+	StopReason string               `json:"stop_reason,omitempty"`
+	Error      *results.RecordError `json:"error,omitempty"`
+	Scores     map[string]float64   `json:"scores,omitempty"`
 	// CacheSavingUSD is what prompt caching saved on the call.
-	CacheSavingUSD *float64             `json:"cache_saving_usd,omitempty"`
-	StopReason     string               `json:"stop_reason,omitempty"`
-	Error          *results.RecordError `json:"error,omitempty"`
-	Scores         map[string]float64   `json:"scores,omitempty"`
+	CacheSavingUSD *float64 `json:"cache_saving_usd,omitempty"`
 }
 
 // inputHash reads a record's input hash; a missing or foreign one is 0,

@@ -84,13 +84,10 @@ type Record struct {
 	// metrics.latencyMs), next to our own wall latency.
 	ServiceLatencyMS float64 `json:"service_latency_ms,omitempty"`
 	// CostUSD is null when the price of the model is unknown.
-	CostUSD *float64 `json:"cost_usd"`
-	// CacheSavingUSD is what prompt caching saved on this call
-	// (pricing.Price.CacheSaving); absent without cache tokens or a price.
-	CacheSavingUSD *float64 `json:"cache_saving_usd,omitempty"`
-	StopReason     string   `json:"stop_reason,omitempty"`
-	Cached         bool     `json:"cached,omitempty"`
-	Attempts       int      `json:"attempts,omitempty"`
+	CostUSD    *float64 `json:"cost_usd"`
+	StopReason string   `json:"stop_reason,omitempty"`
+	Cached     bool     `json:"cached,omitempty"`
+	Attempts   int      `json:"attempts,omitempty"`
 	// Error is set when the call failed; Scores are then empty.
 	Error *RecordError `json:"error,omitempty"`
 	// Scores by metric name; a metric that could not score this record is in
@@ -104,6 +101,9 @@ type Record struct {
 	// judges), kept apart from the target's own usage and cost.
 	JudgeUsage   *provider.Usage `json:"judge_usage,omitempty"`
 	JudgeCostUSD *float64        `json:"judge_cost_usd,omitempty"`
+	// CacheSavingUSD is what prompt caching saved on this call
+	// (pricing.Price.CacheSaving); absent without cache tokens or a price.
+	CacheSavingUSD *float64 `json:"cache_saving_usd,omitempty"`
 }
 
 // RecordError is a failed call. Kind is a provider.ErrorKind's word
