@@ -48,6 +48,7 @@ func commands() []command {
 		schemaCommand(),
 		optimizeCommand(),
 		exportCommand(),
+		mergeCommand(),
 	}
 }
 

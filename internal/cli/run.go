@@ -24,6 +24,7 @@ import (
 	"github.com/evalgate/evalgate/internal/results"
 	"github.com/evalgate/evalgate/internal/run"
 	"github.com/evalgate/evalgate/internal/secret"
+	"github.com/evalgate/evalgate/internal/shard"
 	"github.com/evalgate/evalgate/internal/suite"
 )
 
@@ -50,6 +51,9 @@ type runOptions struct {
 	root         string
 	// pricing is --pricing: a file that extends or replaces the catalog.
 	pricing string
+	// shard is --shard i/N parsed: the run evaluates that shard of the
+	// dataset only (nil: all of it).
+	shard *results.Shard
 }
 
 // allowOutsideUsage is the help of --allow-outside.
@@ -75,9 +79,17 @@ func runCommand() command {
 			fs.StringVar(&o.baseline, "baseline", "", "compare with this baseline instead of gate.baseline: a target `id` or a results FILE[#target]")
 			fs.BoolVar(&o.allowOutside, "allow-outside", false, allowOutsideUsage)
 			fs.StringVar(&o.pricing, "pricing", "", pricingUsage)
+			shardFlag := fs.String("shard", "", "evaluate only shard `i/N` of the dataset (samples assigned by a hash of their id); join the shards' results with evalgate merge")
 			return func(ctx context.Context, e *Env, args []string) error {
 				if len(args) > 0 {
 					return usagef("unexpected argument %q (the suite is given with --config)", args[0])
+				}
+				if *shardFlag != "" {
+					sh, err := shard.Parse(*shardFlag)
+					if err != nil {
+						return usagef("--shard %v", err)
+					}
+					o.shard = &sh
 				}
 				return runSuite(ctx, e, o)
 			}
@@ -164,7 +176,7 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 	// 2. Read the whole dataset once before paying for any call: an empty
 	// file, duplicate ids or a prompt field missing from a row is found now,
 	// not after an hour of model calls.
-	planned, err := preflight(ctx, s, targets)
+	planned, err := preflightShard(ctx, s, targets, o.shard)
 	if err != nil {
 		return nil, loadErr(err)
 	}
@@ -198,7 +210,9 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 	if o.out != "" {
 		resultsPath = o.out
 	}
-	w, err := results.Create(resultsPath, header(s, built, metrics))
+	hdr := header(s, built, metrics)
+	hdr.Shard = o.shard
+	w, err := results.Create(resultsPath, hdr)
 	if errors.Is(err, results.ErrInUse) {
 		return nil, usagef("%v; wait for that run to end, or give this one another file with --out", err)
 	}
@@ -215,7 +229,11 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 		return nil, usageErr(err)
 	}
 	defer ds.Close()
-	sum, runErr := run.New(built, metrics, opts).Run(ctx, ds, w)
+	var samples run.Samples = ds
+	if o.shard != nil {
+		samples = shard.Samples{Shard: *o.shard, From: ds}
+	}
+	sum, runErr := run.New(built, metrics, opts).Run(ctx, samples, w)
 	// 6. Close the results with their summary, whatever happened: finished
 	// records are never lost.
 	if err := w.Close(sum); err != nil {
@@ -223,6 +241,11 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 	}
 	r = &suiteRun{suite: s, targets: built, metrics: metrics, pairwise: pairwise, caller: caller, limiters: lims, resultsPath: resultsPath, summary: sum, sourceNotes: notes}
 	ended := runOutcome(sum, runErr)
+	if o.shard != nil && planned == 0 && runErr == nil {
+		// A dataset smaller than N leaves some shards empty: that is this
+		// shard's whole share, and the merged shards are what is gated.
+		ended = nil
+	}
 	if ended != nil && exitCode(ended) != ExitIncomplete {
 		return r, ended
 	}
@@ -441,6 +464,12 @@ const maxListed = 5
 // empty dataset, a duplicate id or a row missing a field a prompt needs is an
 // error listing the first offending lines.
 func preflight(ctx context.Context, s *suite.Suite, targets []*suite.TargetConfig) (int, error) {
+	return preflightShard(ctx, s, targets, nil)
+}
+
+// preflightShard is preflight counting the calls of one shard (nil: all);
+// the whole dataset is still checked, so every shard refuses a bad one.
+func preflightShard(ctx context.Context, s *suite.Suite, targets []*suite.TargetConfig, sh *results.Shard) (int, error) {
 	ds, err := suite.OpenDataset(s)
 	if err != nil {
 		return 0, err
@@ -485,7 +514,9 @@ func preflight(ctx context.Context, s *suite.Suite, targets []*suite.TargetConfi
 		n++
 		for i := range targets {
 			if views[i].Sees(smp) {
-				calls++
+				if sh == nil || shard.Holds(*sh, smp.ID) {
+					calls++
+				}
 				seenBy[i]++
 			}
 		}
@@ -626,6 +657,12 @@ func newProgress(e *Env, mode string, total int) run.Progress {
 // report next to the results, and returns the verdict's outcome. runErr is
 // how the run itself ended (nil or incomplete).
 func compareRun(ctx context.Context, e *Env, r *suiteRun, o runOptions, runErr error) error {
+	if o.shard != nil {
+		// One shard's verdict would judge a part of the dataset as if it
+		// were the whole.
+		r.gateSkipped = fmt.Sprintf("shard %s holds part of the dataset; gate the merged shards (evalgate merge, then evalgate compare or a run's --baseline)", shard.String(*o.shard))
+		return runErr
+	}
 	base, target, ok, err := gateSides(r, o.baseline)
 	if err != nil || !ok {
 		if err != nil {

@@ -46,6 +46,17 @@ type Header struct {
 	Metrics []metric.Info `json:"metrics"`
 	// Tool is the evalgate version that wrote the file.
 	Tool string `json:"tool,omitempty"`
+	// Shard is set when the run evaluated one shard of the dataset
+	// (evalgate run --shard), so that evalgate merge can check that it
+	// joins every shard once.
+	Shard *Shard `json:"shard,omitempty"`
+}
+
+// Shard says which part of a dataset a run evaluated: the samples whose id
+// hashes to Index among Count shards (Index counts from 1).
+type Shard struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
 }
 
 // TargetInfo describes one target of the run.
