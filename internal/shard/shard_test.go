@@ -15,7 +15,7 @@ import (
 
 func TestParse(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]results.Shard{"1/1": {1, 1}, "2/4": {2, 4}, " 3/3 ": {3, 3}, "256/256": {256, 256}} {
+	for in, want := range map[string]results.Shard{"1/1": {Index: 1, Count: 1}, "2/4": {Index: 2, Count: 4}, " 3/3 ": {Index: 3, Count: 3}, "256/256": {Index: 256, Count: 256}} {
 		got, err := Parse(in)
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
