@@ -149,7 +149,7 @@ type merger struct {
 	header results.Header
 	// seen maps each record's key to the file it came from, to name both
 	// files of a duplicate.
-	seen     map[[16]byte]int
+	seen     map[[16]byte]uint16
 	lat      map[string][]float64
 	sums     map[string]*results.TargetSummary
 	totals   map[string]map[string]float64
@@ -161,7 +161,7 @@ type merger struct {
 }
 
 func newMerger(h results.Header) *merger {
-	m := &merger{header: h, seen: map[[16]byte]int{}, lat: map[string][]float64{}, sums: map[string]*results.TargetSummary{},
+	m := &merger{header: h, seen: map[[16]byte]uint16{}, lat: map[string][]float64{}, sums: map[string]*results.TargetSummary{},
 		totals: map[string]map[string]float64{}, judge: map[string]bool{}, status: results.StatusComplete}
 	for _, t := range h.Targets {
 		ts := &results.TargetSummary{ID: t.ID, Means: map[string]float64{}, Scored: map[string]int{}}
@@ -197,12 +197,12 @@ func (m *merger) copy(ctx context.Context, paths []string, i int, r *results.Rea
 		key := recordKey(rec)
 		if j, dup := m.seen[key]; dup {
 			where := paths[i]
-			if j != i {
+			if int(j) != i {
 				where = paths[j] + " and " + paths[i]
 			}
 			return fmt.Errorf("duplicate record (sample %q, target %q, repeat %d) in %s: %w", rec.SampleID, rec.Target, rec.Repeat, where, ErrMismatch)
 		}
-		m.seen[key] = i
+		m.seen[key] = uint16(i)
 		if rec.Error == nil {
 			m.lat[rec.Target] = append(m.lat[rec.Target], rec.LatencyMS)
 		}
