@@ -87,6 +87,9 @@ func compareResults(ctx context.Context, e *Env, o compareOptions, set map[strin
 	if err != nil {
 		return usagef("--target: %v", err)
 	}
+	if err := wholeRuns(base.Path, target.Path); err != nil {
+		return err
+	}
 	cfg, title, err := compareConfig(ctx, e, o, set)
 	if err != nil {
 		return err

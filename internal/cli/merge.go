@@ -54,3 +54,21 @@ func mergeShards(ctx context.Context, e *Env, out string, paths []string) error 
 	}
 	return nil
 }
+
+// wholeRuns refuses to gate one shard's results as if they were a whole
+// run's: the verdict would judge part of the dataset. A file that cannot be
+// read is left to the gate, which says why.
+func wholeRuns(paths ...string) error {
+	for _, p := range paths {
+		r, err := results.Open(p)
+		if err != nil {
+			continue
+		}
+		h := r.Header()
+		r.Close()
+		if h.Shard != nil {
+			return usagef("%s holds shard %s of a run, not the whole run: merge every shard first (evalgate merge OUT shard1.jsonl ...) and gate the merged file", p, shard.String(*h.Shard))
+		}
+	}
+	return nil
+}

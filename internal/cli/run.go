@@ -673,6 +673,11 @@ func compareRun(ctx context.Context, e *Env, r *suiteRun, o runOptions, runErr e
 		}
 		return runErr
 	}
+	if base.Path != r.resultsPath {
+		if err := wholeRuns(base.Path); err != nil {
+			return err
+		}
+	}
 	cfg := gate.FromSuite(&r.suite.Config)
 	if len(r.pairwise) > 0 {
 		if cfg.PairScores, err = judgePairwise(ctx, e, r, base, target); err != nil {

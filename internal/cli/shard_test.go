@@ -156,4 +156,13 @@ func TestShardAndMergeUsageErrors(t *testing.T) {
 	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, stderr, "missing shard 2/2")
 	assert.Contains(t, stderr, p)
+
+	// One shard is not gated as if it were the whole run.
+	const notWhole = "holds shard 1/2 of a run, not the whole run: merge every shard first"
+	code, _, stderr = invoke(t, ctx, "compare", "--baseline", p+"#source", "--target", p+"#nova-lite")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, stderr, p+" "+notWhole)
+	code, _, stderr = invoke(t, ctx, "run", "--config", cfg, "--targets", "nova-lite", "--baseline", p+"#nova-lite", "--out", filepath.Join(dir, "b.jsonl"), "--progress", "off")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, stderr, notWhole)
 }
