@@ -149,20 +149,21 @@ type merger struct {
 	header results.Header
 	// seen maps each record's key to the file it came from, to name both
 	// files of a duplicate.
-	seen     map[[16]byte]uint16
-	lat      map[string][]float64
-	sums     map[string]*results.TargetSummary
-	totals   map[string]map[string]float64
-	judge    map[string]bool // a judge cost was unknown in some shard
-	records  int
-	finished time.Time
-	status   results.Status
-	reasons  []string
+	seen   map[[16]byte]uint16
+	lat    map[string][]float64
+	sums   map[string]*results.TargetSummary
+	totals map[string]map[string]float64
+	// judgeUnpriced marks targets whose judge cost was unknown in some shard.
+	judgeUnpriced map[string]bool
+	records       int
+	finished      time.Time
+	status        results.Status
+	reasons       []string
 }
 
 func newMerger(h results.Header) *merger {
 	m := &merger{header: h, seen: map[[16]byte]uint16{}, lat: map[string][]float64{}, sums: map[string]*results.TargetSummary{},
-		totals: map[string]map[string]float64{}, judge: map[string]bool{}, status: results.StatusComplete}
+		totals: map[string]map[string]float64{}, judgeUnpriced: map[string]bool{}, status: results.StatusComplete}
 	for _, t := range h.Targets {
 		ts := &results.TargetSummary{ID: t.ID, Means: map[string]float64{}, Scored: map[string]int{}}
 		if t.Priced {
@@ -260,7 +261,7 @@ func (m *merger) add(path string, s results.Summary) {
 			*ts.JudgeCostUSD += *t.JudgeCostUSD
 		case t.JudgeUsage != (results.TargetSummary{}).JudgeUsage:
 			// Judged, at an unknown price: the total is unknown too.
-			m.judge[t.ID] = true
+			m.judgeUnpriced[t.ID] = true
 		}
 		for k, n := range t.Scored {
 			ts.Scored[k] += n
@@ -287,7 +288,7 @@ func (m *merger) summary() results.Summary {
 		slices.Sort(lat)
 		ts.LatencyP50MS = run.Quantile(lat, 0.50)
 		ts.LatencyP95MS = run.Quantile(lat, 0.95)
-		if m.judge[t.ID] {
+		if m.judgeUnpriced[t.ID] {
 			ts.JudgeCostUSD = nil
 		}
 		sum.Targets = append(sum.Targets, *ts)
