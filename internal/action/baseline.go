@@ -90,7 +90,7 @@ func (j *job) baseline(ctx context.Context, s *suite.Suite, configRel string) ba
 			workflow = j.ev.workflowFile()
 		}
 		b, err := j.api.FindBaseline(ctx, ghapi.BaselineQuery{
-			Workflow: workflow, Branch: branch, Artifact: ArtifactName(s.Config.Name), Accept: acceptBaseline(s, gated),
+			Workflow: workflow, Branch: branch, Artifact: ArtifactName(s.Config.Name), Accept: acceptBaseline(ctx, s, gated),
 		})
 		if err == nil {
 			p := filepath.Join(j.tmp, fmt.Sprintf("baseline-%d.jsonl", b.ArtifactID))
@@ -219,8 +219,12 @@ func gatedTarget(s *suite.Suite) string {
 
 // acceptBaseline checks that a baseline results file is of this suite, was
 // run on the same dataset and metrics, and holds the gated target.
-func acceptBaseline(s *suite.Suite, target string) func([]byte) error {
+func acceptBaseline(ctx context.Context, s *suite.Suite, target string) func([]byte) error {
 	return func(data []byte) error {
+		hash, err := s.Hash(ctx)
+		if err != nil {
+			return err
+		}
 		rd, err := results.NewReader(bytes.NewReader(data), "artifact")
 		if err != nil {
 			return fmt.Errorf("not a results file: %v", err)
@@ -230,7 +234,7 @@ func acceptBaseline(s *suite.Suite, target string) func([]byte) error {
 		switch {
 		case h.Suite != s.Config.Name:
 			return fmt.Errorf("suite %q, not %q", h.Suite, s.Config.Name)
-		case h.SuiteHash != s.Hash():
+		case h.SuiteHash != hash:
 			return fmt.Errorf("the suite changed since (dataset or metrics differ)")
 		case !slices.ContainsFunc(h.Targets, func(t results.TargetInfo) bool { return t.ID == target }):
 			return fmt.Errorf("no target %q in it", target)

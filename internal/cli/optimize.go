@@ -315,7 +315,11 @@ func (ev *engineEvaluator) Evaluate(ctx context.Context, phase string, variants 
 		return "", err
 	}
 	path := filepath.Join(ev.dir, phase+".results.jsonl")
-	w, err := results.Create(path, header(ev.s, targets, ev.metrics))
+	hdr, err := header(ctx, ev.s, targets, ev.metrics)
+	if err != nil {
+		return "", err
+	}
+	w, err := results.Create(path, hdr)
 	if err != nil {
 		return "", usageErr(err)
 	}

@@ -210,7 +210,10 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 	if o.out != "" {
 		resultsPath = o.out
 	}
-	hdr := header(s, built, metrics)
+	hdr, err := header(ctx, s, built, metrics)
+	if err != nil {
+		return nil, err
+	}
 	hdr.Shard = o.shard
 	w, err := results.Create(resultsPath, hdr)
 	if errors.Is(err, results.ErrInUse) {
@@ -616,10 +619,16 @@ func engineOptions(s *suite.Suite) (run.Options, error) {
 	return opts, nil
 }
 
-func header(s *suite.Suite, targets []run.Target, metrics []metric.Metric) results.Header {
+// header is the results header of a run of s. Its suite hash comes from the
+// pre-flight read of the dataset when there was one (no third read).
+func header(ctx context.Context, s *suite.Suite, targets []run.Target, metrics []metric.Metric) (results.Header, error) {
+	hash, err := s.Hash(ctx)
+	if err != nil {
+		return results.Header{}, err
+	}
 	h := results.Header{
 		Suite:      s.Config.Name,
-		SuiteHash:  s.Hash(),
+		SuiteHash:  hash,
 		ConfigHash: s.ConfigHash(),
 		Dataset:    s.Config.Dataset.Path,
 		Started:    time.Now().UTC(),
@@ -633,7 +642,7 @@ func header(s *suite.Suite, targets []run.Target, metrics []metric.Metric) resul
 	for _, m := range metrics {
 		h.Metrics = append(h.Metrics, m.Info())
 	}
-	return h
+	return h, nil
 }
 
 func newProgress(e *Env, mode string, total int) run.Progress {

@@ -1,6 +1,8 @@
 package suite
 
 import (
+	"crypto/sha256"
+	"hash"
 	"bufio"
 	"bytes"
 	"encoding/csv"
@@ -58,6 +60,11 @@ type DatasetReader struct {
 	filterText string
 	read       int
 	err        error // sticky: once a read fails, every later read fails the same way
+	// sum hashes every byte read from the file; done receives the digest
+	// when the reader reaches the end, so that a read to the end (the
+	// pre-flight check) also gives the suite its dataset hash.
+	sum  hash.Hash
+	done func(digest []byte)
 }
 
 // recordSource yields a file's rows as raw fields with their start line.
@@ -76,6 +83,7 @@ func OpenDataset(s *Suite) (*DatasetReader, error) {
 		return nil, err
 	}
 	d.filter, d.filterText = s.DatasetFilter, filterText(s.Config.Dataset.Filter)
+	d.done = s.setDatasetSum
 	return d, nil
 }
 
@@ -91,12 +99,13 @@ func openDataset(path, format string, roles map[string]string, limit, maxRecord 
 	if err != nil {
 		return nil, fmt.Errorf("dataset %s: %w", path, err)
 	}
-	br := bufio.NewReaderSize(f, 64<<10)
+	sum := sha256.New()
+	br := bufio.NewReaderSize(io.TeeReader(f, sum), 64<<10)
 	if err := sniff(br); err != nil {
 		f.Close()
 		return nil, datasetError(path, err)
 	}
-	d := &DatasetReader{path: path, f: f, roles: roles, limit: limit}
+	d := &DatasetReader{path: path, f: f, roles: roles, limit: limit, sum: sum}
 	switch format {
 	case "jsonl":
 		d.src = &jsonlSource{r: br, max: maxRecord}
@@ -172,6 +181,10 @@ func (d *DatasetReader) Next() (Sample, error) {
 		return Sample{}, d.err
 	case err == io.EOF:
 		d.err = io.EOF
+		if d.done != nil {
+			// Every byte has passed through the hash: the file's digest.
+			d.done(d.sum.Sum(nil))
+		}
 		return Sample{}, d.err
 	case err != nil:
 		d.err = datasetError(d.path, &lineError{line, err})

@@ -123,7 +123,12 @@ func loadWith(ctx context.Context, path string, cat metricCatalog, o LoadOptions
 		d.errs.sort()
 		return nil, d.errs
 	}
-	if err := s.computeHashes(ctx); err != nil {
+	// The dataset's hash waits for the first read of it to the end (Hash).
+	if err := s.computeConfigHash(); err != nil {
+		return nil, err
+	}
+	// A signal while loading stops here, before anything runs.
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -661,17 +666,23 @@ func isID(s string) bool {
 	return true
 }
 
-// computeHashes fills Hash and ConfigHash. The dataset is hashed as a stream.
-func (s *Suite) computeHashes(ctx context.Context) error {
+// readDatasetDigest hashes the dataset file as a stream (stopping on ctx).
+func (s *Suite) readDatasetDigest(ctx context.Context) ([]byte, error) {
 	f, err := os.Open(s.DatasetPath)
 	if err != nil {
-		return fmt.Errorf("dataset %s: %w", s.DatasetPath, err)
+		return nil, fmt.Errorf("dataset %s: %w", s.DatasetPath, err)
 	}
 	defer f.Close()
 	dh := sha256.New()
 	if _, err := io.Copy(dh, ctxReader{ctx, f}); err != nil {
-		return fmt.Errorf("dataset %s: %w", s.DatasetPath, err)
+		return nil, fmt.Errorf("dataset %s: %w", s.DatasetPath, err)
 	}
+	return dh.Sum(nil), nil
+}
+
+// comparableHash is the suite hash from the dataset's digest and what else
+// makes two runs comparable.
+func (s *Suite) comparableHash(datasetDigest []byte) (string, error) {
 	fields := map[string]string{}
 	for _, r := range roles {
 		fields[r] = s.Field(r)
@@ -684,15 +695,16 @@ func (s *Suite) computeHashes(ctx context.Context) error {
 		Limit     int               `json:"limit"`
 		Metrics   []metric.Spec     `json:"metrics"`
 		Filter    []Condition       `json:"filter,omitempty"`
-	}{hex.EncodeToString(dh.Sum(nil)), s.DatasetFormat, fields, s.Delimiter(), s.Config.Dataset.Limit, nil, s.Config.Dataset.Filter}
+	}{hex.EncodeToString(datasetDigest), s.DatasetFormat, fields, s.Delimiter(), s.Config.Dataset.Limit, nil, s.Config.Dataset.Filter}
 	for _, m := range s.Metrics {
 		m.BaseDir = "" // where the suite lives does not change the scores
 		comparable.Metrics = append(comparable.Metrics, m)
 	}
-	if s.hash, err = hashJSON(comparable); err != nil {
-		return err
-	}
+	return hashJSON(comparable)
+}
 
+// computeConfigHash fills ConfigHash: the whole config and the prompt texts.
+func (s *Suite) computeConfigHash() error {
 	names := slices.Sorted(maps.Keys(s.Templates))
 	type promptText struct{ Name, System, User string }
 	whole := struct {
@@ -703,6 +715,7 @@ func (s *Suite) computeHashes(ctx context.Context) error {
 		sys, user := s.Templates[n].Text()
 		whole.Prompts = append(whole.Prompts, promptText{n, sys, user})
 	}
+	var err error
 	s.configHash, err = hashJSON(whole)
 	return err
 }

@@ -1,7 +1,9 @@
 package suite
 
 import (
+	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -408,7 +410,7 @@ func TestLoadExample(t *testing.T) {
 	src, ok := s.Target("source")
 	require.True(t, ok)
 	assert.Equal(t, FieldSourceLatency, s.RecordedField(src, RecordedLatency))
-	assert.Len(t, s.Hash(), 64)
+	assert.Len(t, suiteHash(t, s), 64)
 	assert.Len(t, s.ConfigHash(), 64)
 }
 
@@ -477,7 +479,7 @@ metrics: [f1]
 	loadHashes := func(config, data string) (string, string) {
 		s, err := load(writeSuite(t, config, map[string]string{"data.jsonl": data}), testMetrics)
 		require.NoError(t, err)
-		return s.Hash(), s.ConfigHash()
+		return suiteHash(t, s), s.ConfigHash()
 	}
 	h, ch := loadHashes(base, testData)
 	h2, ch2 := loadHashes(base, testData)
@@ -520,4 +522,48 @@ func TestGatedTarget(t *testing.T) {
 	got, ok = s.GatedTarget(ids, "prod")
 	assert.True(t, ok)
 	assert.Equal(t, "next", got, "gate.target wins")
+}
+
+// suiteHash is s.Hash, which must not fail in these tests.
+func suiteHash(t *testing.T, s *Suite) string {
+	t.Helper()
+	h, err := s.Hash(context.Background())
+	require.NoError(t, err)
+	return h
+}
+
+// Issue 16, item 6: a read of the dataset to its end (the pre-flight check)
+// gives the suite its hash, so a run reads the dataset twice, not three
+// times; without one, Hash reads the file; both give the same hash.
+func TestDatasetHashComesFromAReadToTheEnd(t *testing.T) {
+	t.Parallel()
+	config := "version: 1\nname: t\ndataset: {path: data.jsonl}\ntargets: [{id: a, provider: recorded, model: m}]\nmetrics: [f1]\n"
+	path := writeSuite(t, config, map[string]string{"data.jsonl": testData})
+	fromFile, err := load(path, testMetrics)
+	require.NoError(t, err)
+	want := suiteHash(t, fromFile)
+
+	s, err := load(path, testMetrics)
+	require.NoError(t, err)
+	ds, err := OpenDataset(s)
+	require.NoError(t, err)
+	for {
+		if _, err := ds.Next(); err != nil {
+			require.ErrorIs(t, err, io.EOF)
+			break
+		}
+	}
+	ds.Close()
+	// The file is gone: the hash can only come from the read that was made.
+	require.NoError(t, os.Remove(s.DatasetPath))
+	assert.Equal(t, want, suiteHash(t, s))
+
+	// A read that stopped early (dataset.limit) hashes nothing: Hash reads
+	// the file, and fails clearly when it cannot.
+	s2, err := load(writeSuite(t, config+"", map[string]string{"data.jsonl": testData}), testMetrics)
+	require.NoError(t, err)
+	require.NoError(t, os.Remove(s2.DatasetPath))
+	_, err = s2.Hash(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "dataset ")
 }

@@ -4,6 +4,8 @@
 package suite
 
 import (
+	"context"
+	"sync"
 	"cmp"
 	"path/filepath"
 	"time"
@@ -93,13 +95,49 @@ type Suite struct {
 	// views caches the targets' views (TargetView).
 	views views
 
-	hash, configHash string
+	configHash string
+	// hashMu guards the dataset's digest and the suite hash, computed when
+	// first asked for: from a read to the end the run makes anyway (the
+	// pre-flight check), or by reading the file.
+	hashMu        sync.Mutex
+	datasetDigest []byte
+	hash          string
 }
 
 // Hash identifies what makes two runs comparable: the dataset's content, the
 // metric definitions and the reference settings (columns, delimiter, limit).
-// Results with different hashes must not be paired.
-func (s *Suite) Hash() string { return s.hash }
+// Results with different hashes must not be paired. The dataset is hashed
+// by the first read of it to the end (a run's pre-flight check), or read for
+// it here when none has happened.
+func (s *Suite) Hash(ctx context.Context) (string, error) {
+	s.hashMu.Lock()
+	defer s.hashMu.Unlock()
+	if s.hash != "" {
+		return s.hash, nil
+	}
+	if s.datasetDigest == nil {
+		d, err := s.readDatasetDigest(ctx)
+		if err != nil {
+			return "", err
+		}
+		s.datasetDigest = d
+	}
+	h, err := s.comparableHash(s.datasetDigest)
+	if err != nil {
+		return "", err
+	}
+	s.hash = h
+	return h, nil
+}
+
+// setDatasetSum records the digest of a read of the dataset to its end.
+func (s *Suite) setDatasetSum(digest []byte) {
+	s.hashMu.Lock()
+	defer s.hashMu.Unlock()
+	if s.datasetDigest == nil {
+		s.datasetDigest = digest
+	}
+}
 
 // ConfigHash identifies the whole config and the prompt texts: it changes on
 // any edit.
