@@ -1,14 +1,14 @@
 package suite
 
 import (
-	"crypto/sha256"
-	"hash"
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"

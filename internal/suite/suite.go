@@ -4,10 +4,10 @@
 package suite
 
 import (
-	"context"
-	"sync"
 	"cmp"
+	"context"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/evalgate/evalgate/internal/metric"
