@@ -268,7 +268,8 @@ func clopperPearson(x, n, a float64) (lo, hi float64) {
 // pairedProportionEstimate is the change in a pass rate on paired records,
 // target - baseline = (improved - regressed)/n, with Tango's score interval
 // (Tango 1998): unlike a t or Wald interval it does not collapse when no pair
-// is discordant (0 of 30 gives ±0.107, close to the exact 0.116). With
+// is discordant (0 of 30 gives ±0.141; the exact bound of 0 events in 30 is
+// 0.116, and the continuity correction errs on the safe side). With
 // clusters the score statistic is divided by the square root of the design
 // effect, estimated as for proportionEstimate.
 func pairedProportionEstimate(improved, regressed, n int, d design, diffs []float64) estimate {
