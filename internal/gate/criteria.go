@@ -62,6 +62,14 @@ func (c *check) settle(s CriterionStatus, format string, args ...any) {
 	c.res.Status, c.res.Reason, c.done = s, fmt.Sprintf(format, args...), true
 }
 
+// beyond reports whether the point estimate is on the bad side of the limit.
+func (c *check) beyond() bool {
+	if c.higher {
+		return c.est.est < c.limit
+	}
+	return c.est.est > c.limit
+}
+
 // test records what a check tests; the criterion functions call it once they
 // have the estimate.
 func (c *check) test(e estimate, limit float64, higher bool, margin float64) {
@@ -89,15 +97,11 @@ func checkCriteria(p *paired, b, t *side, v *Verdict, cfg Config) []CriterionRes
 			c.res.Estimate = c.est.intervalAt(alpha)
 			c.res.MDE = Num(math.NaN())
 			c.res.Underpowered = true
-			beyond := c.est.est < c.limit
-			if !c.higher {
-				beyond = c.est.est > c.limit
-			}
 			// Several units whose values do not vary (a replayed cassette's
 			// cost on both sides) show no move at all: in regression mode
 			// that is no evidence of a regression. One pair or one cluster
 			// shows nothing, and non-inferiority needs an interval.
-			if c.res.Mode == suite.ModeRegression && c.est.units >= 2 && !beyond && !math.IsNaN(c.est.est) {
+			if c.res.Mode == suite.ModeRegression && c.est.units >= 2 && !c.beyond() && !math.IsNaN(c.est.est) {
 				c.settle(CheckPass, "%s: no move past the limit %s, but no interval either, because %s", describeEstimate(c.res.Estimate, c.res.Scale), describeLimit(c.limit, c.res.Scale), c.est.why)
 				continue
 			}
@@ -169,9 +173,9 @@ func decide(c *check, a, alpha float64, family int) {
 	r.Estimate, r.Confidence = iv, 1-2*a
 	r.MDE = Num(c.est.mde(a))
 	lo, hi := iv.Lo, iv.Hi
-	bad, good, beyond := hi < c.limit, lo > c.limit, c.est.est < c.limit
+	bad, good, beyond := hi < c.limit, lo > c.limit, c.beyond()
 	if !c.higher {
-		bad, good, beyond = lo > c.limit, hi < c.limit, c.est.est > c.limit
+		bad, good = lo > c.limit, hi < c.limit
 	}
 	est := describeEstimate(iv, r.Scale)
 	lim := describeLimit(c.limit, r.Scale)

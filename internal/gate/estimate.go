@@ -265,18 +265,20 @@ func clopperPearson(x, n, a float64) (lo, hi float64) {
 	return lo, hi
 }
 
-// pairedProportionEstimate is the change in a pass rate on paired records,
-// target - baseline = (improved - regressed)/n, with Tango's score interval
+// pairedProportionEstimate is the change in the rate of 1s on paired 0/1
+// records, target - baseline = (targetOnly - baselineOnly)/n, where
+// targetOnly counts the pairs where only the target has a 1 (for a pass
+// rate: improved; for an error rate: a new error), with Tango's score interval
 // (Tango 1998): unlike a t or Wald interval it does not collapse when no pair
 // is discordant (0 of 30 gives ±0.141; the exact bound of 0 events in 30 is
 // 0.116, and the continuity correction errs on the safe side). With
 // clusters the score statistic is divided by the square root of the design
 // effect, estimated as for proportionEstimate.
-func pairedProportionEstimate(improved, regressed, n int, d design, diffs []float64) estimate {
+func pairedProportionEstimate(targetOnly, baselineOnly, n int, d design, diffs []float64) estimate {
 	if n == 0 {
 		return noBound(math.NaN(), MethodTango, 0, 0, "no pairs")
 	}
-	delta := float64(improved-regressed) / float64(n)
+	delta := float64(targetOnly-baselineOnly) / float64(n)
 	method := MethodTango
 	deff := 1.0
 	if d.clustered() {
@@ -287,7 +289,7 @@ func pairedProportionEstimate(improved, regressed, n int, d design, diffs []floa
 			deff = math.Min(deff, math.Max(1, se*se/(v/float64(n))))
 		}
 	}
-	x01, x10, nn := float64(improved), float64(regressed), float64(n)
+	x01, x10, nn := float64(targetOnly), float64(baselineOnly), float64(n)
 	score := func(d0 float64) float64 {
 		s := x01 + x10
 		b := -s + d0*(2*nn-x01+x10)

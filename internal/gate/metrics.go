@@ -66,9 +66,6 @@ type metricInf struct {
 	bv, tv            []float64
 	d                 design
 	base, targ, delta estimate
-	// improved and regressed count the discordant pairs of a pass/fail
-	// metric.
-	improved, regressed int
 }
 
 // metricSpan is the range a metric's score can take.
@@ -189,20 +186,11 @@ func compareMetrics(p *paired, b, t *side, cfg Config) []MetricComparison {
 		}
 		idx, bv, tv := p.scoredPairs(name)
 		d := p.d.subset(idx)
-		delta := make([]float64, len(idx))
-		for i := range idx {
-			delta[i] = tv[i] - bv[i]
-		}
 		mi := &metricInf{info: info, idx: idx, bv: bv, tv: tv, d: d}
 		// Both sides are counts, or neither: the two means and their change
 		// by one kind of method.
-		bin := binary(info, bv, tv)
-		if bin {
+		if binary(info, bv, tv) {
 			mi.base, mi.targ = proportionOf(bv, d), proportionOf(tv, d)
-		} else {
-			mi.base, mi.targ = meanEstimate(bv, d, metricSpan(info), false), meanEstimate(tv, d, metricSpan(info), false)
-		}
-		if bin {
 			var m McNemarResult
 			pd := make([]float64, len(idx))
 			for i := range idx {
@@ -220,10 +208,11 @@ func compareMetrics(p *paired, b, t *side, cfg Config) []MetricComparison {
 			}
 			m.P = Num(mcnemarExact(m.Improved, m.Regressed))
 			mc.McNemar = &m
-			mi.improved, mi.regressed = m.Improved, m.Regressed
 			mi.delta = pairedProportionEstimate(m.Improved, m.Regressed, len(idx), d, pd)
 		} else {
-			mi.delta = meanEstimate(delta, d, metricSpan(info).diff(), true)
+			r := metricSpan(info)
+			mi.base, mi.targ = meanEstimate(bv, d, r, false), meanEstimate(tv, d, r, false)
+			mi.delta = meanEstimate(diffs(bv, tv), d, r.diff(), true)
 		}
 		p.metrics[name] = mi
 		mc.N, mc.Missing = len(idx), len(p.pairs)-len(idx)
@@ -390,21 +379,21 @@ func compareAggregates(p *paired, cfg Config) []AggregateResult {
 				}
 				ai.base, ai.targ, ai.delta, ai.ratio = quantileEstimates(sb, st, s.q)
 			case aggRate:
-				kb, kt, improved, regressed := 0, 0, 0, 0
+				kb, kt, targetOnly, baselineOnly := 0, 0, 0, 0
 				pd := diffs(bv, tv)
 				for i := range bv {
 					kb += int(bv[i])
 					kt += int(tv[i])
 					switch {
 					case pd[i] > 0:
-						improved++ // the target failed where the baseline did not
+						targetOnly++ // the target failed where the baseline did not
 					case pd[i] < 0:
-						regressed++
+						baselineOnly++
 					}
 				}
 				ai.base = proportionEstimate(kb, len(bv), d, bv)
 				ai.targ = proportionEstimate(kt, len(tv), d, tv)
-				ai.delta = pairedProportionEstimate(improved, regressed, len(bv), d, pd)
+				ai.delta = pairedProportionEstimate(targetOnly, baselineOnly, len(bv), d, pd)
 				ai.ratio = ratioEstimate(bv, tv, d, span{0, 1})
 			}
 			p.aggs[s.name] = ai
