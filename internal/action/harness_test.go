@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/evalgate/evalgate/internal/fixture"
 	"github.com/evalgate/evalgate/internal/gate"
 	"github.com/evalgate/evalgate/internal/ghapi"
 	"github.com/evalgate/evalgate/internal/ghapi/ghapitest"
@@ -74,10 +74,10 @@ type harness struct {
 	read sync.Map
 }
 
-func newHarness(t *testing.T, event, fixture string) *harness {
+func newHarness(t *testing.T, event, payload string) *harness {
 	t.Helper()
 	ws := t.TempDir()
-	copyTree(t, filepath.Join("..", "..", "examples", "support"), filepath.Join(ws, "examples", "support"))
+	fixture.CopyDir(t, filepath.Join("..", "..", "examples", "support"), filepath.Join(ws, "examples", "support"))
 	files := t.TempDir()
 	srv := ghapitest.New(t, "nimbus-drive", "support-bot")
 	srv.Token = ghToken
@@ -86,7 +86,7 @@ func newHarness(t *testing.T, event, fixture string) *harness {
 	h.vars = map[string]string{
 		"GITHUB_ACTIONS":      "true",
 		"GITHUB_EVENT_NAME":   event,
-		"GITHUB_EVENT_PATH":   eventPath(t, fixture),
+		"GITHUB_EVENT_PATH":   eventPath(t, payload),
 		"GITHUB_REPOSITORY":   "nimbus-drive/support-bot",
 		"GITHUB_WORKSPACE":    ws,
 		"GITHUB_API_URL":      srv.APIURL(),
@@ -191,26 +191,4 @@ func (h *harness) comments(n int) []ghapitest.Comment {
 		out = append(out, *c)
 	}
 	return out
-}
-
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if d.Name() == ".evalgate" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	require.NoError(t, err)
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evalgate/evalgate/internal/fixture"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -32,25 +34,7 @@ func copyExample(t *testing.T) string { t.Helper(); return copyExampleDir(t, "su
 func copyExampleDir(t *testing.T, name string) string {
 	t.Helper()
 	dst := t.TempDir()
-	src := filepath.Join("..", "..", "examples", name)
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if d.Name() == ".evalgate" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	require.NoError(t, err)
+	fixture.CopyDir(t, filepath.Join("..", "..", "examples", name), dst)
 	return dst
 }
 
