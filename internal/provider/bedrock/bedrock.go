@@ -342,3 +342,8 @@ func normalizeStop(r types.StopReason) string {
 		return string(r)
 	}
 }
+
+// AWSConfig is the AWS configuration the runtime client is built from
+// (region, credentials, HTTP client, one SDK attempt per call), for the
+// other Bedrock clients of evalgate (batch jobs) to share.
+func AWSConfig(ctx context.Context, opts Options) (aws.Config, error) { return loadConfig(ctx, opts) }
