@@ -67,6 +67,23 @@ type Model struct {
 	AsOf          string   `json:"as_of"`
 }
 
+// BatchShare is the share of the on-demand price a batch call is taken to
+// cost where the catalog has no batch price of its own: Bedrock prices batch
+// inference at 50% of on-demand for the models it publishes batch prices
+// for (https://aws.amazon.com/bedrock/pricing/).
+const BatchShare = 0.5
+
+// BatchPrice is what a call costs in the service's batch mode: the
+// catalog's batch price, or (estimated true) BatchShare of the on-demand
+// input and output prices. Batch jobs read no prompt cache, so the
+// estimate has no cache prices.
+func (m Model) BatchPrice() (p Price, estimated bool) {
+	if m.Batch != nil {
+		return *m.Batch, false
+	}
+	return Price{InputPerMTok: m.Price.InputPerMTok * BatchShare, OutputPerMTok: m.Price.OutputPerMTok * BatchShare}, true
+}
+
 //go:embed catalog.json
 var catalogJSON []byte
 

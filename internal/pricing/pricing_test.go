@@ -147,3 +147,22 @@ func TestCachesPromptsFollowsTheCacheReadPrice(t *testing.T) {
 	}
 	assert.True(t, pricing.Price{InputPerMTok: 1, OutputPerMTok: 2, CacheReadPerMTok: 0.1}.CachesPrompts(), "a target's own pricing opts a model in")
 }
+
+func TestBatchPrice(t *testing.T) {
+	t.Parallel()
+	// The catalog's own batch price wins.
+	haiku3, ok := pricing.Lookup("us.anthropic.claude-3-haiku-20240307-v1:0")
+	require.True(t, ok)
+	p, estimated := haiku3.BatchPrice()
+	assert.False(t, estimated)
+	assert.Equal(t, pricing.Price{InputPerMTok: 0.125, OutputPerMTok: 0.625}, p)
+
+	// Without one, half the on-demand input and output prices, no cache
+	// prices: a batch job reads no prompt cache.
+	haiku35, ok := pricing.Lookup("anthropic.claude-3-5-haiku-20241022-v1:0")
+	require.True(t, ok)
+	require.Nil(t, haiku35.Batch)
+	p, estimated = haiku35.BatchPrice()
+	assert.True(t, estimated)
+	assert.Equal(t, pricing.Price{InputPerMTok: 0.4, OutputPerMTok: 2.0}, p)
+}

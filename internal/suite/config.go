@@ -112,6 +112,20 @@ type TargetConfig struct {
 	Env     []string `yaml:"env,omitempty"`
 	Timeout Duration `yaml:"timeout,omitempty"`
 
+	// Batch runs the target's calls as one Bedrock batch inference job (a
+	// model invocation job, at the batch price) instead of calling the
+	// model once per sample: bedrock only.
+	Batch bool `yaml:"batch,omitempty"`
+	// BatchRoleARN is the IAM service role Bedrock assumes to read the
+	// job's input and write its output.
+	BatchRoleARN string `yaml:"batch_role_arn,omitempty"`
+	// BatchS3URI is the bucket and prefix (s3://bucket/prefix) the job's
+	// input and output are written under, in the target's region.
+	BatchS3URI string `yaml:"batch_s3_uri,omitempty"`
+	// BatchMinRecords is the account's quota of records per job when it
+	// is not Bedrock's default of 100.
+	BatchMinRecords int `yaml:"batch_min_records,omitempty"`
+
 	// bedrock / openai
 	Region    string `yaml:"region,omitempty"`
 	Endpoint  string `yaml:"endpoint,omitempty"`

@@ -328,18 +328,22 @@ func (c *checker) promptPart(inlinePath, filePath, inline, file string) (text, r
 
 // providerOnly lists target keys that only some providers accept.
 var providerOnly = map[string][]string{
-	"fields":       {ProviderRecorded},
-	"latency_unit": {ProviderRecorded},
-	"command":      {ProviderCommand},
-	"env":          {ProviderCommand},
-	"region":       {ProviderBedrock},
-	"endpoint":     {ProviderBedrock},
-	"base_url":     {ProviderOpenAI},
-	"api_key_env":  {ProviderOpenAI},
-	"timeout":      {ProviderBedrock, ProviderCommand, ProviderOpenAI},
-	"rate_limit":   {ProviderBedrock, ProviderCommand, ProviderOpenAI},
-	"stream":       {ProviderBedrock, ProviderOpenAI},
-	"cache_prompt": {ProviderBedrock},
+	"fields":            {ProviderRecorded},
+	"latency_unit":      {ProviderRecorded},
+	"command":           {ProviderCommand},
+	"env":               {ProviderCommand},
+	"region":            {ProviderBedrock},
+	"endpoint":          {ProviderBedrock},
+	"base_url":          {ProviderOpenAI},
+	"api_key_env":       {ProviderOpenAI},
+	"timeout":           {ProviderBedrock, ProviderCommand, ProviderOpenAI},
+	"rate_limit":        {ProviderBedrock, ProviderCommand, ProviderOpenAI},
+	"stream":            {ProviderBedrock, ProviderOpenAI},
+	"cache_prompt":      {ProviderBedrock},
+	"batch":             {ProviderBedrock},
+	"batch_role_arn":    {ProviderBedrock},
+	"batch_s3_uri":      {ProviderBedrock},
+	"batch_min_records": {ProviderBedrock},
 }
 
 // envName is a portable environment variable name (POSIX: letters, digits
@@ -391,6 +395,7 @@ func (c *checker) checkTargets() {
 			c.errorf(c.at(path+".rate_limit"), "%s.rate_limit: rpm and tpm cannot be negative", path)
 		}
 		c.checkCachePrompt(t, path)
+		c.checkBatch(t, path)
 		if t.Pricing != nil {
 			p := t.Pricing
 			if p.InputPerMTok < 0 || p.OutputPerMTok < 0 || p.CacheReadPerMTok < 0 || p.CacheWritePerMTok < 0 {
@@ -448,6 +453,41 @@ func (c *checker) checkCachePrompt(t *TargetConfig, path string) {
 	}
 	if sys, user := tpl.SharedPrefix(); sys == 0 && user == 0 {
 		c.errorf(c.at(path+".cache_prompt"), "%s.cache_prompt: prompt '%s' starts with a placeholder in both its system and user parts, so no prefix is shared between samples; put the fixed text (instructions, a long shared context) first, or remove cache_prompt", path, t.Prompt)
+	}
+}
+
+// checkBatch asks a batch target for what its job needs, and refuses what
+// a job cannot do. The formats of the role ARN and the S3 URI are checked
+// where the job is built (evalgate run and validate), by the batch package.
+func (c *checker) checkBatch(t *TargetConfig, path string) {
+	if t.Provider != ProviderBedrock {
+		return
+	}
+	if !t.Batch {
+		for _, key := range []string{"batch_role_arn", "batch_s3_uri", "batch_min_records"} {
+			if c.has(path + "." + key) {
+				c.errorf(c.keyAt(path+"."+key), "%s.%s is only used with batch: true; set batch: true to run the target as a Bedrock batch job, or remove it", path, key)
+			}
+		}
+		return
+	}
+	if t.BatchRoleARN == "" {
+		c.errorf(c.at(path+".batch"), "%s.batch_role_arn: a batch target needs the ARN of the IAM service role Bedrock assumes to read and write the job's files (arn:aws:iam::ACCOUNT:role/NAME; see the README's Batch inference section)", path)
+	}
+	if t.BatchS3URI == "" {
+		c.errorf(c.at(path+".batch"), "%s.batch_s3_uri: a batch target needs the S3 bucket and prefix for the job's input and output (s3://BUCKET/PREFIX, a bucket in the target's region)", path)
+	}
+	if t.BatchMinRecords < 0 {
+		c.errorf(c.at(path+".batch_min_records"), "%s.batch_min_records cannot be negative", path)
+	}
+	if t.Stream {
+		c.errorf(c.at(path+".stream"), "%s.stream: a batch job returns whole answers, so time to first token cannot be measured; remove stream or batch", path)
+	}
+	if t.CachePrompt {
+		c.errorf(c.at(path+".cache_prompt"), "%s.cache_prompt: a batch job is priced per token at the batch price and reads no prompt cache; remove cache_prompt or batch", path)
+	}
+	if t.Cassette != "" {
+		c.errorf(c.at(path+".cassette"), "%s.cassette: a cassette replays or records calls one at a time, which a batch job does not make; remove cassette or batch", path)
 	}
 }
 

@@ -321,6 +321,27 @@ metrics: [f1]
 			},
 		},
 		{
+			name: "batch",
+			config: `version: 1
+name: t
+dataset: {path: data.jsonl}
+targets:
+  - {id: a, provider: bedrock, model: m, batch: true}
+  - {id: b, provider: bedrock, model: m, batch: true, batch_role_arn: r, batch_s3_uri: s3://b/p, stream: true, batch_min_records: -1}
+  - {id: c, provider: bedrock, model: m, batch_s3_uri: s3://b/p}
+  - {id: d, provider: openai, model: m, batch: true}
+metrics: [f1]
+`,
+			want: []string{
+				"evalgate.yaml:5:49: targets[0].batch_role_arn: a batch target needs the ARN of the IAM service role Bedrock assumes to read and write the job's files (arn:aws:iam::ACCOUNT:role/NAME; see the README's Batch inference section)",
+				"evalgate.yaml:5:49: targets[0].batch_s3_uri: a batch target needs the S3 bucket and prefix for the job's input and output (s3://BUCKET/PREFIX, a bucket in the target's region)",
+				"evalgate.yaml:6:106: targets[1].stream: a batch job returns whole answers, so time to first token cannot be measured; remove stream or batch",
+				"evalgate.yaml:6:131: targets[1].batch_min_records cannot be negative",
+				"evalgate.yaml:7:42: targets[2].batch_s3_uri is only used with batch: true; set batch: true to run the target as a Bedrock batch job, or remove it",
+				"evalgate.yaml:8:41: key 'batch' does not apply to a openai target (it is for bedrock); remove it or change the provider",
+			},
+		},
+		{
 			name: "dataset settings",
 			config: `version: 1
 name: t
