@@ -54,7 +54,7 @@ func (c *Caller) complete(ctx context.Context, t *Target, req provider.Request) 
 			return r, nil
 		}
 	}
-	if c.opts.BudgetUSD > 0 && c.spent.get() >= c.opts.BudgetUSD {
+	if c.opts.BudgetUSD > 0 && !t.Prepaid && c.spent.get() >= c.opts.BudgetUSD {
 		c.st.stop(ReasonBudget, nil)
 		return r, errBudget
 	}

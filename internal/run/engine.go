@@ -89,6 +89,10 @@ type Target struct {
 	// as provider.Request's for prompt caching (targets[].cache_prompt);
 	// zero without it.
 	CacheSystem, CacheUser int
+	// Prepaid marks calls already paid for (the answers of a finished
+	// Bedrock batch job): a spent budget does not hold them back, since
+	// dropping them would lose results without saving money.
+	Prepaid bool
 }
 
 // Options bound a run. Zero values take the suite defaults, except Retries:
@@ -467,30 +471,13 @@ func (e *Engine) do(ctx context.Context, j job) outcome {
 		Reference: j.sample.Reference,
 		InputHash: results.InputHash(j.sample.Input, j.sample.Reference),
 	}
-	system, user, err := t.Render(j.sample.Fields)
+	req, err := t.request(j.sample, j.repeat)
 	if err != nil {
-		rec.Error = &results.RecordError{Kind: KindTemplate, Message: fmt.Sprintf("dataset line %d: %v", j.sample.Line, err)}
+		rec.Error = &results.RecordError{Kind: KindTemplate, Message: err.Error()}
 		return outcome{rec: rec, target: j.target}
 	}
+	user := req.Messages[0].Content
 	rec.Input = user
-	params := t.Info.Params
-	if t.ParamsFor != nil {
-		if params, err = t.ParamsFor(j.sample.Fields); err != nil {
-			rec.Error = &results.RecordError{Kind: KindTemplate, Message: fmt.Sprintf("dataset line %d: %v", j.sample.Line, err)}
-			return outcome{rec: rec, target: j.target}
-		}
-	}
-	req := provider.Request{
-		Model:    t.Info.Model,
-		System:   system,
-		Messages: []provider.Message{{Role: provider.RoleUser, Content: user}},
-		Params:   params,
-		Stream:   t.Stream,
-		SampleID: j.sample.ID,
-		Fields:   j.sample.Fields,
-		Repeat:   j.repeat,
-	}
-	req.CacheSystem, req.CacheUser = t.CacheSystem, t.CacheUser
 	r, err := e.caller.complete(ctx, t, req)
 	rec.Attempts = r.attempts
 	retries := max(r.attempts-1, 0)
