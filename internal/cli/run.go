@@ -205,6 +205,11 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 		return nil, err
 	}
 	defer closeTargets()
+	// Batch targets run their Bedrock batch jobs first; the engine reads
+	// their answers like any call.
+	if err := runBatches(ctx, e, s, targets, built, opts, o.shard); err != nil {
+		return nil, err
+	}
 	// 4. Open the results file.
 	resultsPath := s.ResultsPath()
 	if o.out != "" {

@@ -54,6 +54,9 @@ func buildTargets(ctx context.Context, e *Env, s *suite.Suite, targets []*suite.
 			t.ParamsFor = func(fields map[string]string) (provider.Params, error) { return s.InheritedParams(tc, fields) }
 		}
 		t.Price = priceOf(s, tc)
+		if tc.Batch {
+			t.Price, _ = batchPrice(s, tc)
+		}
 		t.Info.Priced = t.Price != nil
 		if tc.CachePrompt {
 			if err := cachePrompt(&t, s, tc); err != nil {

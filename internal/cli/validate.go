@@ -29,6 +29,11 @@ func validateCommand() command {
 				}
 				for i := range s.Config.Targets {
 					tc := &s.Config.Targets[i]
+					if tc.Batch {
+						if err := checkBatchTarget(s, tc); err != nil {
+							rep.Findings = append(rep.Findings, suite.Finding{Severity: suite.SevError, Code: "batch", Message: err.Error()})
+						}
+					}
 					if !tc.CachePrompt {
 						continue
 					}

@@ -1,0 +1,196 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/evalgate/evalgate/internal/pricing"
+	"github.com/evalgate/evalgate/internal/provider/bedrock/batch"
+	"github.com/evalgate/evalgate/internal/provider/bedrock/batch/batchfake"
+	"github.com/evalgate/evalgate/internal/results"
+)
+
+const batchModel = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+
+// useBatchFake points the run's batch jobs at f, waiting no wall-clock time
+// between polls, until the test ends.
+func useBatchFake(t *testing.T, f *batchfake.Server) {
+	t.Helper()
+	prev := newBatchClient
+	newBatchClient = func(ctx context.Context, region string) (*batch.Client, error) {
+		return batch.New(ctx, batch.Options{Region: region, BedrockEndpoint: f.BedrockURL(), S3Endpoint: f.S3URL(), S3PathStyle: true,
+			Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+			Sleep:       func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
+	}
+	t.Cleanup(func() { newBatchClient = prev })
+}
+
+// batchSuite writes a suite of n samples with one batch target whose
+// runtime endpoint is endpoint (never to be called on demand).
+func batchSuite(t *testing.T, n int, endpoint, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	var rows strings.Builder
+	for i := range n {
+		fmt.Fprintf(&rows, `{"sample_id":"s%d","question":"q%d","answer_ground_truth":"answer to q%d"}`+"\n", i, i, i)
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "data.jsonl"), []byte(rows.String()), 0o644))
+	cfg := "version: 1\nname: t\ndataset: {path: data.jsonl}\nprompts:\n  p: {system: \"Answer.\", user: \"{{question}}\"}\ntargets:\n" +
+		"  - {id: b, provider: bedrock, model: " + batchModel + ", prompt: p, region: us-east-1, endpoint: " + endpoint +
+		", batch: true, batch_role_arn: \"arn:aws:iam::123456789012:role/batch\", batch_s3_uri: \"s3://evals/runs\"" + extra + "}\n" +
+		"metrics: [exact_match]\nrun:\n  results: out.jsonl\n  cache_dir: cache\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "evalgate.yaml"), []byte(cfg), 0o644))
+	return dir
+}
+
+// onDemandCalls counts calls to a Bedrock runtime that a batch run must
+// not make.
+func onDemandCalls(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		http.Error(w, "not on demand", http.StatusBadRequest)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func TestRunBatchTargetWritesNormalResultsAtTheBatchPrice(t *testing.T) {
+	fakeAWSEnv(t)
+	f := batchfake.NewServer(batchfake.Options{Answer: func(r batchfake.Record) batchfake.Outcome {
+		var in struct {
+			Messages []struct {
+				Content []struct{ Text string } `json:"content"`
+			} `json:"messages"`
+		}
+		if err := json.Unmarshal(r.ModelInput, &in); err != nil || len(in.Messages) == 0 {
+			return batchfake.Outcome{ErrorCode: 400, ErrorMsg: "unreadable"}
+		}
+		q := in.Messages[0].Content[0].Text
+		if q == "q7" {
+			return batchfake.Outcome{ErrorCode: 400, ErrorMsg: "Malformed input request"}
+		}
+		return batchfake.Reply("answer to "+q, 100, 20)
+	}})
+	defer f.Close()
+	useBatchFake(t, f)
+	rt, calls := onDemandCalls(t)
+	dir := batchSuite(t, 120, rt.URL+"/br", "")
+
+	code, _, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
+	assert.Equal(t, ExitPass, code, stderr)
+	assert.Contains(t, stderr, "target b: batch job evalgate-b-")
+	assert.Contains(t, stderr, "target b: batch job Completed, 120 of 120 records processed")
+	assert.Contains(t, stderr, "no batch price for "+batchModel+": its calls are priced at 50% of the on-demand price")
+	assert.Zero(t, calls.Load(), "no on-demand call")
+
+	_, recs, sum, err := results.ReadAll(filepath.Join(dir, "out.jsonl"))
+	require.NoError(t, err)
+	require.Len(t, recs, 120)
+	m, _ := pricing.Lookup(batchModel)
+	batchPrice, estimated := m.BatchPrice()
+	require.True(t, estimated)
+	for _, r := range recs {
+		if r.SampleID == "s7" {
+			require.NotNil(t, r.Error)
+			assert.Equal(t, "invalid_request", r.Error.Kind)
+			assert.Contains(t, r.Error.Message, "Malformed input request")
+			continue
+		}
+		require.Nil(t, r.Error, r.SampleID)
+		assert.Equal(t, "answer to q"+strings.TrimPrefix(r.SampleID, "s"), r.Output)
+		assert.Equal(t, 1.0, r.Scores["exact_match"])
+		require.NotNil(t, r.CostUSD)
+		assert.InDelta(t, batchPrice.Cost(r.Usage), *r.CostUSD, 1e-12)
+		assert.InDelta(t, (100*0.4+20*2.0)/1e6, *r.CostUSD, 1e-12)
+	}
+	assert.Equal(t, results.StatusComplete, sum.Status)
+	require.Len(t, f.Created, 1)
+
+	// A second run finds every answer in the cache: no job, no call, the
+	// same results (the failed record is tried again, and Bedrock will not
+	// run a job of one record: the run says so).
+	code, _, stderr = invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, stderr, `target "b": batch: 1 records to run, and Bedrock runs a batch job of at least 100`)
+	assert.Contains(t, stderr, "(119 more are answered by the response cache)")
+	assert.Len(t, f.Created, 1)
+}
+
+func TestRunBatchTargetAllCachedMakesNoJob(t *testing.T) {
+	fakeAWSEnv(t)
+	f := batchfake.NewServer(batchfake.Options{})
+	defer f.Close()
+	useBatchFake(t, f)
+	rt, calls := onDemandCalls(t)
+	dir := batchSuite(t, 100, rt.URL+"/br", "")
+	cfg := filepath.Join(dir, "evalgate.yaml")
+
+	code, _, stderr := invoke(t, context.Background(), "run", "--config", cfg, "--progress", "off")
+	require.Equal(t, ExitPass, code, stderr)
+	code, _, stderr = invoke(t, context.Background(), "run", "--config", cfg, "--progress", "off")
+	require.Equal(t, ExitPass, code, stderr)
+	assert.Len(t, f.Created, 1, "the second run is answered by the cache")
+	assert.Zero(t, calls.Load())
+	_, recs, _, err := results.ReadAll(filepath.Join(dir, "out.jsonl"))
+	require.NoError(t, err)
+	require.Len(t, recs, 100)
+	assert.True(t, recs[0].Cached)
+}
+
+func TestRunBatchTargetRefusesTooFewCallsUpFront(t *testing.T) {
+	fakeAWSEnv(t)
+	f := batchfake.NewServer(batchfake.Options{})
+	defer f.Close()
+	useBatchFake(t, f)
+	rt, calls := onDemandCalls(t)
+	dir := batchSuite(t, 40, rt.URL+"/br", "")
+
+	code, _, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, stderr, `target "b": batch: 40 records to run, and Bedrock runs a batch job of at least 100`)
+	assert.Contains(t, stderr, "set batch: false to call the model on demand")
+	assert.Empty(t, f.Keys(), "nothing uploaded")
+	assert.Empty(t, f.Created)
+	assert.Zero(t, calls.Load())
+}
+
+func TestRunBatchJobThatFailsIsAProviderError(t *testing.T) {
+	fakeAWSEnv(t)
+	f := batchfake.NewServer(batchfake.Options{States: []string{"Validating", "Failed"}, Message: "Access denied to s3://evals"})
+	defer f.Close()
+	useBatchFake(t, f)
+	rt, _ := onDemandCalls(t)
+	dir := batchSuite(t, 100, rt.URL+"/br", "")
+
+	code, _, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
+	assert.Equal(t, ExitProvider, code)
+	assert.Contains(t, stderr, "ended Failed: Access denied to s3://evals")
+}
+
+func TestValidateChecksBatchSettings(t *testing.T) {
+	rt, _ := onDemandCalls(t)
+	dir := batchSuite(t, 100, rt.URL+"/br", "")
+	cfg := filepath.Join(dir, "evalgate.yaml")
+	b, err := os.ReadFile(cfg)
+	require.NoError(t, err)
+	bad := strings.NewReplacer(`role/batch`, `user/me`, "s3://evals/runs", "s3://Evals").Replace(string(b))
+	require.NoError(t, os.WriteFile(cfg, []byte(bad), 0o644))
+
+	code, stdout, _ := invoke(t, context.Background(), "validate", "--config", cfg)
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, stdout, `target "b": batch_role_arn: "arn:aws:iam::123456789012:user/me" is not an IAM role ARN`)
+}
