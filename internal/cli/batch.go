@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -93,11 +94,24 @@ func runBatch(ctx context.Context, e *Env, s *suite.Suite, tc *suite.TargetConfi
 	if err != nil {
 		return usageErr(fmt.Errorf("target %q: batch: %w", tc.ID, err))
 	}
+	minimum := cmp.Or(tc.BatchMinRecords, batch.MinRecords)
+	switch {
+	case planned < minimum:
+		return usagef("target %q: batch: the suite makes %d calls of this target and Bedrock runs a batch job of at least %d records (the account quota \"Minimum number of records per batch inference job\"); evaluate more calls (samples, run.repeats), set batch_min_records if the account's quota differs, or set batch: false to call the model on demand",
+			tc.ID, planned, minimum)
+	case len(reqs) == 0:
+		return nil // all cached: the engine reads them, no job
+	case len(reqs) < minimum:
+		// The rest of an earlier job (its failed records, a few new
+		// samples) is too small for a job of its own; refusing it would
+		// break every rerun, so it is called on demand, priced in the
+		// results at the batch price like the rest of the target.
+		fmt.Fprintf(e.Stderr, "target %s: %d of its %d calls are not cached, fewer than the %d records of a batch job: they are called on demand (they cost about twice the batch price the results show)\n",
+			tc.ID, len(reqs), planned, minimum)
+		return nil
+	}
 	answers := batch.NewAnswers(live.Endpoint())
 	t.Provider, t.Limiter, t.Prepaid = answers, nil, true
-	if len(reqs) == 0 {
-		return nil // all cached: no job
-	}
 	job := &batch.Job{
 		Name:       batch.JobName(tc.ID, time.Now().UTC().Format("20060102-150405")),
 		Model:      tc.Model,
@@ -107,13 +121,6 @@ func runBatch(ctx context.Context, e *Env, s *suite.Suite, tc *suite.TargetConfi
 	}
 	for i, req := range reqs {
 		job.Records = append(job.Records, batch.Record{ID: batch.RecordID(i), Request: req})
-	}
-	if err := job.Check(); err != nil {
-		cached := ""
-		if n := planned - len(reqs); n > 0 {
-			cached = fmt.Sprintf(" (%d more are answered by the response cache)", n)
-		}
-		return usagef("target %q: batch: %v%s; evaluate more calls (samples, run.repeats), set targets[].batch_min_records if the account's quota differs, or set batch: false to call the model on demand (cached answers are reused either way)", tc.ID, err, cached)
 	}
 	if err := batchBudget(tc, t.Price, reqs, opts.BudgetUSD); err != nil {
 		return usageErr(err)
@@ -127,7 +134,13 @@ func runBatch(ctx context.Context, e *Env, s *suite.Suite, tc *suite.TargetConfi
 	if _, estimated := batchPrice(s, tc); estimated {
 		fmt.Fprintf(e.Stderr, "target %s: the pricing catalog has no batch price for %s: its calls are priced at %.0f%% of the on-demand price\n", tc.ID, tc.Model, pricing.BatchShare*100)
 	}
-	res, err := client.Run(ctx, job, batchProgress(e.Stderr, tc.ID))
+	// run.deadline bounds the wait for the job as it bounds the calls.
+	jctx, cancel := ctx, context.CancelFunc(func() {})
+	if d := s.Deadline(); d > 0 {
+		jctx, cancel = context.WithTimeout(ctx, d)
+	}
+	defer cancel()
+	res, err := client.Run(jctx, job, batchProgress(e.Stderr, tc.ID))
 	if err != nil {
 		err = fmt.Errorf("target %q: %w", tc.ID, err)
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

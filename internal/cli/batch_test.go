@@ -20,6 +20,7 @@ import (
 	"github.com/evalgate/evalgate/internal/pricing"
 	"github.com/evalgate/evalgate/internal/provider/bedrock/batch"
 	"github.com/evalgate/evalgate/internal/provider/bedrock/batch/batchfake"
+	"github.com/evalgate/evalgate/internal/provider/bedrock/bedrockfake"
 	"github.com/evalgate/evalgate/internal/results"
 )
 
@@ -29,11 +30,16 @@ const batchModel = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
 // between polls, until the test ends.
 func useBatchFake(t *testing.T, f *batchfake.Server) {
 	t.Helper()
+	useBatchFakeSleeping(t, f, func(ctx context.Context, _ time.Duration) error { return ctx.Err() })
+}
+
+// useBatchFakeSleeping is useBatchFake with the given wait between polls.
+func useBatchFakeSleeping(t *testing.T, f *batchfake.Server, sleep func(context.Context, time.Duration) error) {
+	t.Helper()
 	prev := newBatchClient
 	newBatchClient = func(ctx context.Context, region string) (*batch.Client, error) {
 		return batch.New(ctx, batch.Options{Region: region, BedrockEndpoint: f.BedrockURL(), S3Endpoint: f.S3URL(), S3PathStyle: true,
-			Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-			Sleep:       func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
+			Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""), Sleep: sleep})
 	}
 	t.Cleanup(func() { newBatchClient = prev })
 }
@@ -87,15 +93,16 @@ func TestRunBatchTargetWritesNormalResultsAtTheBatchPrice(t *testing.T) {
 	}})
 	defer f.Close()
 	useBatchFake(t, f)
-	rt, calls := onDemandCalls(t)
-	dir := batchSuite(t, 120, rt.URL+"/br", "")
+	rt := bedrockfake.NewServer(bedrockfake.Options{Prefix: "/br"})
+	defer rt.Close()
+	dir := batchSuite(t, 120, rt.Endpoint(), "")
 
 	code, _, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
 	assert.Equal(t, ExitPass, code, stderr)
 	assert.Contains(t, stderr, "target b: batch job evalgate-b-")
 	assert.Contains(t, stderr, "target b: batch job Completed, 120 of 120 records processed")
 	assert.Contains(t, stderr, "no batch price for "+batchModel+": its calls are priced at 50% of the on-demand price")
-	assert.Zero(t, calls.Load(), "no on-demand call")
+	assert.Zero(t, rt.Calls(), "no on-demand call")
 
 	_, recs, sum, err := results.ReadAll(filepath.Join(dir, "out.jsonl"))
 	require.NoError(t, err)
@@ -119,15 +126,28 @@ func TestRunBatchTargetWritesNormalResultsAtTheBatchPrice(t *testing.T) {
 	}
 	assert.Equal(t, results.StatusComplete, sum.Status)
 	require.Len(t, f.Created, 1)
+	hdr, _, _, err := results.ReadAll(filepath.Join(dir, "out.jsonl"))
+	require.NoError(t, err)
+	assert.True(t, hdr.Targets[0].Batch)
 
-	// A second run finds every answer in the cache: no job, no call, the
-	// same results (the failed record is tried again, and Bedrock will not
-	// run a job of one record: the run says so).
+	// A second run finds 119 answers in the cache; the failed record, alone
+	// too few for a job, is called on demand.
 	code, _, stderr = invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
-	assert.Equal(t, ExitUsage, code)
-	assert.Contains(t, stderr, `target "b": batch: 1 records to run, and Bedrock runs a batch job of at least 100`)
-	assert.Contains(t, stderr, "(119 more are answered by the response cache)")
-	assert.Len(t, f.Created, 1)
+	assert.Equal(t, ExitPass, code, stderr)
+	assert.Contains(t, stderr, "target b: 1 of its 120 calls are not cached, fewer than the 100 records of a batch job: they are called on demand")
+	assert.Len(t, f.Created, 1, "no second job")
+	assert.EqualValues(t, 1, rt.Calls())
+	_, recs, _, err = results.ReadAll(filepath.Join(dir, "out.jsonl"))
+	require.NoError(t, err)
+	require.Len(t, recs, 120)
+	cached := 0
+	for _, r := range recs {
+		require.Nil(t, r.Error, r.SampleID)
+		if r.Cached {
+			cached++
+		}
+	}
+	assert.Equal(t, 119, cached)
 }
 
 func TestRunBatchTargetAllCachedMakesNoJob(t *testing.T) {
@@ -161,7 +181,7 @@ func TestRunBatchTargetRefusesTooFewCallsUpFront(t *testing.T) {
 
 	code, _, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
 	assert.Equal(t, ExitUsage, code)
-	assert.Contains(t, stderr, `target "b": batch: 40 records to run, and Bedrock runs a batch job of at least 100`)
+	assert.Contains(t, stderr, `target "b": batch: the suite makes 40 calls of this target and Bedrock runs a batch job of at least 100 records`)
 	assert.Contains(t, stderr, "set batch: false to call the model on demand")
 	assert.Empty(t, f.Keys(), "nothing uploaded")
 	assert.Empty(t, f.Created)
@@ -193,4 +213,27 @@ func TestValidateChecksBatchSettings(t *testing.T) {
 	code, stdout, _ := invoke(t, context.Background(), "validate", "--config", cfg)
 	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, stdout, `target "b": batch_role_arn: "arn:aws:iam::123456789012:user/me" is not an IAM role ARN`)
+}
+
+func TestRunCancelledDuringABatchJobStopsItAndIsIncomplete(t *testing.T) {
+	fakeAWSEnv(t)
+	f := batchfake.NewServer(batchfake.Options{States: []string{"Submitted", "InProgress"}})
+	defer f.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	polls := 0
+	useBatchFakeSleeping(t, f, func(ctx context.Context, _ time.Duration) error {
+		if polls++; polls == 3 {
+			cancel() // the runner cancels the job's workflow
+		}
+		return ctx.Err()
+	})
+	rt, calls := onDemandCalls(t)
+	dir := batchSuite(t, 100, rt.URL+"/br", "")
+
+	code, _, stderr := invoke(t, ctx, "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
+	assert.Equal(t, ExitIncomplete, code, stderr)
+	assert.Contains(t, stderr, "stopped because the run ended")
+	require.Len(t, f.Stopped, 1, "the job is not left running and billing")
+	assert.Zero(t, calls.Load())
 }

@@ -56,6 +56,7 @@ func buildTargets(ctx context.Context, e *Env, s *suite.Suite, targets []*suite.
 		t.Price = priceOf(s, tc)
 		if tc.Batch {
 			t.Price, _ = batchPrice(s, tc)
+			t.Info.Batch = true
 		}
 		t.Info.Priced = t.Price != nil
 		if tc.CachePrompt {

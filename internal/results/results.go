@@ -70,6 +70,9 @@ type TargetInfo struct {
 	Params     provider.Params `json:"params"`
 	// Priced is false when the model's price is unknown (cost is then null).
 	Priced bool `json:"priced"`
+	// Batch is set when the target's calls ran as a Bedrock batch job,
+	// priced at the batch price.
+	Batch bool `json:"batch,omitempty"`
 }
 
 // Record is one (sample, target, repeat) outcome.
