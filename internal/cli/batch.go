@@ -3,6 +3,7 @@ package cli
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -65,42 +66,52 @@ var newBatchClient = func(ctx context.Context, region string) (*batch.Client, er
 // batch target with every call of it that the response cache does not
 // answer, and puts the job's answers in place of the target's provider: the
 // engine then caches, prices, budgets, scores and writes them as any call.
-// Each answer also goes to the cache at once, so that a run stopped before
-// the engine reads it (deadline, budget) loses nothing that was paid for.
-func runBatches(ctx context.Context, e *Env, s *suite.Suite, targets []*suite.TargetConfig, built []run.Target, opts run.Options, sh *results.Shard) error {
+// The returned keep, called once the engine is done, puts the answers it
+// did not read (a run stopped by its deadline or budget) in the response
+// cache, so that nothing paid for is lost: the next run reads them free.
+func runBatches(ctx context.Context, e *Env, s *suite.Suite, targets []*suite.TargetConfig, built []run.Target, opts run.Options, sh *results.Shard) (keep func(), err error) {
+	var keeps []func()
+	keep = func() {
+		for _, k := range keeps {
+			k()
+		}
+	}
 	for i, tc := range targets {
 		if !tc.Batch {
 			continue
 		}
-		if err := runBatch(ctx, e, s, tc, &built[i], opts, sh); err != nil {
-			return err
+		k, err := runBatch(ctx, e, s, tc, &built[i], opts, sh)
+		if err != nil {
+			return keep, err
 		}
+		keeps = append(keeps, k)
 	}
-	return nil
+	return keep, nil
 }
 
-func runBatch(ctx context.Context, e *Env, s *suite.Suite, tc *suite.TargetConfig, t *run.Target, opts run.Options, sh *results.Shard) error {
+func runBatch(ctx context.Context, e *Env, s *suite.Suite, tc *suite.TargetConfig, t *run.Target, opts run.Options, sh *results.Shard) (keep func(), err error) {
+	keep = func() {}
 	// 1. The rules that need no call.
 	if err := checkBatchTarget(s, tc); err != nil {
-		return usageErr(err)
+		return keep, usageErr(err)
 	}
 	live, ok := t.Provider.(*bedrock.Client)
 	if !ok {
-		return usagef("target %q: batch needs the Bedrock provider itself (no cassette)", tc.ID)
+		return keep, usagef("target %q: batch needs the Bedrock provider itself (no cassette)", tc.ID)
 	}
 	loc, _ := batch.ParseS3URI(tc.BatchS3URI) // checked above
 	// 2. The calls the engine will make, less those the cache answers.
 	planned, reqs, err := batchRequests(s, t, live.Endpoint(), opts.Cache, sh)
 	if err != nil {
-		return usageErr(fmt.Errorf("target %q: batch: %w", tc.ID, err))
+		return keep, usageErr(fmt.Errorf("target %q: batch: %w", tc.ID, err))
 	}
 	minimum := cmp.Or(tc.BatchMinRecords, batch.MinRecords)
 	switch {
 	case planned < minimum:
-		return usagef("target %q: batch: the suite makes %d calls of this target and Bedrock runs a batch job of at least %d records (the account quota \"Minimum number of records per batch inference job\"); evaluate more calls (samples, run.repeats), set batch_min_records if the account's quota differs, or set batch: false to call the model on demand",
+		return keep, usagef("target %q: batch: the suite makes %d calls of this target and Bedrock runs a batch job of at least %d records (the account quota \"Minimum number of records per batch inference job\"); evaluate more calls (samples, run.repeats), set batch_min_records if the account's quota differs, or set batch: false to call the model on demand",
 			tc.ID, planned, minimum)
 	case len(reqs) == 0:
-		return nil // all cached: the engine reads them, no job
+		return keep, nil // all cached: the engine reads them, no job
 	case len(reqs) < minimum:
 		// The rest of an earlier job (its failed records, a few new
 		// samples) is too small for a job of its own; refusing it would
@@ -108,12 +119,12 @@ func runBatch(ctx context.Context, e *Env, s *suite.Suite, tc *suite.TargetConfi
 		// results at the batch price like the rest of the target.
 		fmt.Fprintf(e.Stderr, "target %s: %d of its %d calls are not cached, fewer than the %d records of a batch job: they are called on demand (they cost about twice the batch price the results show)\n",
 			tc.ID, len(reqs), planned, minimum)
-		return nil
+		return keep, nil
 	}
 	answers := batch.NewAnswers(live.Endpoint())
 	t.Provider, t.Limiter, t.Prepaid = answers, nil, true
 	job := &batch.Job{
-		Name:       batch.JobName(tc.ID, time.Now().UTC().Format("20060102-150405")),
+		Name:       batch.JobName(tc.ID, jobStamp()),
 		Model:      tc.Model,
 		RoleARN:    tc.BatchRoleARN,
 		Location:   loc,
@@ -123,12 +134,12 @@ func runBatch(ctx context.Context, e *Env, s *suite.Suite, tc *suite.TargetConfi
 		job.Records = append(job.Records, batch.Record{ID: batch.RecordID(i), Request: req})
 	}
 	if err := batchBudget(tc, t.Price, reqs, opts.BudgetUSD); err != nil {
-		return usageErr(err)
+		return keep, usageErr(err)
 	}
 	// 3. Run the job, saying how it goes.
 	client, err := newBatchClient(ctx, live.Region())
 	if err != nil {
-		return providerErr(err)
+		return keep, providerErr(err)
 	}
 	fmt.Fprintf(e.Stderr, "target %s: batch job %s: %d calls of %s in %s (files under %s%s/)\n", tc.ID, job.Name, len(reqs), tc.Model, live.Region(), loc.URI(), job.Name)
 	if _, estimated := batchPrice(s, tc); estimated {
@@ -144,9 +155,9 @@ func runBatch(ctx context.Context, e *Env, s *suite.Suite, tc *suite.TargetConfi
 	if err != nil {
 		err = fmt.Errorf("target %q: %w", tc.ID, err)
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return &exitError{ExitIncomplete, err}
+			return keep, &exitError{ExitIncomplete, err}
 		}
-		return providerErr(err)
+		return keep, providerErr(err)
 	}
 	// 4. Keep every answer.
 	failed := 0
@@ -157,16 +168,31 @@ func runBatch(ctx context.Context, e *Env, s *suite.Suite, tc *suite.TargetConfi
 			out.Err = opts.Secrets.Err(out.Err)
 		} else {
 			out.Response.Text = opts.Secrets.Redact(out.Response.Text)
-			if opts.Cache != nil && t.Cacheable {
+		}
+		answers.Add(r.Request, out)
+	}
+	fmt.Fprintf(e.Stderr, "target %s: batch job done: %d answers, %d record errors\n", tc.ID, len(reqs)-failed, failed)
+	keep = func() {
+		if opts.Cache == nil || !t.Cacheable {
+			return
+		}
+		for _, r := range job.Records {
+			if out := res[r.ID]; out.Err == nil && !answers.Served(r.Request) {
 				// A cache that cannot be written costs the next run, not
 				// this one's results.
 				_ = opts.Cache.Put(run.Key(t.Info.Provider, live.Endpoint(), r.Request), out.Response)
 			}
 		}
-		answers.Add(r.Request, out)
 	}
-	fmt.Fprintf(e.Stderr, "target %s: batch job done: %d answers, %d record errors\n", tc.ID, len(reqs)-failed, failed)
-	return nil
+	return keep, nil
+}
+
+// jobStamp ends a job's name: the time, and random letters so that the
+// shards of one suite, started in the same second by a matrix workflow,
+// never share a name (nor the input file and the idempotency token that go
+// with it).
+func jobStamp() string {
+	return time.Now().UTC().Format("20060102-150405") + "-" + rand.Text()[:6]
 }
 
 // batchRequests reads the dataset (the shard's part of it) and returns how

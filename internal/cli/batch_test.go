@@ -118,6 +118,7 @@ func TestRunBatchTargetWritesNormalResultsAtTheBatchPrice(t *testing.T) {
 			continue
 		}
 		require.Nil(t, r.Error, r.SampleID)
+		assert.False(t, r.Cached, "a batch answer is a call of this run")
 		assert.Equal(t, "answer to q"+strings.TrimPrefix(r.SampleID, "s"), r.Output)
 		assert.Equal(t, 1.0, r.Scores["exact_match"])
 		require.NotNil(t, r.CostUSD)
@@ -236,4 +237,52 @@ func TestRunCancelledDuringABatchJobStopsItAndIsIncomplete(t *testing.T) {
 	assert.Contains(t, stderr, "stopped because the run ended")
 	require.Len(t, f.Stopped, 1, "the job is not left running and billing")
 	assert.Zero(t, calls.Load())
+}
+
+func TestRunStoppedByTheBudgetKeepsTheJobsAnswersInTheCache(t *testing.T) {
+	fakeAWSEnv(t)
+	f := batchfake.NewServer(batchfake.Options{})
+	defer f.Close()
+	useBatchFake(t, f)
+	rt := bedrockfake.NewServer(bedrockfake.Options{Prefix: "/br"})
+	defer rt.Close()
+	// An on-demand target beside the batch one spends the budget (each
+	// call $0.000132) after about 20 samples; the job (bounded at about
+	// $0.0021) fits it.
+	dir := batchSuite(t, 100, rt.Endpoint(), ", params: {max_tokens: 10}")
+	cfg := filepath.Join(dir, "evalgate.yaml")
+	b, err := os.ReadFile(cfg)
+	require.NoError(t, err)
+	withOnDemand := strings.Replace(string(b), "metrics:", "  - {id: o, provider: bedrock, model: "+batchModel+", prompt: p, region: us-east-1, endpoint: "+rt.Endpoint()+"}\nmetrics:", 1)
+	withOnDemand = strings.Replace(withOnDemand, "run:\n", "run:\n  budget_usd: 0.003\n  concurrency: 1\n", 1)
+	require.NoError(t, os.WriteFile(cfg, []byte(withOnDemand), 0o644))
+
+	code, _, stderr := invoke(t, context.Background(), "run", "--config", cfg, "--progress", "off")
+	require.Equal(t, ExitIncomplete, code, stderr)
+	_, recs, sum, err := results.ReadAll(filepath.Join(dir, "out.jsonl"))
+	require.NoError(t, err)
+	assert.Equal(t, "budget reached", sum.Reason)
+	written := 0
+	for _, r := range recs {
+		if r.Target == "b" {
+			written++
+		}
+	}
+	require.Less(t, written, 100, "the budget stopped the run before every batch answer was read")
+
+	// The answers the run did not read are in the cache: the next run
+	// makes no job and no on-demand call for them.
+	noBudget := strings.Replace(withOnDemand, "  budget_usd: 0.003\n", "", 1)
+	require.NoError(t, os.WriteFile(cfg, []byte(noBudget), 0o644))
+	code, _, stderr = invoke(t, context.Background(), "run", "--config", cfg, "--progress", "off")
+	require.Equal(t, ExitPass, code, stderr)
+	assert.NotContains(t, stderr, "are not cached")
+	assert.Len(t, f.Created, 1)
+	_, recs, _, err = results.ReadAll(filepath.Join(dir, "out.jsonl"))
+	require.NoError(t, err)
+	for _, r := range recs {
+		if r.Target == "b" {
+			assert.True(t, r.Cached, r.SampleID)
+		}
+	}
 }

@@ -207,7 +207,9 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 	defer closeTargets()
 	// Batch targets run their Bedrock batch jobs first; the engine reads
 	// their answers like any call.
-	if err := runBatches(ctx, e, s, targets, built, opts, o.shard); err != nil {
+	keepBatches, err := runBatches(ctx, e, s, targets, built, opts, o.shard)
+	defer keepBatches()
+	if err != nil {
 		return nil, err
 	}
 	// 4. Open the results file.

@@ -120,8 +120,10 @@ func NewServer(opts Options) *Server {
 	return s
 }
 
-// S3URL and BedrockURL are the endpoints to give the SDK clients.
-func (s *Server) S3URL() string      { return s.S3.URL + S3Prefix }
+// S3URL is the S3 endpoint to give the SDK's s3 client (path-style).
+func (s *Server) S3URL() string { return s.S3.URL + S3Prefix }
+
+// BedrockURL is the endpoint to give the SDK's bedrock client.
 func (s *Server) BedrockURL() string { return s.Bedrock.URL + BedrockPrefix }
 
 // Close stops both fakes.
