@@ -275,7 +275,7 @@ func (c *Client) wait(ctx context.Context, arn string, progress func(Status)) (S
 	for {
 		got, err := c.bedrock.GetModelInvocationJob(ctx, &bedrock.GetModelInvocationJobInput{JobIdentifier: aws.String(arn)})
 		if err != nil && ctx.Err() == nil {
-			return Status{}, fmt.Errorf("model invocation job %s: get status (the caller needs bedrock:GetModelInvocationJob): %w", arn, err)
+			return Status{}, fmt.Errorf("model invocation job %s: get status (the caller needs bedrock:GetModelInvocationJob); the job may still be running and billed: check it, or stop it with `aws bedrock stop-model-invocation-job --job-identifier %s`: %w", arn, arn, err)
 		}
 		if err == nil {
 			st := Status{JobARN: arn, State: string(got.Status), Message: aws.ToString(got.Message),
