@@ -56,6 +56,23 @@ func batchPrice(s *suite.Suite, tc *suite.TargetConfig) (p *pricing.Price, estim
 	return &bp, estimated
 }
 
+// onDemandPrice is what a batch target's calls cost when made on demand: the
+// catalog's price for the model, or, when the target gives its own pricing
+// (taken as the batch price) and the catalog does not know the model, twice
+// that.
+func onDemandPrice(s *suite.Suite, tc *suite.TargetConfig) *pricing.Price {
+	if m, ok := s.Prices().Lookup(tc.Model); ok {
+		return &m.Price
+	}
+	p := priceOf(s, tc)
+	if p == nil {
+		return nil
+	}
+	twice := pricing.Price{InputPerMTok: 2 * p.InputPerMTok, OutputPerMTok: 2 * p.OutputPerMTok,
+		CacheReadPerMTok: 2 * p.CacheReadPerMTok, CacheWritePerMTok: 2 * p.CacheWritePerMTok}
+	return &twice
+}
+
 // newBatchClient makes the client of a batch job in region; tests point it
 // at fakes of S3 and Bedrock.
 var newBatchClient = func(ctx context.Context, region string) (*batch.Client, error) {
@@ -115,9 +132,11 @@ func runBatch(ctx context.Context, e *Env, s *suite.Suite, tc *suite.TargetConfi
 	case len(reqs) < minimum:
 		// The rest of an earlier job (its failed records, a few new
 		// samples) is too small for a job of its own; refusing it would
-		// break every rerun, so it is called on demand, priced in the
-		// results at the batch price like the rest of the target.
-		fmt.Fprintf(e.Stderr, "target %s: %d of its %d calls are not cached, fewer than the %d records of a batch job: they are called on demand (they cost about twice the batch price the results show)\n",
+		// break every rerun, so it is called on demand and priced at the
+		// on-demand price, while the job's cached answers keep the batch
+		// price.
+		t.LivePrice = onDemandPrice(s, tc)
+		fmt.Fprintf(e.Stderr, "target %s: %d of its %d calls are not cached, fewer than the %d records of a batch job: they are called on demand, at the on-demand price\n",
 			tc.ID, len(reqs), planned, minimum)
 		return keep, nil
 	}

@@ -144,9 +144,17 @@ func TestRunBatchTargetWritesNormalResultsAtTheBatchPrice(t *testing.T) {
 	cached := 0
 	for _, r := range recs {
 		require.Nil(t, r.Error, r.SampleID)
+		require.NotNil(t, r.CostUSD, r.SampleID)
 		if r.Cached {
 			cached++
+			// The job's answers keep the batch price.
+			assert.InDelta(t, batchPrice.Cost(r.Usage), *r.CostUSD, 1e-12, r.SampleID)
+			continue
 		}
+		// The call made on demand costs the on-demand price.
+		assert.Equal(t, "s7", r.SampleID)
+		assert.InDelta(t, m.Price.Cost(r.Usage), *r.CostUSD, 1e-12)
+		assert.Greater(t, *r.CostUSD, batchPrice.Cost(r.Usage))
 	}
 	assert.Equal(t, 119, cached)
 }

@@ -79,6 +79,10 @@ func (c *Caller) complete(ctx context.Context, t *Target, req provider.Request) 
 		_ = c.opts.Cache.Put(key, resp)
 	}
 	r.cost = t.cost(resp.Usage)
+	if t.LivePrice != nil {
+		live := t.LivePrice.Cost(resp.Usage)
+		r.cost = &live
+	}
 	if r.cost != nil {
 		c.spent.add(*r.cost)
 	}

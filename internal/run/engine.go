@@ -93,6 +93,11 @@ type Target struct {
 	// Bedrock batch job): a spent budget does not hold them back, since
 	// dropping them would lose results without saving money.
 	Prepaid bool
+	// LivePrice, when set, prices the calls made now, while Price prices
+	// the answers read from the response cache: a batch target's few
+	// leftover calls are made on demand at the on-demand price, its job's
+	// cached answers stay at the batch price.
+	LivePrice *pricing.Price
 }
 
 // Options bound a run. Zero values take the suite defaults, except Retries:
