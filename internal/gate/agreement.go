@@ -70,10 +70,13 @@ func agreement(b, t *side, cfg Config) []AgreementResult {
 
 func agreeOn(s *side, ap AgreementPair) (AgreementResult, bool) {
 	var j, h []float64
-	for _, k := range s.sortedKeys() {
-		o := s.recs[k]
-		x, ok1 := o.score(ap.Judge)
-		y, ok2 := o.score(ap.Human)
+	jc, hc := s.column(ap.Judge), s.column(ap.Human)
+	if jc == nil || hc == nil {
+		return AgreementResult{}, false
+	}
+	for _, i := range s.sorted() {
+		x, ok1 := scoreAt(jc, i)
+		y, ok2 := scoreAt(hc, i)
 		if ok1 && ok2 {
 			j, h = append(j, x), append(h, y)
 		}

@@ -352,13 +352,7 @@ func checkFloor(k *check, floor float64, info metric.Info, p *paired) {
 		k.settle(CheckError, "min applies to scored metrics, not to the aggregate %s", info.Name)
 		return
 	}
-	var vals []float64
-	var idx []int
-	for i, pr := range p.pairs {
-		if x, ok := pr.t.score(info.Name); ok {
-			vals, idx = append(vals, x), append(idx, i)
-		}
-	}
+	idx, vals := p.oneSideScores(info.Name, true)
 	if mi := p.metrics[info.Name]; mi != nil && mi.bv != nil {
 		r.Baseline = Num(mi.base.est)
 	}
@@ -375,7 +369,7 @@ func checkFloor(k *check, floor float64, info metric.Info, p *paired) {
 func noTargetScores(name string, p *paired) string {
 	failed := 0
 	for _, pr := range p.pairs {
-		if pr.t.errored {
+		if p.t.recs.errored[pr.t] {
 			failed++
 		}
 	}
@@ -464,13 +458,16 @@ func checkErrorRate(k *check, maxRate float64, p *paired) {
 		return
 	}
 	_, agg := aggregateInfo[name]
-	failed := func(o *obs) bool {
+	// failed says whether record i of side s failed: its call, or (on a
+	// scored metric) its score.
+	failed := func(s *side, col []float64, i int32) bool {
 		if agg {
-			return o.errored
+			return s.recs.errored[i]
 		}
-		_, ok := o.score(name)
+		_, ok := scoreAt(col, i)
 		return !ok
 	}
+	bc, tc := p.b.column(name), p.t.column(name)
 	n := len(p.pairs)
 	if n == 0 {
 		k.settle(CheckInconclusive, "no pairs")
@@ -479,11 +476,11 @@ func checkErrorRate(k *check, maxRate float64, p *paired) {
 	x := make([]float64, n)
 	nb, nt := 0, 0
 	for i, pr := range p.pairs {
-		if failed(pr.t) {
+		if failed(p.t, tc, pr.t) {
 			x[i] = 1
 			nt++
 		}
-		if failed(pr.b) {
+		if failed(p.b, bc, pr.b) {
 			nb++
 		}
 	}

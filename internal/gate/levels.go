@@ -41,24 +41,26 @@ func Levels(ctx context.Context, path string, conf float64) ([]TargetLevels, err
 	if len(refs) == 0 {
 		return nil, nil
 	}
-	sides, err := readSides(ctx, &metricIndex{ids: map[string]int{}}, path, refs, roles)
+	sides, err := readSides(ctx, newTables(), path, refs, roles)
 	if err != nil {
 		return nil, err
 	}
 	var out []TargetLevels
 	for _, s := range sides {
-		keys := s.sortedKeys()
+		order := s.sorted()
 		tl := TargetLevels{Target: s.info.Target}
 		for _, info := range h.Metrics {
+			col := s.column(info.Name)
 			var vals []float64
-			var cl []string
-			for _, k := range keys {
-				o := s.recs[k]
-				if v, ok := o.score(info.Name); ok {
+			// A label is a cluster value's number, or -1 - the sample's
+			// number (see pairUp).
+			var cl []int64
+			for _, i := range order {
+				if v, ok := scoreAt(col, i); ok {
 					vals = append(vals, v)
-					c := k.sample
-					if h.Cluster != "" && o.cluster != "" {
-						c = o.cluster
+					c := -1 - int64(s.recs.sample[i])
+					if h.Cluster != "" && s.recs.cluster[i] >= 0 {
+						c = int64(s.recs.cluster[i])
 					}
 					cl = append(cl, c)
 				}
@@ -77,9 +79,9 @@ func Levels(ctx context.Context, path string, conf float64) ([]TargetLevels, err
 	return out, nil
 }
 
-// designOf numbers cluster labels densely.
-func designOf(labels []string) design {
-	ids := map[string]int{}
+// designOf numbers cluster labels densely, in order of first appearance.
+func designOf[L comparable](labels []L) design {
+	ids := map[L]int{}
 	cl := make([]int, len(labels))
 	for i, l := range labels {
 		id, ok := ids[l]

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,30 +16,80 @@ import (
 	"github.com/evalgate/evalgate/internal/results"
 )
 
-// key identifies a record within one target: pairs are formed on it.
+// key names a record of either side by its sample id and repeat (the
+// samples a report shows are looked up by it).
 type key struct {
 	sample string
 	repeat int
 }
 
-// obs is what the gate keeps of one record: numbers, not outputs.
-type obs struct {
-	cluster string
+// recKey identifies a record within one target: its sample's number in the
+// comparison's sample table and its repeat. Pairs are formed on it.
+type recKey struct{ sample, repeat int32 }
+
+// nameTable numbers the strings of one comparison (sample ids, cluster values),
+// shared by both sides: each distinct one is held once, and the records
+// refer to it by a 4-byte number.
+type nameTable struct {
+	ids  map[string]int32
+	list []string
+	// rank is each name's place in sorted order, made once all are read.
+	rank []int32
+}
+
+func newNames() *nameTable { return &nameTable{ids: map[string]int32{}} }
+
+// id numbers s, adding it if it is new.
+func (n *nameTable) id(s string) int32 {
+	i, ok := n.ids[s]
+	if !ok {
+		i = int32(len(n.list))
+		n.ids[s] = i
+		n.list = append(n.list, s)
+	}
+	return i
+}
+
+// ranks returns each name's place in sorted order (computed on first use:
+// call it only once every name is in).
+func (n *nameTable) ranks() []int32 {
+	if len(n.rank) == len(n.list) {
+		return n.rank
+	}
+	order := make([]int32, len(n.list))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(x, y int32) int { return strings.Compare(n.list[x], n.list[y]) })
+	n.rank = make([]int32, len(n.list))
+	for r, i := range order {
+		n.rank[i] = int32(r)
+	}
+	return n.rank
+}
+
+// records are one side's records as columns: record i is the i-th element of
+// each. A large comparison holds hundreds of thousands of records, and a
+// record is then about 70 bytes, not a struct, a map entry and a slice of
+// scores each.
+type records struct {
+	// sample numbers the record's sample id in the comparison's sample
+	// table; cluster its cluster value in the cluster table (-1 for none).
+	sample, repeat, cluster []int32
 	// input is the record's InputHash as a number (0 when absent).
-	input   uint64
-	errored bool
-	// scores holds the record's finite scores by their number in ix; NaN
-	// (or a number past the end) is a missing score (failed call, score
-	// error, NaN). A slice, not a map: a large comparison holds hundreds of
-	// thousands of records.
-	ix      *metricIndex
-	scores  []float64
-	latency float64
-	ttft    float64 // 0 when unknown
-	cost    float64
-	hasCost bool
-	inTok   float64
-	outTok  float64
+	input   []uint64
+	errored []bool
+	latency []float64
+	ttft    []float64 // 0 when unknown
+	cost    []float64
+	hasCost []bool
+	inTok   []float64
+	outTok  []float64
+	// scores holds one column per metric, by the metric's number in the
+	// comparison's metricIndex: NaN, or a column shorter than the records,
+	// is a missing score (failed call, score error, NaN). A record's
+	// scores are all finite when present.
+	scores [][]float64
 }
 
 // metricIndex numbers the metric names of one comparison, shared by both
@@ -54,22 +105,15 @@ func (ix *metricIndex) id(name string) int {
 	return i
 }
 
-// score is the record's score for a metric, if it has one.
-func (o *obs) score(name string) (float64, bool) {
-	i, ok := o.ix.ids[name]
-	if !ok || i >= len(o.scores) || math.IsNaN(o.scores[i]) {
-		return 0, false
-	}
-	return o.scores[i], true
+// tables are what both sides of a comparison number alike.
+type tables struct {
+	ix       *metricIndex
+	samples  *nameTable
+	clusters *nameTable
 }
 
-// setScore sets the record's score for a metric.
-func (o *obs) setScore(name string, v float64) {
-	i := o.ix.id(name)
-	for len(o.scores) <= i {
-		o.scores = append(o.scores, math.NaN())
-	}
-	o.scores[i] = v
+func newTables() *tables {
+	return &tables{ix: &metricIndex{ids: map[string]int{}}, samples: newNames(), clusters: newNames()}
 }
 
 // side is one side's records, read from its results file.
@@ -78,8 +122,10 @@ type side struct {
 	header  results.Header
 	info    SideInfo
 	metrics map[string]metric.Info
-	recs    map[key]*obs
-	ix      *metricIndex
+	recs    records
+	// at finds a record by its key, for pairing.
+	at map[recKey]int32
+	*tables
 	// dropped counts non-finite scores left out.
 	dropped int
 	// unevaluated counts records left out because their call failed for
@@ -87,26 +133,70 @@ type side struct {
 	unevaluated int
 }
 
-// sortedKeys returns the side's record keys by sample id, then repeat.
-func (s *side) sortedKeys() []key {
-	keys := make([]key, 0, len(s.recs))
-	for k := range s.recs {
-		keys = append(keys, k)
+// len is the number of records.
+func (s *side) len() int { return len(s.recs.sample) }
+
+// column returns the side's scores of a metric by record, to be read with
+// scoreAt; nil when no record has one.
+func (s *side) column(name string) []float64 {
+	i, ok := s.ix.ids[name]
+	if !ok || i >= len(s.recs.scores) {
+		return nil
 	}
-	slices.SortFunc(keys, func(x, y key) int {
-		if c := strings.Compare(x.sample, y.sample); c != 0 {
-			return c
-		}
-		return x.repeat - y.repeat
+	return s.recs.scores[i]
+}
+
+// scoreAt is record i's score in a column, if it has one.
+func scoreAt(col []float64, i int32) (float64, bool) {
+	if int(i) >= len(col) || math.IsNaN(col[i]) {
+		return 0, false
+	}
+	return col[i], true
+}
+
+// setScore sets record i's score for a metric.
+func (s *side) setScore(i int32, name string, v float64) {
+	m := s.ix.id(name)
+	for len(s.recs.scores) <= m {
+		s.recs.scores = append(s.recs.scores, nil)
+	}
+	col := s.recs.scores[m]
+	for len(col) <= int(i) {
+		col = append(col, math.NaN())
+	}
+	col[i] = v
+	s.recs.scores[m] = col
+}
+
+// sample is record i's sample id.
+func (s *side) sample(i int32) string { return s.samples.list[s.recs.sample[i]] }
+
+// sorted returns the side's record numbers by sample id, then repeat.
+func (s *side) sorted() []int32 {
+	rank := s.samples.ranks()
+	out := make([]int32, s.len())
+	for i := range out {
+		out[i] = int32(i)
+	}
+	slices.SortFunc(out, func(x, y int32) int {
+		return cmpRecords(rank, s.recs.sample[x], s.recs.repeat[x], s.recs.sample[y], s.recs.repeat[y])
 	})
-	return keys
+	return out
+}
+
+// cmpRecords orders records by sample id (by its rank), then repeat.
+func cmpRecords(rank []int32, xs, xr, ys, yr int32) int {
+	if c := cmp.Compare(rank[xs], rank[ys]); c != 0 {
+		return c
+	}
+	return cmp.Compare(xr, yr)
 }
 
 // load reads both sides, in one pass when they are two targets of one file.
 func load(ctx context.Context, baseline, target Side) (*side, *side, error) {
-	ix := &metricIndex{ids: map[string]int{}}
+	tab := newTables()
 	if baseline.Path == target.Path {
-		sides, err := readSides(ctx, ix, baseline.Path, []Side{baseline, target}, []string{"baseline", "target"})
+		sides, err := readSides(ctx, tab, baseline.Path, []Side{baseline, target}, []string{"baseline", "target"})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -115,11 +205,11 @@ func load(ctx context.Context, baseline, target Side) (*side, *side, error) {
 		}
 		return sides[0], sides[1], nil
 	}
-	b, err := readSides(ctx, ix, baseline.Path, []Side{baseline}, []string{"baseline"})
+	b, err := readSides(ctx, tab, baseline.Path, []Side{baseline}, []string{"baseline"})
 	if err != nil {
 		return nil, nil, err
 	}
-	t, err := readSides(ctx, ix, target.Path, []Side{target}, []string{"target"})
+	t, err := readSides(ctx, tab, target.Path, []Side{target}, []string{"target"})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -127,7 +217,7 @@ func load(ctx context.Context, baseline, target Side) (*side, *side, error) {
 }
 
 // readSides streams one results file into the sides that read it.
-func readSides(ctx context.Context, ix *metricIndex, path string, refs []Side, roles []string) ([]*side, error) {
+func readSides(ctx context.Context, tab *tables, path string, refs []Side, roles []string) ([]*side, error) {
 	r, err := results.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s results: %w", roles[0], err)
@@ -141,7 +231,7 @@ func readSides(ctx context.Context, ix *metricIndex, path string, refs []Side, r
 		if err != nil {
 			return nil, fmt.Errorf("%s results %s: %w", roles[i], path, err)
 		}
-		s := &side{ref: ref, header: h, recs: map[key]*obs{}, ix: ix, metrics: map[string]metric.Info{}}
+		s := &side{ref: ref, header: h, at: map[recKey]int32{}, tables: tab, metrics: map[string]metric.Info{}}
 		s.info = SideInfo{Path: path, Target: ti.ID, Provider: ti.Provider, Model: ti.Model, Suite: h.Suite, SuiteHash: h.SuiteHash}
 		for _, m := range h.Metrics {
 			s.metrics[m.Name] = m
@@ -151,13 +241,19 @@ func readSides(ctx context.Context, ix *metricIndex, path string, refs []Side, r
 			byTarget[ti.ID] = s
 		}
 	}
+	// One record is decoded over the last: its scores map is reused, so
+	// that reading a large file leaves little garbage for the collector
+	// (whose heap grows to twice what is live).
+	var rec numbers
 	for n := 0; ; n++ {
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		var rec numbers
+		scores := rec.Scores
+		clear(scores)
+		rec = numbers{Scores: scores}
 		err := r.NextInto(&rec)
 		if err == io.EOF {
 			break
@@ -176,15 +272,19 @@ func readSides(ctx context.Context, ix *metricIndex, path string, refs []Side, r
 			s.unevaluated++
 			continue
 		}
-		k := key{rec.SampleID, rec.Repeat}
-		if _, dup := s.recs[k]; dup {
+		if int(int32(rec.Repeat)) != rec.Repeat {
+			return nil, fmt.Errorf("results %s: target %s sample %q has repeat %d, which no run writes (repeats count from 0); write the file again with evalgate run", path, rec.Target, rec.SampleID, rec.Repeat)
+		}
+		k := recKey{tab.samples.id(rec.SampleID), int32(rec.Repeat)}
+		if _, dup := s.at[k]; dup {
 			return nil, fmt.Errorf("results %s: target %s has two records for sample %q repeat %d; merge shards without overlap", path, rec.Target, rec.SampleID, rec.Repeat)
 		}
-		s.recs[k] = s.observe(rec)
+		s.at[k] = int32(s.len())
+		s.observe(k, &rec)
 	}
 	sum := r.Summary()
 	for _, s := range out {
-		s.info.Records = len(s.recs)
+		s.info.Records = s.len()
 		s.info.Status = results.StatusComplete
 		if sum != nil {
 			s.info.Status, s.info.Reason = sum.Status, sum.Reason
@@ -252,20 +352,29 @@ func inputHash(h string) uint64 {
 	return v
 }
 
-func (s *side) observe(rec numbers) *obs {
-	o := &obs{
-		ix:      s.ix,
-		cluster: rec.Cluster,
-		input:   inputHash(rec.InputHash),
-		errored: rec.Error != nil,
-		latency: rec.LatencyMS,
-		ttft:    rec.TTFTMS,
-		inTok:   float64(rec.Usage.InputTokens),
-		outTok:  float64(rec.Usage.OutputTokens),
+// observe appends the record rec, keyed k, to the side's columns.
+func (s *side) observe(k recKey, rec *numbers) {
+	c := &s.recs
+	i := int32(s.len())
+	cluster := int32(-1)
+	if rec.Cluster != "" {
+		cluster = s.clusters.id(rec.Cluster)
 	}
+	cost, hasCost := 0.0, false
 	if rec.CostUSD != nil && !math.IsNaN(*rec.CostUSD) {
-		o.cost, o.hasCost = *rec.CostUSD, true
+		cost, hasCost = *rec.CostUSD, true
 	}
+	c.sample = append(c.sample, k.sample)
+	c.repeat = append(c.repeat, k.repeat)
+	c.cluster = append(c.cluster, cluster)
+	c.input = append(c.input, inputHash(rec.InputHash))
+	c.errored = append(c.errored, rec.Error != nil)
+	c.latency = append(c.latency, rec.LatencyMS)
+	c.ttft = append(c.ttft, rec.TTFTMS)
+	c.cost = append(c.cost, cost)
+	c.hasCost = append(c.hasCost, hasCost)
+	c.inTok = append(c.inTok, float64(rec.Usage.InputTokens))
+	c.outTok = append(c.outTok, float64(rec.Usage.OutputTokens))
 	if rec.StopReason == provider.StopMaxTokens {
 		s.info.MaxTokensStops++
 	}
@@ -274,17 +383,16 @@ func (s *side) observe(rec numbers) *obs {
 	if rec.CacheSavingUSD != nil && !math.IsNaN(*rec.CacheSavingUSD) {
 		s.info.CacheSavingUSD += *rec.CacheSavingUSD
 	}
-	if !o.errored && len(rec.Scores) > 0 {
-		o.scores = make([]float64, 0, len(rec.Scores))
-		for m, v := range rec.Scores {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				s.dropped++
-				continue
-			}
-			o.setScore(m, v)
-		}
+	if rec.Error != nil {
+		return
 	}
-	return o
+	for m, v := range rec.Scores {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			s.dropped++
+			continue
+		}
+		s.setScore(i, m, v)
+	}
 }
 
 // checkComparable refuses results of different suites (unless allowed) and
@@ -343,14 +451,13 @@ func orUnknown(s string) string {
 	return s
 }
 
-// pair is one (sample, repeat) on both sides.
-type pair struct {
-	key
-	b, t *obs
-}
+// pair is one (sample, repeat) on both sides: the numbers of its two
+// records.
+type pair struct{ b, t int32 }
 
 // paired is the paired set with its dependence structure.
 type paired struct {
+	b, t  *side
 	pairs []pair
 	d     design
 	// samples are the paired sample ids, sorted.
@@ -367,50 +474,60 @@ type paired struct {
 	mismatched []string
 }
 
-// pairUp pairs records on (sample id, repeat) in a fixed order (so that the
-// bootstrap is reproducible whatever the order of the files), lists samples
-// on one side only, and sets the clusters: the cluster field when the suite
-// names one, else the sample when there are repeats (a sample's repeats are
-// correlated), else none.
+// sample is pair i's sample id.
+func (p *paired) sample(i int) string { return p.t.sample(p.pairs[i].t) }
+
+// repeat is pair i's repeat.
+func (p *paired) repeat(i int) int { return int(p.t.recs.repeat[p.pairs[i].t]) }
+
+// pairUp pairs records on (sample id, repeat) in a fixed order (so that
+// every statistic is reproducible whatever the order of the files), lists
+// samples on one side only, and sets the clusters: the cluster field when the
+// suite names one, else the sample when there are repeats (a sample's repeats
+// are correlated), else none.
 func pairUp(b, t *side, cfg Config, v *Verdict) *paired {
-	p := &paired{}
-	bSamples, tSamples := map[string]bool{}, map[string]bool{}
-	for k := range b.recs {
-		bSamples[k.sample] = true
+	p := &paired{b: b, t: t, pairs: make([]pair, 0, min(b.len(), t.len()))}
+	ns := len(t.samples.list)
+	inB, inT := make([]bool, ns), make([]bool, ns)
+	for _, id := range b.recs.sample {
+		inB[id] = true
 	}
-	for k, o := range t.recs {
-		tSamples[k.sample] = true
-		if bo, ok := b.recs[k]; ok {
-			p.pairs = append(p.pairs, pair{k, bo, o})
-			if bo.input != 0 && o.input != 0 && bo.input != o.input {
-				p.mismatched = append(p.mismatched, k.sample)
-			}
+	for i, id := range t.recs.sample {
+		inT[id] = true
+		j, ok := b.at[recKey{id, t.recs.repeat[i]}]
+		if !ok {
+			continue
+		}
+		p.pairs = append(p.pairs, pair{b: j, t: int32(i)})
+		if bi, ti := b.recs.input[j], t.recs.input[i]; bi != 0 && ti != 0 && bi != ti {
+			p.mismatched = append(p.mismatched, t.samples.list[id])
 		}
 	}
+	// The keys are not needed past pairing: let the collector have them.
+	b.at, t.at = nil, nil
 	slices.Sort(p.mismatched)
 	p.mismatched = slices.Compact(p.mismatched)
+	rank := t.samples.ranks()
 	slices.SortFunc(p.pairs, func(x, y pair) int {
-		if c := strings.Compare(x.sample, y.sample); c != 0 {
-			return c
-		}
-		return x.repeat - y.repeat
+		return cmpRecords(rank, t.recs.sample[x.t], t.recs.repeat[x.t], t.recs.sample[y.t], t.recs.repeat[y.t])
 	})
-	reps := map[string]int{}
-	for _, pr := range p.pairs {
-		if reps[pr.sample] == 0 {
-			p.samples = append(p.samples, pr.sample)
+	// Pairs are sorted by sample: a sample's repeats are one run of them.
+	for i, run := 0, 0; i < len(p.pairs); i++ {
+		if i == 0 || t.recs.sample[p.pairs[i].t] != t.recs.sample[p.pairs[i-1].t] {
+			p.samples = append(p.samples, p.sample(i))
+			run = 0
 		}
-		reps[pr.sample]++
-		p.repeats = max(p.repeats, reps[pr.sample])
+		run++
+		p.repeats = max(p.repeats, run)
 	}
 	v.Pairs, v.Samples, v.Repeats = len(p.pairs), len(p.samples), p.repeats
 	for _, pr := range p.pairs {
-		if !pr.b.errored && !pr.t.errored {
+		if !b.recs.errored[pr.b] && !t.recs.errored[pr.t] {
 			v.Evaluated++
 		}
 	}
-	v.BaselineOnly, v.BaselineOnlyCount = oneSide(bSamples, tSamples)
-	v.TargetOnly, v.TargetOnlyCount = oneSide(tSamples, bSamples)
+	v.BaselineOnly, v.BaselineOnlyCount = oneSide(inB, inT, t.samples)
+	v.TargetOnly, v.TargetOnlyCount = oneSide(inT, inB, t.samples)
 
 	field := cfg.Cluster
 	if field == "" && !cfg.NoCluster {
@@ -426,17 +543,17 @@ func pairUp(b, t *side, cfg Config, v *Verdict) *paired {
 		v.Cluster = "sample_id"
 	}
 	if v.Cluster != "" {
-		labels := make([]string, len(p.pairs))
+		// A label is a cluster value's number, or for a sample without one
+		// (and when clustering by sample) -1 - the sample's number: a
+		// sample without a cluster value is its own cluster.
+		labels := make([]int64, len(p.pairs))
 		for i, pr := range p.pairs {
-			c := pr.sample
+			c := -1 - int64(t.recs.sample[pr.t])
 			if field != "" {
-				c = pr.t.cluster
-				if c == "" {
-					c = pr.b.cluster
-				}
-				if c == "" {
-					// A sample without a cluster value is its own cluster.
-					c = "\x00" + pr.sample
+				if tc, bc := t.recs.cluster[pr.t], b.recs.cluster[pr.b]; tc >= 0 {
+					c = int64(tc)
+				} else if bc >= 0 {
+					c = int64(bc)
 				}
 			}
 			labels[i] = c
@@ -450,13 +567,13 @@ func pairUp(b, t *side, cfg Config, v *Verdict) *paired {
 	return p
 }
 
-// oneSide returns (up to MaxListed, sorted) the samples of a not in b, and
-// their number.
-func oneSide(a, b map[string]bool) ([]string, int) {
+// oneSide returns (up to MaxListed, sorted) the samples in a and not in b
+// (both by sample number), and their number.
+func oneSide(a, b []bool, samples *nameTable) ([]string, int) {
 	var ids []string
-	for id := range a {
-		if !b[id] {
-			ids = append(ids, id)
+	for id, in := range a {
+		if in && !b[id] {
+			ids = append(ids, samples.list[id])
 		}
 	}
 	slices.Sort(ids)

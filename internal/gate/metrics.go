@@ -29,9 +29,19 @@ func metricNames(b, t *side) []string {
 // scoredPairs returns the indices of pairs where both sides scored m, and the
 // two sides' scores.
 func (p *paired) scoredPairs(m string) (idx []int, bv, tv []float64) {
+	bc, tc := p.b.column(m), p.t.column(m)
+	n := 0
+	for _, pr := range p.pairs {
+		_, ok1 := scoreAt(bc, pr.b)
+		_, ok2 := scoreAt(tc, pr.t)
+		if ok1 && ok2 {
+			n++
+		}
+	}
+	idx, bv, tv = make([]int, 0, n), make([]float64, 0, n), make([]float64, 0, n)
 	for i, pr := range p.pairs {
-		bs, ok1 := pr.b.score(m)
-		ts, ok2 := pr.t.score(m)
+		bs, ok1 := scoreAt(bc, pr.b)
+		ts, ok2 := scoreAt(tc, pr.t)
 		if ok1 && ok2 {
 			idx = append(idx, i)
 			bv = append(bv, bs)
@@ -44,11 +54,12 @@ func (p *paired) scoredPairs(m string) (idx []int, bv, tv []float64) {
 // scoredAny reports whether any pair has a score for m on the baseline side
 // and on the target side.
 func (p *paired) scoredAny(m string) (b, t bool) {
+	bc, tc := p.b.column(m), p.t.column(m)
 	for _, pr := range p.pairs {
-		if _, ok := pr.b.score(m); ok {
+		if _, ok := scoreAt(bc, pr.b); ok {
 			b = true
 		}
-		if _, ok := pr.t.score(m); ok {
+		if _, ok := scoreAt(tc, pr.t); ok {
 			t = true
 		}
 		if b && t {
@@ -56,6 +67,23 @@ func (p *paired) scoredAny(m string) (b, t bool) {
 		}
 	}
 	return b, t
+}
+
+// oneSideScores returns the indices of pairs whose target (or baseline) has
+// a score for m, and those scores.
+func (p *paired) oneSideScores(m string, target bool) (idx []int, vals []float64) {
+	s, rec := p.b, func(pr pair) int32 { return pr.b }
+	if target {
+		s, rec = p.t, func(pr pair) int32 { return pr.t }
+	}
+	col := s.column(m)
+	for i, pr := range p.pairs {
+		if x, ok := scoreAt(col, rec(pr)); ok {
+			vals = append(vals, x)
+			idx = append(idx, i)
+		}
+	}
+	return idx, vals
 }
 
 // metricInf is the inference behind one metric's comparison, kept for the
@@ -151,18 +179,11 @@ func compareMetrics(p *paired, b, t *side, cfg Config) []MetricComparison {
 		mc := MetricComparison{Metric: name, Direction: info.Direction, PassFail: info.PassFail}
 		if !inB || !inT {
 			// Only one side has the metric: show its mean, compare nothing.
-			s, sv := "target", func(pr pair) *obs { return pr.t }
+			s := "target"
 			if !inT {
-				s, sv = "baseline", func(pr pair) *obs { return pr.b }
+				s = "baseline"
 			}
-			var vals []float64
-			var idx []int
-			for i, pr := range p.pairs {
-				if x, ok := sv(pr).score(name); ok {
-					vals = append(vals, x)
-					idx = append(idx, i)
-				}
-			}
+			idx, vals := p.oneSideScores(name, inT)
 			in := levelEstimate(info, vals, p.d.subset(idx))
 			iv := in.interval(cfg.Confidence)
 			empty := Interval{Est: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
@@ -263,8 +284,9 @@ type aggStat struct {
 
 // aggGroup is a set of aggregates over the same per-record value.
 type aggGroup struct {
-	name  string
-	value func(o *obs) (float64, bool)
+	name string
+	// value is record i's value, if it has one.
+	value func(r *records, i int32) (float64, bool)
 	stats []aggStat
 }
 
@@ -285,7 +307,7 @@ const callsPerCostUnit = 1000
 var aggregateGroups = []aggGroup{
 	{
 		name:  "cost",
-		value: func(o *obs) (float64, bool) { return o.cost, o.hasCost && !o.errored },
+		value: func(r *records, i int32) (float64, bool) { return r.cost[i], r.hasCost[i] && !r.errored[i] },
 		stats: []aggStat{
 			{name: "cost_per_1k", unit: "USD", kind: aggMean, scale: callsPerCostUnit},
 			{name: "cost_usd", unit: "USD", kind: aggSum},
@@ -293,7 +315,7 @@ var aggregateGroups = []aggGroup{
 	},
 	{
 		name:  "latency",
-		value: func(o *obs) (float64, bool) { return o.latency, !o.errored && o.latency > 0 },
+		value: func(r *records, i int32) (float64, bool) { return r.latency[i], !r.errored[i] && r.latency[i] > 0 },
 		stats: []aggStat{
 			{name: "latency_mean", unit: "ms", kind: aggMean, scale: 1},
 			{name: "latency_p50", unit: "ms", kind: aggQuantile, q: 0.50},
@@ -303,7 +325,7 @@ var aggregateGroups = []aggGroup{
 	},
 	{
 		name:  "ttft",
-		value: func(o *obs) (float64, bool) { return o.ttft, !o.errored && o.ttft > 0 },
+		value: func(r *records, i int32) (float64, bool) { return r.ttft[i], !r.errored[i] && r.ttft[i] > 0 },
 		stats: []aggStat{
 			{name: "ttft_p50", unit: "ms", kind: aggQuantile, q: 0.50},
 			{name: "ttft_p95", unit: "ms", kind: aggQuantile, q: 0.95},
@@ -311,18 +333,18 @@ var aggregateGroups = []aggGroup{
 	},
 	{
 		name:  "input_tokens",
-		value: func(o *obs) (float64, bool) { return o.inTok, !o.errored },
+		value: func(r *records, i int32) (float64, bool) { return r.inTok[i], !r.errored[i] },
 		stats: []aggStat{{name: "input_tokens", unit: "tokens", kind: aggMean, scale: 1}},
 	},
 	{
 		name:  "output_tokens",
-		value: func(o *obs) (float64, bool) { return o.outTok, !o.errored },
+		value: func(r *records, i int32) (float64, bool) { return r.outTok[i], !r.errored[i] },
 		stats: []aggStat{{name: "output_tokens", unit: "tokens", kind: aggMean, scale: 1}},
 	},
 	{
 		name: "error_rate",
-		value: func(o *obs) (float64, bool) {
-			if o.errored {
+		value: func(r *records, i int32) (float64, bool) {
+			if r.errored[i] {
 				return 1, true
 			}
 			return 0, true
@@ -344,17 +366,7 @@ func compareAggregates(p *paired, cfg Config) []AggregateResult {
 	p.aggs = map[string]*aggInf{}
 	var out []AggregateResult
 	for _, g := range aggregateGroups {
-		var idx []int
-		var bv, tv []float64
-		for i, pr := range p.pairs {
-			x, ok1 := g.value(pr.b)
-			y, ok2 := g.value(pr.t)
-			if ok1 && ok2 {
-				idx = append(idx, i)
-				bv = append(bv, x)
-				tv = append(tv, y)
-			}
-		}
+		idx, bv, tv := p.valuedPairs(g)
 		if len(idx) == 0 {
 			continue
 		}
@@ -409,6 +421,31 @@ func compareAggregates(p *paired, cfg Config) []AggregateResult {
 	return out
 }
 
+// valuedPairs returns the indices of pairs where both sides have a group's
+// value, and the two sides' values.
+func (p *paired) valuedPairs(g aggGroup) (idx []int, bv, tv []float64) {
+	br, tr := &p.b.recs, &p.t.recs
+	n := 0
+	for _, pr := range p.pairs {
+		_, ok1 := g.value(br, pr.b)
+		_, ok2 := g.value(tr, pr.t)
+		if ok1 && ok2 {
+			n++
+		}
+	}
+	idx, bv, tv = make([]int, 0, n), make([]float64, 0, n), make([]float64, 0, n)
+	for i, pr := range p.pairs {
+		x, ok1 := g.value(br, pr.b)
+		y, ok2 := g.value(tr, pr.t)
+		if ok1 && ok2 {
+			idx = append(idx, i)
+			bv = append(bv, x)
+			tv = append(tv, y)
+		}
+	}
+	return idx, bv, tv
+}
+
 // diffs returns t[i] - b[i].
 func diffs(b, t []float64) []float64 {
 	out := make([]float64, len(b))
@@ -447,20 +484,21 @@ func flips(p *paired, metrics []MetricComparison) []FlipStats {
 			continue
 		}
 		type kn struct{ bp, bn, tp, tn int }
-		counts := map[string]*kn{}
-		for _, pr := range p.pairs {
-			c := counts[pr.sample]
-			if c == nil {
-				c = &kn{}
-				counts[pr.sample] = c
+		// Pairs are sorted by sample: a sample's repeats are one run.
+		counts := make([]kn, 0, len(p.samples))
+		bc, tc := p.b.column(m.Metric), p.t.column(m.Metric)
+		for i, pr := range p.pairs {
+			if i == 0 || p.t.recs.sample[pr.t] != p.t.recs.sample[p.pairs[i-1].t] {
+				counts = append(counts, kn{})
 			}
-			if s, ok := pr.b.score(m.Metric); ok {
+			c := &counts[len(counts)-1]
+			if s, ok := scoreAt(bc, pr.b); ok {
 				c.bn++
 				if s >= passThreshold {
 					c.bp++
 				}
 			}
-			if s, ok := pr.t.score(m.Metric); ok {
+			if s, ok := scoreAt(tc, pr.t); ok {
 				c.tn++
 				if s >= passThreshold {
 					c.tp++
@@ -469,8 +507,8 @@ func flips(p *paired, metrics []MetricComparison) []FlipStats {
 		}
 		fs := FlipStats{Metric: m.Metric, Repeats: p.repeats,
 			BaselinePassK: make([]int, p.repeats+1), TargetPassK: make([]int, p.repeats+1)}
-		for _, id := range p.samples {
-			c := counts[id]
+		for j, id := range p.samples {
+			c := &counts[j]
 			fs.BaselinePassK[c.bp]++
 			fs.TargetPassK[c.tp]++
 			bf, tf := c.bp > 0 && c.bp < c.bn, c.tp > 0 && c.tp < c.tn

@@ -35,13 +35,18 @@ func injectPairScores(b, t *side, all []PairScores) {
 			s.metrics[name] = ps.Info
 		}
 		for k, score := range ps.Scores {
-			kk := key{sample: k.SampleID, repeat: k.Repeat}
-			tb, tt := b.recs[kk], t.recs[kk]
-			if tb == nil || tt == nil || tb.errored || tt.errored {
+			id, ok := t.samples.ids[k.SampleID]
+			if !ok || int(int32(k.Repeat)) != k.Repeat {
 				continue
 			}
-			tt.setScore(name, score)
-			tb.setScore(name, 1-score)
+			kk := recKey{id, int32(k.Repeat)}
+			ib, okb := b.at[kk]
+			it, okt := t.at[kk]
+			if !okb || !okt || b.recs.errored[ib] || t.recs.errored[it] {
+				continue
+			}
+			t.setScore(it, name, score)
+			b.setScore(ib, name, 1-score)
 		}
 	}
 }

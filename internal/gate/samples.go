@@ -58,22 +58,22 @@ func pickSamples(ctx context.Context, p *paired, b, t *side, v *Verdict, cfg Con
 	if mi.info.Direction == metric.LowerIsBetter {
 		sign = -1
 	}
+	// A sample's repeats are one run of the pairs (sorted by sample), and
+	// mi.idx keeps their order.
 	type acc struct {
-		sum   float64
-		n     int
-		worst int // index into mi.idx of the repeat with the largest fall
-		best  int
+		sample string
+		sum    float64
+		n      int
+		worst  int // index into mi.idx of the repeat with the largest fall
+		best   int
 	}
-	bySample := map[string]*acc{}
-	var order []string
+	var accs []acc
 	for j, i := range mi.idx {
-		s := p.pairs[i].sample
-		a := bySample[s]
-		if a == nil {
-			a = &acc{worst: j, best: j}
-			bySample[s] = a
-			order = append(order, s)
+		s := p.sample(i)
+		if len(accs) == 0 || accs[len(accs)-1].sample != s {
+			accs = append(accs, acc{sample: s, worst: j, best: j})
 		}
+		a := &accs[len(accs)-1]
 		g := sign * (mi.tv[j] - mi.bv[j])
 		a.sum += g
 		a.n++
@@ -84,29 +84,29 @@ func pickSamples(ctx context.Context, p *paired, b, t *side, v *Verdict, cfg Con
 			a.best = j
 		}
 	}
-	gain := func(s string) float64 { a := bySample[s]; return a.sum / float64(a.n) }
-	diff := func(s string, j int) SampleDiff {
-		pr := p.pairs[mi.idx[j]]
-		return SampleDiff{SampleID: s, Repeat: pr.repeat, Delta: sign * gain(s),
+	gain := func(a *acc) float64 { return a.sum / float64(a.n) }
+	diff := func(a *acc, j int) SampleDiff {
+		return SampleDiff{SampleID: a.sample, Repeat: p.repeat(mi.idx[j]), Delta: sign * gain(a),
 			BaselineScore: Num(mi.bv[j]), TargetScore: Num(mi.tv[j])}
 	}
-	var worse, better []string
-	for _, s := range order {
-		switch g := gain(s); {
+	var worse, better []*acc
+	for k := range accs {
+		a := &accs[k]
+		switch g := gain(a); {
 		case g < 0:
-			worse = append(worse, s)
+			worse = append(worse, a)
 		case g > 0:
-			better = append(better, s)
+			better = append(better, a)
 		}
 	}
 	// Ties go to the sample id so that the report is stable.
-	slices.SortStableFunc(worse, func(x, y string) int { return cmpFloat(gain(x), gain(y)) })
-	slices.SortStableFunc(better, func(x, y string) int { return cmpFloat(gain(y), gain(x)) })
-	for _, s := range worse[:min(len(worse), cfg.Samples)] {
-		v.Regressed = append(v.Regressed, diff(s, bySample[s].worst))
+	slices.SortStableFunc(worse, func(x, y *acc) int { return cmpFloat(gain(x), gain(y)) })
+	slices.SortStableFunc(better, func(x, y *acc) int { return cmpFloat(gain(y), gain(x)) })
+	for _, a := range worse[:min(len(worse), cfg.Samples)] {
+		v.Regressed = append(v.Regressed, diff(a, a.worst))
 	}
-	for _, s := range better[:min(len(better), cfg.Samples)] {
-		v.Improved = append(v.Improved, diff(s, bySample[s].best))
+	for _, a := range better[:min(len(better), cfg.Samples)] {
+		v.Improved = append(v.Improved, diff(a, a.best))
 	}
 	if len(v.Regressed)+len(v.Improved) == 0 {
 		return nil
