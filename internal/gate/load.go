@@ -345,6 +345,9 @@ type numbers struct {
 // inputHash reads a record's input hash; a missing or foreign one is 0,
 // which pairs with anything (results written before the hash existed).
 func inputHash(h string) uint64 {
+	if h == "" {
+		return 0
+	}
 	v, err := strconv.ParseUint(h, 16, 64)
 	if err != nil {
 		return 0

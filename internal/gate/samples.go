@@ -59,7 +59,8 @@ func pickSamples(ctx context.Context, p *paired, b, t *side, v *Verdict, cfg Con
 		sign = -1
 	}
 	// A sample's repeats are one run of the pairs (sorted by sample), and
-	// mi.idx keeps their order.
+	// mi.idx keeps their order. Only the cfg.Samples most regressed and most
+	// improved samples are kept as the runs go by, not one entry per sample.
 	type acc struct {
 		sample string
 		sum    float64
@@ -67,46 +68,60 @@ func pickSamples(ctx context.Context, p *paired, b, t *side, v *Verdict, cfg Con
 		worst  int // index into mi.idx of the repeat with the largest fall
 		best   int
 	}
-	var accs []acc
-	for j, i := range mi.idx {
-		s := p.sample(i)
-		if len(accs) == 0 || accs[len(accs)-1].sample != s {
-			accs = append(accs, acc{sample: s, worst: j, best: j})
+	gain := func(a *acc) float64 { return a.sum / float64(a.n) }
+	// keep inserts a into list (ordered by before, at most cfg.Samples)
+	// after every sample it does not come before: ties go to the sample id,
+	// so that the report is stable.
+	keep := func(list []acc, a acc, before func(x, y float64) bool) []acc {
+		i := len(list)
+		for i > 0 && before(gain(&a), gain(&list[i-1])) {
+			i--
 		}
-		a := &accs[len(accs)-1]
-		g := sign * (mi.tv[j] - mi.bv[j])
-		a.sum += g
-		a.n++
-		if g < sign*(mi.tv[a.worst]-mi.bv[a.worst]) {
-			a.worst = j
+		if i >= cfg.Samples {
+			return list
 		}
-		if g > sign*(mi.tv[a.best]-mi.bv[a.best]) {
-			a.best = j
+		list = slices.Insert(list, i, a)
+		return list[:min(len(list), cfg.Samples)]
+	}
+	var worse, better []acc
+	flush := func(a acc) {
+		switch g := gain(&a); {
+		case g < 0:
+			worse = keep(worse, a, func(x, y float64) bool { return x < y })
+		case g > 0:
+			better = keep(better, a, func(x, y float64) bool { return x > y })
 		}
 	}
-	gain := func(a *acc) float64 { return a.sum / float64(a.n) }
+	var cur acc
+	for j, i := range mi.idx {
+		if s := p.sample(i); cur.n == 0 || cur.sample != s {
+			if cur.n > 0 {
+				flush(cur)
+			}
+			cur = acc{sample: s, worst: j, best: j}
+		}
+		g := sign * (mi.tv[j] - mi.bv[j])
+		cur.sum += g
+		cur.n++
+		if g < sign*(mi.tv[cur.worst]-mi.bv[cur.worst]) {
+			cur.worst = j
+		}
+		if g > sign*(mi.tv[cur.best]-mi.bv[cur.best]) {
+			cur.best = j
+		}
+	}
+	if cur.n > 0 {
+		flush(cur)
+	}
 	diff := func(a *acc, j int) SampleDiff {
 		return SampleDiff{SampleID: a.sample, Repeat: p.repeat(mi.idx[j]), Delta: sign * gain(a),
 			BaselineScore: Num(mi.bv[j]), TargetScore: Num(mi.tv[j])}
 	}
-	var worse, better []*acc
-	for k := range accs {
-		a := &accs[k]
-		switch g := gain(a); {
-		case g < 0:
-			worse = append(worse, a)
-		case g > 0:
-			better = append(better, a)
-		}
+	for k := range worse {
+		v.Regressed = append(v.Regressed, diff(&worse[k], worse[k].worst))
 	}
-	// Ties go to the sample id so that the report is stable.
-	slices.SortStableFunc(worse, func(x, y *acc) int { return cmpFloat(gain(x), gain(y)) })
-	slices.SortStableFunc(better, func(x, y *acc) int { return cmpFloat(gain(y), gain(x)) })
-	for _, a := range worse[:min(len(worse), cfg.Samples)] {
-		v.Regressed = append(v.Regressed, diff(a, a.worst))
-	}
-	for _, a := range better[:min(len(better), cfg.Samples)] {
-		v.Improved = append(v.Improved, diff(a, a.best))
+	for k := range better {
+		v.Improved = append(v.Improved, diff(&better[k], better[k].best))
 	}
 	if len(v.Regressed)+len(v.Improved) == 0 {
 		return nil

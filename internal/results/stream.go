@@ -154,6 +154,8 @@ type Reader struct {
 	header  Header
 	summary *Summary
 	skip    func(line []byte) bool
+	// long holds the current line when it is longer than br's buffer.
+	long []byte
 	// records counts the record lines read (skipped ones too), to check the
 	// summary's count.
 	records int
@@ -162,6 +164,7 @@ type Reader struct {
 // SkipRecords makes Next pass over record lines for which skip returns true
 // without decoding them: a reader that wants a few records of a large file
 // (the samples a report shows) then costs a scan, not a decode, per line.
+// The line given to skip is valid only during the call.
 func (r *Reader) SkipRecords(skip func(line []byte) bool) { r.skip = skip }
 
 // ErrTruncated is returned (wrapped) by Next when the file ends without its
@@ -209,10 +212,21 @@ func NewReader(rd io.Reader, name string) (*Reader, error) {
 	return r, nil
 }
 
-// next returns the next non-empty line, of any length.
+// next returns the next non-empty line, of any length, valid until the next
+// call: a line that fits in the reader's buffer is not copied, so that
+// reading a large file allocates nothing per line.
 func (r *Reader) next() ([]byte, error) {
 	for {
-		b, err := r.br.ReadBytes('\n')
+		b, err := r.br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			// A line longer than the buffer is gathered in long.
+			r.long = append(r.long[:0], b...)
+			for err == bufio.ErrBufferFull {
+				b, err = r.br.ReadSlice('\n')
+				r.long = append(r.long, b...)
+			}
+			b = r.long
+		}
 		if len(b) == 0 && err != nil {
 			if err == io.EOF {
 				return nil, io.EOF

@@ -126,6 +126,30 @@ func TestLongRecordLine(t *testing.T) {
 	assert.True(t, errors.Is(err, io.EOF))
 }
 
+// Lines are read in place from the reader's buffer, and a line longer than
+// the buffer is gathered in a buffer of its own that the next long line
+// reuses: records around and between long ones still read whole.
+func TestLongAndShortLinesInTurn(t *testing.T) {
+	t.Parallel()
+	outputs := []string{"short", strings.Repeat("a", 200<<10), "", strings.Repeat("b", 100<<10), "tail"}
+	var recs []Record
+	for i, o := range outputs {
+		recs = append(recs, Record{SampleID: strings.Repeat("s", i+1), Target: "a", Output: o})
+	}
+	r, err := Open(writeFile(t, recs, &Summary{Status: StatusComplete}))
+	require.NoError(t, err)
+	defer r.Close()
+	for i, o := range outputs {
+		rec, err := r.Next()
+		require.NoError(t, err)
+		assert.Equal(t, strings.Repeat("s", i+1), rec.SampleID)
+		assert.Equal(t, o, rec.Output, "record %d", i)
+	}
+	_, err = r.Next()
+	assert.True(t, errors.Is(err, io.EOF))
+	assert.Equal(t, StatusComplete, r.Summary().Status)
+}
+
 // Issue 10 item 13: a file whose summary disagrees with its records, that
 // goes on after its summary, or that is two files joined, is rejected with
 // the line to look at.
