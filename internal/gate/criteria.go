@@ -353,7 +353,7 @@ func checkFloor(k *check, floor float64, info metric.Info, p *paired) {
 		return
 	}
 	idx, vals := p.oneSideScores(info.Name, true)
-	if mi := p.metrics[info.Name]; mi != nil && mi.bv != nil {
+	if mi := p.metrics[info.Name]; mi != nil && mi.onB {
 		r.Baseline = Num(mi.base.est)
 	}
 	if len(vals) == 0 {
@@ -424,20 +424,21 @@ func checkChange(k *check, m suite.Margin, info metric.Info, p *paired) {
 		case mi == nil:
 			k.settle(CheckInconclusive, "no pair has %s on both sides", info.Name)
 			return
-		case mi.tv == nil:
+		case !mi.onT:
 			k.settle(CheckInconclusive, "%s", noTargetScores(info.Name, p))
 			return
-		case mi.bv == nil:
+		case !mi.onB:
 			k.settle(CheckInconclusive, "the baseline has no score for %s (it is scored on the target only, or every baseline call failed): there is nothing to compare the target with", info.Name)
 			return
-		case len(mi.idx) == 0:
+		case mi.n == 0:
 			k.settle(CheckInconclusive, "no pair has %s scored on both sides (%d pairs, all missing a score on one side)", info.Name, len(p.pairs))
 			return
 		}
 		r.Baseline, r.Target = Num(mi.base.est), Num(mi.targ.est)
 		e = mi.delta
 		if m.Relative {
-			e = ratioEstimate(mi.bv, mi.tv, mi.d, metricSpan(info)).shifted(-1)
+			idx, bv, tv := p.scoredPairs(info.Name)
+			e = ratioEstimate(bv, tv, p.d.subset(idx), metricSpan(info)).shifted(-1)
 		}
 	}
 	k.test(e, sign*m.Value, higher, m.Value)

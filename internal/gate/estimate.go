@@ -490,7 +490,9 @@ func sortSearch(n int, f func(int) bool) int {
 func quantileEstimates(sb, st []float64, q float64) (base, targ, delta, ratio estimate) {
 	n := len(sb)
 	xb, xt := quantile(sb, q), quantile(st, q)
-	cb, ct := newQuantileCI(sb, q), newQuantileCI(st, q)
+	// The sides have the same n, so the same binomial: one CDF serves both.
+	cb := newQuantileCI(sb, q)
+	ct := &quantileCI{sorted: st, q: q, cdf: cb.cdf}
 	mk := func(est float64, f func(a float64) (float64, float64)) estimate {
 		return estimate{est: est, method: MethodOrderStat, n: n, units: n, bound: f}
 	}

@@ -160,7 +160,9 @@ func Compare(ctx context.Context, baseline, target Side, cfg Config) (*Verdict, 
 	if err := checkSameSamples(p, cfg, v); err != nil {
 		return nil, err
 	}
-	// 4. Compare every metric and the operational aggregates.
+	// 4. Compare the operational aggregates and every metric.
+	v.Aggregates = compareAggregates(p, cfg)
+	v.Cost = projectCost(v.Aggregates, cfg.MonthlyCalls)
 	v.Metrics = compareMetrics(p, b, t, cfg)
 	if len(p.unscored) > 0 {
 		v.warn("not scored on either side, so not compared: %s (a metric restricted to other targets, or every call failed)", strings.Join(p.unscored, ", "))
@@ -170,14 +172,16 @@ func Compare(ctx context.Context, baseline, target Side, cfg Config) (*Verdict, 
 			v.warn("%s: %d of %d pairs lack a score on one side (a failed call or a score error) and are left out, not counted as zero", m.Metric, m.Missing, v.Pairs)
 		}
 	}
-	v.Aggregates = compareAggregates(p, cfg)
-	v.Cost = projectCost(v.Aggregates, cfg.MonthlyCalls)
 	// 5. Repeats: k of n per sample and the samples that flip.
 	v.Flips = flips(p, v.Metrics)
 	// 6. Judge-human agreement, where both are scored.
 	v.Agreement = agreement(b, t, cfg)
 	// 7. Check the criteria, with Holm's correction across them.
 	v.Criteria = checkCriteria(p, b, t, v, cfg)
+	// The aggregates' intervals are spent; a percentile's hold its sorted
+	// values, which need not stay through the next step's pass over the
+	// files.
+	p.aggs = nil
 	// 8. Pick the most regressed and improved samples and read their outputs.
 	if err := pickSamples(ctx, p, b, t, v, cfg); err != nil {
 		return nil, err

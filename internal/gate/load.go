@@ -39,6 +39,15 @@ type nameTable struct {
 
 func newNames() *nameTable { return &nameTable{ids: map[string]int32{}} }
 
+// reserve makes room for k names in an empty table (a second file's samples
+// are mostly the first's).
+func (n *nameTable) reserve(k int) {
+	if len(n.list) == 0 {
+		n.ids = make(map[string]int32, k)
+		n.list = make([]string, 0, k)
+	}
+}
+
 // id numbers s, adding it if it is new.
 func (n *nameTable) id(s string) int32 {
 	i, ok := n.ids[s]
@@ -79,17 +88,23 @@ type records struct {
 	// input is the record's InputHash as a number (0 when absent).
 	input   []uint64
 	errored []bool
+	ops     operations
+	// scores holds one column per metric, by the metric's number in the
+	// comparison's metricIndex: NaN, or a column shorter than the records,
+	// is a missing score (failed call, score error, NaN). A record's
+	// scores are all finite when present.
+	scores [][]float64
+}
+
+// operations are the columns of the operational values (cost, latency,
+// tokens): only the aggregates read them, and free them once compared.
+type operations struct {
 	latency []float64
 	ttft    []float64 // 0 when unknown
 	cost    []float64
 	hasCost []bool
 	inTok   []float64
 	outTok  []float64
-	// scores holds one column per metric, by the metric's number in the
-	// comparison's metricIndex: NaN, or a column shorter than the records,
-	// is a missing score (failed call, score error, NaN). A record's
-	// scores are all finite when present.
-	scores [][]float64
 }
 
 // metricIndex numbers the metric names of one comparison, shared by both
@@ -125,12 +140,27 @@ type side struct {
 	recs    records
 	// at finds a record by its key, for pairing.
 	at map[recKey]int32
+	// hint is the number of records the storage was made for.
+	hint int
 	*tables
 	// dropped counts non-finite scores left out.
 	dropped int
 	// unevaluated counts records left out because their call failed for
 	// the service's reasons (results.RecordError.Infrastructure).
 	unevaluated int
+}
+
+// reserve makes room for n records.
+func (s *side) reserve(n int) {
+	s.hint = n
+	s.at = make(map[recKey]int32, n)
+	c := &s.recs
+	c.sample, c.repeat, c.cluster = make([]int32, 0, n), make([]int32, 0, n), make([]int32, 0, n)
+	c.input, c.errored = make([]uint64, 0, n), make([]bool, 0, n)
+	c.ops = operations{
+		latency: make([]float64, 0, n), ttft: make([]float64, 0, n), cost: make([]float64, 0, n),
+		hasCost: make([]bool, 0, n), inTok: make([]float64, 0, n), outTok: make([]float64, 0, n),
+	}
 }
 
 // len is the number of records.
@@ -161,6 +191,9 @@ func (s *side) setScore(i int32, name string, v float64) {
 		s.recs.scores = append(s.recs.scores, nil)
 	}
 	col := s.recs.scores[m]
+	if col == nil {
+		col = make([]float64, 0, max(s.hint, int(i)+1))
+	}
 	for len(col) <= int(i) {
 		col = append(col, math.NaN())
 	}
@@ -224,6 +257,13 @@ func readSides(ctx context.Context, tab *tables, path string, refs []Side, roles
 	}
 	defer r.Close()
 	h := r.Header()
+	// A target's records are about an even share of the file's lines:
+	// storage sized from a count of them (a fast scan) is not grown record
+	// by record, which would copy it and leave a quarter of it unused. A
+	// count that fails only loses that (the read reports the error).
+	lines, _ := results.CountLines(path)
+	per := lines / max(1, len(h.Targets))
+	tab.samples.reserve(per / max(1, h.Repeats))
 	out := make([]*side, len(refs))
 	byTarget := map[string]*side{}
 	for i, ref := range refs {
@@ -231,7 +271,8 @@ func readSides(ctx context.Context, tab *tables, path string, refs []Side, roles
 		if err != nil {
 			return nil, fmt.Errorf("%s results %s: %w", roles[i], path, err)
 		}
-		s := &side{ref: ref, header: h, at: map[recKey]int32{}, tables: tab, metrics: map[string]metric.Info{}}
+		s := &side{ref: ref, header: h, tables: tab, metrics: map[string]metric.Info{}}
+		s.reserve(per)
 		s.info = SideInfo{Path: path, Target: ti.ID, Provider: ti.Provider, Model: ti.Model, Suite: h.Suite, SuiteHash: h.SuiteHash}
 		for _, m := range h.Metrics {
 			s.metrics[m.Name] = m
@@ -372,12 +413,13 @@ func (s *side) observe(k recKey, rec *numbers) {
 	c.cluster = append(c.cluster, cluster)
 	c.input = append(c.input, inputHash(rec.InputHash))
 	c.errored = append(c.errored, rec.Error != nil)
-	c.latency = append(c.latency, rec.LatencyMS)
-	c.ttft = append(c.ttft, rec.TTFTMS)
-	c.cost = append(c.cost, cost)
-	c.hasCost = append(c.hasCost, hasCost)
-	c.inTok = append(c.inTok, float64(rec.Usage.InputTokens))
-	c.outTok = append(c.outTok, float64(rec.Usage.OutputTokens))
+	o := &c.ops
+	o.latency = append(o.latency, rec.LatencyMS)
+	o.ttft = append(o.ttft, rec.TTFTMS)
+	o.cost = append(o.cost, cost)
+	o.hasCost = append(o.hasCost, hasCost)
+	o.inTok = append(o.inTok, float64(rec.Usage.InputTokens))
+	o.outTok = append(o.outTok, float64(rec.Usage.OutputTokens))
 	if rec.StopReason == provider.StopMaxTokens {
 		s.info.MaxTokensStops++
 	}

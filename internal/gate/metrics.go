@@ -2,6 +2,7 @@ package gate
 
 import (
 	"math"
+	"slices"
 
 	"github.com/evalgate/evalgate/internal/metric"
 	"gonum.org/v1/gonum/stat"
@@ -37,6 +38,9 @@ func (p *paired) scoredPairs(m string) (idx []int, bv, tv []float64) {
 		if ok1 && ok2 {
 			n++
 		}
+	}
+	if n == 0 {
+		return nil, nil, nil
 	}
 	idx, bv, tv = make([]int, 0, n), make([]float64, 0, n), make([]float64, 0, n)
 	for i, pr := range p.pairs {
@@ -87,12 +91,15 @@ func (p *paired) oneSideScores(m string, target bool) (idx []int, vals []float64
 }
 
 // metricInf is the inference behind one metric's comparison, kept for the
-// criteria.
+// criteria. It holds no per-pair values (a suite of many metrics would keep
+// them all through the comparison): the few checks that need them read them
+// again (paired.scoredPairs).
 type metricInf struct {
-	info              metric.Info
-	idx               []int
-	bv, tv            []float64
-	d                 design
+	info metric.Info
+	// n pairs have the metric: on both sides, or on the one side that has
+	// it. onB and onT say which sides have scores of it.
+	n                 int
+	onB, onT          bool
 	base, targ, delta estimate
 }
 
@@ -195,11 +202,11 @@ func compareMetrics(p *paired, b, t *side, cfg Config) []MetricComparison {
 				mc.Baseline = iv
 			}
 			mc.MDE = Num(math.NaN())
-			mi := &metricInf{info: info, idx: idx, d: p.d.subset(idx)}
+			mi := &metricInf{info: info, n: len(idx)}
 			if inT {
-				mi.tv, mi.targ = vals, in
+				mi.onT, mi.targ = len(vals) > 0, in
 			} else {
-				mi.bv, mi.base = vals, in
+				mi.onB, mi.base = len(vals) > 0, in
 			}
 			p.metrics[name] = mi
 			out = append(out, mc)
@@ -207,7 +214,7 @@ func compareMetrics(p *paired, b, t *side, cfg Config) []MetricComparison {
 		}
 		idx, bv, tv := p.scoredPairs(name)
 		d := p.d.subset(idx)
-		mi := &metricInf{info: info, idx: idx, bv: bv, tv: tv, d: d}
+		mi := &metricInf{info: info, n: len(idx), onB: len(idx) > 0, onT: len(idx) > 0}
 		// Both sides are counts, or neither: the two means and their change
 		// by one kind of method.
 		if binary(info, bv, tv) {
@@ -307,15 +314,17 @@ const callsPerCostUnit = 1000
 var aggregateGroups = []aggGroup{
 	{
 		name:  "cost",
-		value: func(r *records, i int32) (float64, bool) { return r.cost[i], r.hasCost[i] && !r.errored[i] },
+		value: func(r *records, i int32) (float64, bool) { return r.ops.cost[i], r.ops.hasCost[i] && !r.errored[i] },
 		stats: []aggStat{
 			{name: "cost_per_1k", unit: "USD", kind: aggMean, scale: callsPerCostUnit},
 			{name: "cost_usd", unit: "USD", kind: aggSum},
 		},
 	},
 	{
-		name:  "latency",
-		value: func(r *records, i int32) (float64, bool) { return r.latency[i], !r.errored[i] && r.latency[i] > 0 },
+		name: "latency",
+		value: func(r *records, i int32) (float64, bool) {
+			return r.ops.latency[i], !r.errored[i] && r.ops.latency[i] > 0
+		},
 		stats: []aggStat{
 			{name: "latency_mean", unit: "ms", kind: aggMean, scale: 1},
 			{name: "latency_p50", unit: "ms", kind: aggQuantile, q: 0.50},
@@ -325,7 +334,7 @@ var aggregateGroups = []aggGroup{
 	},
 	{
 		name:  "ttft",
-		value: func(r *records, i int32) (float64, bool) { return r.ttft[i], !r.errored[i] && r.ttft[i] > 0 },
+		value: func(r *records, i int32) (float64, bool) { return r.ops.ttft[i], !r.errored[i] && r.ops.ttft[i] > 0 },
 		stats: []aggStat{
 			{name: "ttft_p50", unit: "ms", kind: aggQuantile, q: 0.50},
 			{name: "ttft_p95", unit: "ms", kind: aggQuantile, q: 0.95},
@@ -333,12 +342,12 @@ var aggregateGroups = []aggGroup{
 	},
 	{
 		name:  "input_tokens",
-		value: func(r *records, i int32) (float64, bool) { return r.inTok[i], !r.errored[i] },
+		value: func(r *records, i int32) (float64, bool) { return r.ops.inTok[i], !r.errored[i] },
 		stats: []aggStat{{name: "input_tokens", unit: "tokens", kind: aggMean, scale: 1}},
 	},
 	{
 		name:  "output_tokens",
-		value: func(r *records, i int32) (float64, bool) { return r.outTok[i], !r.errored[i] },
+		value: func(r *records, i int32) (float64, bool) { return r.ops.outTok[i], !r.errored[i] },
 		stats: []aggStat{{name: "output_tokens", unit: "tokens", kind: aggMean, scale: 1}},
 	},
 	{
@@ -361,24 +370,27 @@ type aggInf struct {
 
 // compareAggregates compares cost, latency, tokens and the error rate on the
 // pairs where both sides have the value: each side's statistic, the paired
-// difference and the ratio, each with the interval of its kind.
+// difference and the ratio, each with the interval of its kind. It is the
+// only reader of the operational columns, and frees them: they are the
+// largest part of a large comparison's memory.
 func compareAggregates(p *paired, cfg Config) []AggregateResult {
+	defer func() { p.b.recs.ops, p.t.recs.ops = operations{}, operations{} }()
 	p.aggs = map[string]*aggInf{}
 	var out []AggregateResult
 	for _, g := range aggregateGroups {
-		idx, bv, tv := p.valuedPairs(g)
-		if len(idx) == 0 {
+		bv, tv, d := p.valuedPairs(g)
+		n := len(bv)
+		if n == 0 {
 			continue
 		}
-		d := p.d.subset(idx)
 		var sb, st []float64
 		for _, s := range g.stats {
-			ai := &aggInf{n: len(idx)}
+			ai := &aggInf{n: n}
 			switch s.kind {
 			case aggMean, aggSum:
 				k := s.scale
 				if s.kind == aggSum {
-					k = float64(len(idx))
+					k = float64(n)
 				}
 				unbounded := span{0, math.Inf(1)}
 				ai.base = meanEstimate(bv, d, unbounded, false).scaled(k)
@@ -387,7 +399,13 @@ func compareAggregates(p *paired, cfg Config) []AggregateResult {
 				ai.ratio = ratioEstimate(bv, tv, d, unbounded)
 			case aggQuantile:
 				if sb == nil {
-					sb, st = sortedCopy(bv), sortedCopy(tv)
+					// A group lists its percentiles last
+					// (TestAggregateGroupsListPercentilesLast): the pairing
+					// of the values is no longer needed, and they are
+					// sorted in place.
+					sb, st = bv, tv
+					slices.Sort(sb)
+					slices.Sort(st)
 				}
 				ai.base, ai.targ, ai.delta, ai.ratio = quantileEstimates(sb, st, s.q)
 			case aggRate:
@@ -410,7 +428,7 @@ func compareAggregates(p *paired, cfg Config) []AggregateResult {
 			}
 			p.aggs[s.name] = ai
 			out = append(out, AggregateResult{
-				Metric: s.name, Unit: s.unit, N: len(idx),
+				Metric: s.name, Unit: s.unit, N: n,
 				Baseline: ai.base.interval(cfg.Confidence),
 				Target:   ai.targ.interval(cfg.Confidence),
 				Delta:    ai.delta.interval(cfg.Confidence),
@@ -421,9 +439,9 @@ func compareAggregates(p *paired, cfg Config) []AggregateResult {
 	return out
 }
 
-// valuedPairs returns the indices of pairs where both sides have a group's
-// value, and the two sides' values.
-func (p *paired) valuedPairs(g aggGroup) (idx []int, bv, tv []float64) {
+// valuedPairs returns the two sides' values of a group on the pairs where
+// both have one, and the design of those pairs.
+func (p *paired) valuedPairs(g aggGroup) (bv, tv []float64, d design) {
 	br, tr := &p.b.recs, &p.t.recs
 	n := 0
 	for _, pr := range p.pairs {
@@ -433,17 +451,27 @@ func (p *paired) valuedPairs(g aggGroup) (idx []int, bv, tv []float64) {
 			n++
 		}
 	}
-	idx, bv, tv = make([]int, 0, n), make([]float64, 0, n), make([]float64, 0, n)
+	if n == 0 {
+		return nil, nil, design{}
+	}
+	// The pairs' indices are needed only to restrict the clusters.
+	var idx []int
+	if p.d.clustered() {
+		idx = make([]int, 0, n)
+	}
+	bv, tv = make([]float64, 0, n), make([]float64, 0, n)
 	for i, pr := range p.pairs {
 		x, ok1 := g.value(br, pr.b)
 		y, ok2 := g.value(tr, pr.t)
 		if ok1 && ok2 {
-			idx = append(idx, i)
+			if idx != nil {
+				idx = append(idx, i)
+			}
 			bv = append(bv, x)
 			tv = append(tv, y)
 		}
 	}
-	return idx, bv, tv
+	return bv, tv, p.d.subset(idx)
 }
 
 // diffs returns t[i] - b[i].

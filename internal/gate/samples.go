@@ -20,7 +20,7 @@ import (
 func sampleMetric(p *paired, v *Verdict, cfg Config) string {
 	usable := func(m string) bool {
 		mi := p.metrics[m]
-		return mi != nil && len(mi.idx) > 0 && mi.bv != nil && mi.tv != nil
+		return mi != nil && mi.n > 0 && mi.onB && mi.onT
 	}
 	if cfg.SampleMetric != "" && usable(cfg.SampleMetric) {
 		return cfg.SampleMetric
@@ -53,19 +53,18 @@ func pickSamples(ctx context.Context, p *paired, b, t *side, v *Verdict, cfg Con
 		v.warn("samples are shown by %s: %s is not scored on both sides", m, cfg.SampleMetric)
 	}
 	v.SampleBy = m
-	mi := p.metrics[m]
 	sign := 1.0
-	if mi.info.Direction == metric.LowerIsBetter {
+	if p.metrics[m].info.Direction == metric.LowerIsBetter {
 		sign = -1
 	}
 	// A sample's repeats are one run of the pairs (sorted by sample), and
-	// mi.idx keeps their order. Only the cfg.Samples most regressed and most
+	// idx keeps their order. Only the cfg.Samples most regressed and most
 	// improved samples are kept as the runs go by, not one entry per sample.
 	type acc struct {
 		sample string
 		sum    float64
 		n      int
-		worst  int // index into mi.idx of the repeat with the largest fall
+		worst  int // index into idx of the repeat with the largest fall
 		best   int
 	}
 	gain := func(a *acc) float64 { return a.sum / float64(a.n) }
@@ -92,21 +91,22 @@ func pickSamples(ctx context.Context, p *paired, b, t *side, v *Verdict, cfg Con
 			better = keep(better, a, func(x, y float64) bool { return x > y })
 		}
 	}
+	idx, bv, tv := p.scoredPairs(m)
 	var cur acc
-	for j, i := range mi.idx {
+	for j, i := range idx {
 		if s := p.sample(i); cur.n == 0 || cur.sample != s {
 			if cur.n > 0 {
 				flush(cur)
 			}
 			cur = acc{sample: s, worst: j, best: j}
 		}
-		g := sign * (mi.tv[j] - mi.bv[j])
+		g := sign * (tv[j] - bv[j])
 		cur.sum += g
 		cur.n++
-		if g < sign*(mi.tv[cur.worst]-mi.bv[cur.worst]) {
+		if g < sign*(tv[cur.worst]-bv[cur.worst]) {
 			cur.worst = j
 		}
-		if g > sign*(mi.tv[cur.best]-mi.bv[cur.best]) {
+		if g > sign*(tv[cur.best]-bv[cur.best]) {
 			cur.best = j
 		}
 	}
@@ -114,8 +114,8 @@ func pickSamples(ctx context.Context, p *paired, b, t *side, v *Verdict, cfg Con
 		flush(cur)
 	}
 	diff := func(a *acc, j int) SampleDiff {
-		return SampleDiff{SampleID: a.sample, Repeat: p.repeat(mi.idx[j]), Delta: sign * gain(a),
-			BaselineScore: Num(mi.bv[j]), TargetScore: Num(mi.tv[j])}
+		return SampleDiff{SampleID: a.sample, Repeat: p.repeat(idx[j]), Delta: sign * gain(a),
+			BaselineScore: Num(bv[j]), TargetScore: Num(tv[j])}
 	}
 	for k := range worse {
 		v.Regressed = append(v.Regressed, diff(&worse[k], worse[k].worst))

@@ -150,6 +150,16 @@ func TestLongAndShortLinesInTurn(t *testing.T) {
 	assert.Equal(t, StatusComplete, r.Summary().Status)
 }
 
+func TestCountLines(t *testing.T) {
+	t.Parallel()
+	path := writeFile(t, []Record{{SampleID: "1", Target: "a", Output: "two\nlines"}, {SampleID: "2", Target: "a"}}, &Summary{Status: StatusComplete})
+	n, err := CountLines(path)
+	require.NoError(t, err)
+	assert.Equal(t, 4, n, "header, two records (a newline in a string is escaped), summary")
+	_, err = CountLines(filepath.Join(t.TempDir(), "missing.jsonl"))
+	assert.Error(t, err)
+}
+
 // Issue 10 item 13: a file whose summary disagrees with its records, that
 // goes on after its summary, or that is two files joined, is rejected with
 // the line to look at.
