@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math"
 	"slices"
@@ -27,36 +28,88 @@ type key struct {
 // comparison's sample table and its repeat. Pairs are formed on it.
 type recKey struct{ sample, repeat int32 }
 
+// cmp orders keys by sample number, then repeat.
+func (k recKey) cmp(o recKey) int {
+	if c := cmp.Compare(k.sample, o.sample); c != 0 {
+		return c
+	}
+	return cmp.Compare(k.repeat, o.repeat)
+}
+
 // nameTable numbers the strings of one comparison (sample ids, cluster values),
 // shared by both sides: each distinct one is held once, and the records
 // refer to it by a 4-byte number.
 type nameTable struct {
-	ids  map[string]int32
 	list []string
+	// slots index list by hash, with open addressing: 0 is an empty slot,
+	// i+1 the name list[i]. A Go map of the strings would take about 45
+	// bytes a name, more than anything else a large comparison keeps but
+	// its records; the slots take 4 to 8.
+	slots []int32
+	seed  maphash.Seed
 	// rank is each name's place in sorted order, made once all are read.
 	rank []int32
 }
 
-func newNames() *nameTable { return &nameTable{ids: map[string]int32{}} }
+func newNames() *nameTable { return &nameTable{seed: maphash.MakeSeed()} }
 
 // reserve makes room for k names in an empty table (a second file's samples
 // are mostly the first's).
 func (n *nameTable) reserve(k int) {
 	if len(n.list) == 0 {
-		n.ids = make(map[string]int32, k)
 		n.list = make([]string, 0, k)
+		n.rehash(k)
+	}
+}
+
+// rehash makes the slots for k names, at most three quarters full.
+func (n *nameTable) rehash(k int) {
+	size := 64
+	for size*3/4 < k {
+		size *= 2
+	}
+	n.slots = make([]int32, size)
+	for i, s := range n.list {
+		j, _, _ := n.lookup(s)
+		n.slots[j] = int32(i) + 1
+	}
+}
+
+// lookup returns s's slot, and its number if it has one.
+func (n *nameTable) lookup(s string) (slot int, id int32, ok bool) {
+	mask := len(n.slots) - 1
+	for j := int(maphash.String(n.seed, s)) & mask; ; j = (j + 1) & mask {
+		v := n.slots[j]
+		if v == 0 {
+			return j, 0, false
+		}
+		if n.list[v-1] == s {
+			return j, v - 1, true
+		}
 	}
 }
 
 // id numbers s, adding it if it is new.
 func (n *nameTable) id(s string) int32 {
-	i, ok := n.ids[s]
+	if (len(n.list)+1)*4 > len(n.slots)*3 {
+		n.rehash(2 * (len(n.list) + 1))
+	}
+	j, i, ok := n.lookup(s)
 	if !ok {
 		i = int32(len(n.list))
-		n.ids[s] = i
 		n.list = append(n.list, s)
+		n.slots[j] = i + 1
 	}
 	return i
+}
+
+// find returns s's number, if it has one.
+func (n *nameTable) find(s string) (int32, bool) {
+	if len(n.slots) == 0 {
+		return 0, false
+	}
+	_, i, ok := n.lookup(s)
+	return i, ok
 }
 
 // ranks returns each name's place in sorted order (computed on first use:
@@ -138,8 +191,10 @@ type side struct {
 	info    SideInfo
 	metrics map[string]metric.Info
 	recs    records
-	// at finds a record by its key, for pairing.
-	at map[recKey]int32
+	// byKey lists the records by key (sample number, then repeat), to find
+	// and pair them: a 4-byte entry per record, where a map would take
+	// twenty.
+	byKey []int32
 	// hint is the number of records the storage was made for.
 	hint int
 	*tables
@@ -153,7 +208,6 @@ type side struct {
 // reserve makes room for n records.
 func (s *side) reserve(n int) {
 	s.hint = n
-	s.at = make(map[recKey]int32, n)
 	c := &s.recs
 	c.sample, c.repeat, c.cluster = make([]int32, 0, n), make([]int32, 0, n), make([]int32, 0, n)
 	c.input, c.errored = make([]uint64, 0, n), make([]bool, 0, n)
@@ -161,6 +215,34 @@ func (s *side) reserve(n int) {
 		latency: make([]float64, 0, n), ttft: make([]float64, 0, n), cost: make([]float64, 0, n),
 		hasCost: make([]bool, 0, n), inTok: make([]float64, 0, n), outTok: make([]float64, 0, n),
 	}
+}
+
+// index lists the records by key, and refuses two records with one key.
+func (s *side) index() error {
+	c := &s.recs
+	s.byKey = make([]int32, s.len())
+	for i := range s.byKey {
+		s.byKey[i] = int32(i)
+	}
+	slices.SortFunc(s.byKey, func(x, y int32) int { return s.key(x).cmp(s.key(y)) })
+	for j := 1; j < len(s.byKey); j++ {
+		if i := s.byKey[j]; s.key(i) == s.key(s.byKey[j-1]) {
+			return fmt.Errorf("target %s has two records for sample %q repeat %d; merge shards without overlap", s.info.Target, s.sample(i), c.repeat[i])
+		}
+	}
+	return nil
+}
+
+// key is record i's key.
+func (s *side) key(i int32) recKey { return recKey{s.recs.sample[i], s.recs.repeat[i]} }
+
+// find returns the number of the record with key k, if there is one.
+func (s *side) find(k recKey) (int32, bool) {
+	j, ok := slices.BinarySearchFunc(s.byKey, k, func(i int32, k recKey) int { return s.key(i).cmp(k) })
+	if !ok {
+		return 0, false
+	}
+	return s.byKey[j], true
 }
 
 // len is the number of records.
@@ -316,15 +398,13 @@ func readSides(ctx context.Context, tab *tables, path string, refs []Side, roles
 		if int(int32(rec.Repeat)) != rec.Repeat {
 			return nil, fmt.Errorf("results %s: target %s sample %q has repeat %d, which no run writes (repeats count from 0); write the file again with evalgate run", path, rec.Target, rec.SampleID, rec.Repeat)
 		}
-		k := recKey{tab.samples.id(rec.SampleID), int32(rec.Repeat)}
-		if _, dup := s.at[k]; dup {
-			return nil, fmt.Errorf("results %s: target %s has two records for sample %q repeat %d; merge shards without overlap", path, rec.Target, rec.SampleID, rec.Repeat)
-		}
-		s.at[k] = int32(s.len())
-		s.observe(k, &rec)
+		s.observe(recKey{tab.samples.id(rec.SampleID), int32(rec.Repeat)}, &rec)
 	}
 	sum := r.Summary()
 	for _, s := range out {
+		if err := s.index(); err != nil {
+			return nil, fmt.Errorf("results %s: %w", path, err)
+		}
 		s.info.Records = s.len()
 		s.info.Status = results.StatusComplete
 		if sum != nil {
@@ -537,19 +617,26 @@ func pairUp(b, t *side, cfg Config, v *Verdict) *paired {
 	for _, id := range b.recs.sample {
 		inB[id] = true
 	}
-	for i, id := range t.recs.sample {
+	for _, id := range t.recs.sample {
 		inT[id] = true
-		j, ok := b.at[recKey{id, t.recs.repeat[i]}]
-		if !ok {
+	}
+	// Both sides' records are listed by key: pair them in one merge.
+	for x, y := 0, 0; x < len(b.byKey) && y < len(t.byKey); {
+		j, i := b.byKey[x], t.byKey[y]
+		switch c := b.key(j).cmp(t.key(i)); {
+		case c < 0:
+			x++
+			continue
+		case c > 0:
+			y++
 			continue
 		}
-		p.pairs = append(p.pairs, pair{b: j, t: int32(i)})
+		x, y = x+1, y+1
+		p.pairs = append(p.pairs, pair{b: j, t: i})
 		if bi, ti := b.recs.input[j], t.recs.input[i]; bi != 0 && ti != 0 && bi != ti {
-			p.mismatched = append(p.mismatched, t.samples.list[id])
+			p.mismatched = append(p.mismatched, t.sample(i))
 		}
 	}
-	// The keys are not needed past pairing: let the collector have them.
-	b.at, t.at = nil, nil
 	slices.Sort(p.mismatched)
 	p.mismatched = slices.Compact(p.mismatched)
 	rank := t.samples.ranks()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -87,4 +88,35 @@ func TestAggregateGroupsListPercentilesLast(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The name table numbers names in the order they come, however far it grows,
+// and finds each again.
+func TestNameTableNumbersNamesOnce(t *testing.T) {
+	t.Parallel()
+	n := newNames()
+	var names []string
+	for i := range 5000 {
+		names = append(names, "s"+strconv.Itoa((i*7919)%5000))
+	}
+	for i, s := range names {
+		require.Equal(t, int32(i), n.id(s), s)
+	}
+	for i, s := range names {
+		require.Equal(t, int32(i), n.id(s), "%s again", s)
+		got, ok := n.find(s)
+		require.True(t, ok)
+		require.Equal(t, int32(i), got)
+	}
+	_, ok := n.find("s5000")
+	assert.False(t, ok)
+	assert.Len(t, n.list, 5000)
+	rank := n.ranks()
+	sorted := slices.Clone(names)
+	slices.Sort(sorted)
+	for i, s := range names {
+		assert.Equal(t, s, sorted[rank[i]])
+	}
+	_, ok = newNames().find("x")
+	assert.False(t, ok, "an empty table finds nothing")
 }

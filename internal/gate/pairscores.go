@@ -35,13 +35,13 @@ func injectPairScores(b, t *side, all []PairScores) {
 			s.metrics[name] = ps.Info
 		}
 		for k, score := range ps.Scores {
-			id, ok := t.samples.ids[k.SampleID]
+			id, ok := t.samples.find(k.SampleID)
 			if !ok || int(int32(k.Repeat)) != k.Repeat {
 				continue
 			}
 			kk := recKey{id, int32(k.Repeat)}
-			ib, okb := b.at[kk]
-			it, okt := t.at[kk]
+			ib, okb := b.find(kk)
+			it, okt := t.find(kk)
 			if !okb || !okt || b.recs.errored[ib] || t.recs.errored[it] {
 				continue
 			}
