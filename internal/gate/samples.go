@@ -167,14 +167,20 @@ func readOutputs(ctx context.Context, path string, want map[key][]*SampleDiff, f
 	defer r.Close()
 	// Only lines that quote a wanted sample id are decoded.
 	var needles [][]byte
-	seen := map[string]bool{}
+	wanted := map[string]bool{}
 	for k := range want {
-		if !seen[k.sample] {
-			seen[k.sample] = true
-			needles = append(needles, quoted(k.sample))
+		q := quoted(k.sample)
+		if !wanted[string(q)] {
+			wanted[string(q)] = true
+			needles = append(needles, q)
 		}
 	}
 	r.SkipRecords(func(line []byte) bool {
+		// The writer puts the sample id first: one look-up instead of a
+		// search of the whole line for each wanted id.
+		if id, ok := leadingSampleID(line); ok {
+			return !wanted[string(id)]
+		}
 		for _, n := range needles {
 			if bytes.Contains(line, n) {
 				return false
@@ -203,6 +209,28 @@ func readOutputs(ctx context.Context, path string, want map[key][]*SampleDiff, f
 			f(rec, d)
 		}
 	}
+}
+
+// sampleIDPrefix starts a record line as the results writer writes it.
+var sampleIDPrefix = []byte(`{"kind":"record","sample_id":"`)
+
+// leadingSampleID returns the sample id of a line that starts as the results
+// writer starts a record, as the JSON string it wrote (quotes and escapes
+// kept, as quoted writes it).
+func leadingSampleID(line []byte) ([]byte, bool) {
+	if !bytes.HasPrefix(line, sampleIDPrefix) {
+		return nil, false
+	}
+	start := len(sampleIDPrefix) - 1
+	for i := start + 1; i < len(line); i++ {
+		switch line[i] {
+		case '\\':
+			i++
+		case '"':
+			return line[start : i+1], true
+		}
+	}
+	return nil, false
 }
 
 // quoted is s as the results writer writes it: a JSON string, HTML left
