@@ -150,6 +150,55 @@ func TestLongAndShortLinesInTurn(t *testing.T) {
 	assert.Equal(t, StatusComplete, r.Summary().Status)
 }
 
+// countingDecoder reads the records whose sample id is "mine" itself and
+// leaves the others to encoding/json.
+type countingDecoder struct {
+	SampleID string `json:"sample_id"`
+	lines    int
+}
+
+func (c *countingDecoder) DecodeRecord(line []byte) bool {
+	c.lines++
+	if strings.Contains(string(line), `"sample_id":"mine"`) {
+		c.SampleID = "read by DecodeRecord"
+		return true
+	}
+	return false
+}
+
+// A record type that decodes its own lines gets every valid record line
+// first; a line it declines is decoded by encoding/json, and an invalid one
+// never reaches it.
+func TestNextIntoUsesARecordDecoder(t *testing.T) {
+	t.Parallel()
+	path := writeFile(t, []Record{{SampleID: "mine", Target: "a"}, {SampleID: "other", Target: "a"}}, &Summary{Status: StatusComplete})
+	r, err := Open(path)
+	require.NoError(t, err)
+	defer r.Close()
+	var c countingDecoder
+	require.NoError(t, r.NextInto(&c))
+	assert.Equal(t, "read by DecodeRecord", c.SampleID)
+	c.SampleID = ""
+	require.NoError(t, r.NextInto(&c))
+	assert.Equal(t, "other", c.SampleID, "declined: encoding/json read it")
+	assert.Equal(t, 2, c.lines)
+	assert.ErrorIs(t, r.NextInto(&c), io.EOF)
+
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	lines := strings.SplitAfter(string(raw), "\n")
+	broken := lines[0] + `{"kind":"record","sample_id":"mine",` + "\n" + strings.Join(lines[2:], "")
+	require.NoError(t, os.WriteFile(path, []byte(broken), 0o644))
+	r, err = Open(path)
+	require.NoError(t, err)
+	defer r.Close()
+	c = countingDecoder{}
+	err = r.NextInto(&c)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "line 2: invalid JSON")
+	assert.Zero(t, c.lines, "an invalid line is not handed to the decoder")
+}
+
 func TestCountLines(t *testing.T) {
 	t.Parallel()
 	path := writeFile(t, []Record{{SampleID: "1", Target: "a", Output: "two\nlines"}, {SampleID: "2", Target: "a"}}, &Summary{Status: StatusComplete})
