@@ -8,9 +8,9 @@
 //	go run ./bench/comparebench -n 100000
 //
 // At the default settings (no GOMEMLIMIT) on the 2-core machine, with other
-// work keeping its load average at 12–14, 100,000 pairs took 2.5–6.4 s wall,
-// 1.3–2.0 s CPU and 69–79 MB peak RSS (before the gate kept its records as
-// columns: 7.3–12.5 s, 2.9–4.2 s and 167–170 MB in the same conditions).
+// work keeping its load average at 12–15, 100,000 pairs took 2.6–3.5 s wall,
+// 0.9–1.0 s CPU and 63–71 MB peak RSS (before the gate kept its records as
+// columns: 8.6–12.9 s, 3.3–3.7 s and 153–165 MB in the same conditions).
 // README.md's Performance section has the other sizes.
 package main
 
