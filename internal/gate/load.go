@@ -132,8 +132,8 @@ func (n *nameTable) ranks() []int32 {
 
 // records are one side's records as columns: record i is the i-th element of
 // each. A large comparison holds hundreds of thousands of records, and a
-// record is then about 70 bytes, not a struct, a map entry and a slice of
-// scores each.
+// record is then 62 bytes and 8 a score, not a struct, a map entry and a
+// slice of scores each (about 250 bytes).
 type records struct {
 	// sample numbers the record's sample id in the comparison's sample
 	// table; cluster its cluster value in the cluster table (-1 for none).
