@@ -11,8 +11,9 @@ import (
 
 // DecodeRecord reads a record line as the results writer writes it into n,
 // without encoding/json's reflection: decoding is most of the time of a large
-// comparison, and this takes a fifth of it. The reader hands it lines already
-// checked to be valid JSON. Anything it does not read exactly as
+// comparison, and this takes about a third of encoding/json's time (with
+// 100,000 pairs, 0.3 s of the 0.9 s json.Unmarshal took). The reader hands it
+// lines already checked to be valid JSON. Anything it does not read exactly as
 // encoding/json would (an escape in a string, a key in other case, a null
 // score, a value of another type, white space) it leaves to encoding/json:
 // it then returns false with n as it found it, which must be zero but for an
