@@ -19,12 +19,11 @@ import (
 	"github.com/evalgate/evalgate/internal/results"
 )
 
-// decodeBoth decodes a valid line with DecodeRecord and with encoding/json.
-// When DecodeRecord reads it, encoding/json must read it the same; when it
-// does not, it must leave the record as it found it.
+// decodeBoth decodes a line with DecodeRecord and with encoding/json. When
+// DecodeRecord reads it, it must be valid JSON that encoding/json reads the
+// same; when it does not, it must leave the record as it found it.
 func decodeBoth(t *testing.T, line []byte) (fast bool) {
 	t.Helper()
-	require.True(t, json.Valid(line), "%s", line)
 	var got, want numbers
 	fast = got.DecodeRecord(line)
 	err := json.Unmarshal(line, &want)
@@ -32,6 +31,7 @@ func decodeBoth(t *testing.T, line []byte) (fast bool) {
 		assert.Equal(t, numbers{}, got, "left as found: %s", line)
 		return false
 	}
+	require.True(t, json.Valid(line), "read invalid JSON: %s", line)
 	require.NoError(t, err, "%s", line)
 	assert.Equal(t, want, got, "%s", line)
 	return true
@@ -141,6 +141,30 @@ func TestDecodeRecordLeavesTheUnusualToEncodingJSON(t *testing.T) {
 		`{"error":"failed"}`:              false,
 		"{\"sample_id\":\"\xff\"}":        false, // encoding/json replaces invalid UTF-8
 		`{"sample_id":"a"} `:              false,
+		`{"sample_id":"a",}`:              false, // invalid JSON, which encoding/json reports
+		`{"sample_id":"a"}x`:              false,
+		`{"sample_id":"a"}}`:              false,
+		`{"sample_id":"a"`:                false,
+		`{"x":tru}`:                       false,
+		`{"x":nul,"sample_id":"a"}`:       false,
+		`{"x":"\q"}`:                      false,
+		`{"x":"\u12"}`:                    false,
+		`{"x":"a`:                         false,
+		"{\"x\":\"a\tb\"}":                false, // a raw control character
+		"{\"sample_id\":\"a\nb\"}":        false,
+		`{"x":[1,]}`:                      false,
+		`{"x":{"a" 1}}`:                   false,
+		`{"x":{"a":1,}}`:                  false,
+		`{"latency_ms":01}`:               false,
+		`{"latency_ms":1.}`:               false,
+		`{"latency_ms":.5}`:               false,
+		`{"latency_ms":+1}`:               false,
+		`{"latency_ms":-}`:                false,
+		`{"latency_ms":1e}`:               false,
+		`{"latency_ms":1.5.2}`:            false,
+		`{"scores":{"f1":0x10}}`:          false,
+		`{"scores":{"f1":NaN}}`:           false,
+		`{"repeat":-0,"latency_ms":-0.5e+2,"x":[true,false,null,{},[],"\u00e9\n"]}`: true,
 	}
 	keys := make([]string, 0, len(cases))
 	for k := range cases {
@@ -150,6 +174,54 @@ func TestDecodeRecordLeavesTheUnusualToEncodingJSON(t *testing.T) {
 	for _, line := range keys {
 		assert.Equal(t, cases[line], decodeBoth(t, []byte(line)), "%s", line)
 	}
+}
+
+// Lines the writer wrote, cut and mutated at random: whatever DecodeRecord
+// reads is valid JSON that encoding/json reads the same.
+func TestDecodeRecordOnDamagedLines(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	seeds := decodeSeeds()
+	bytesOf := []byte(`{}[]",:.-+eE0159 \\untrlfasx`)
+	read := 0
+	for range 30000 {
+		line := []byte(seeds[rng.IntN(len(seeds))])
+		for range 1 + rng.IntN(3) {
+			i := rng.IntN(len(line) + 1)
+			switch rng.IntN(3) {
+			case 0: // cut
+				line = append(line[:i:i], line[min(len(line), i+1+rng.IntN(4)):]...)
+			case 1: // insert
+				line = slices.Insert(slices.Clone(line), i, bytesOf[rng.IntN(len(bytesOf))])
+			default: // replace
+				if i < len(line) {
+					line = slices.Clone(line)
+					line[i] = bytesOf[rng.IntN(len(bytesOf))]
+				}
+			}
+		}
+		if decodeBoth(t, line) {
+			read++
+		}
+	}
+	assert.Greater(t, read, 1000, "some damaged lines are still valid records")
+}
+
+func decodeSeeds() []string {
+	return []string{
+		`{"kind":"record","sample_id":"s1","target":"t","repeat":1,"output":"x \"y\" \u00e9","usage":{"input_tokens":5,"output_tokens":7},"latency_ms":12.5,"ttft_ms":3,"cost_usd":0.001,"scores":{"f1":0.5,"em":1}}`,
+		`{"kind":"record","sample_id":"s2","target":"t","repeat":0,"cluster":"c","input_hash":"ab12","output":"","usage":{"input_tokens":1,"output_tokens":0,"cache_read_tokens":9},"latency_ms":1e3,"cost_usd":null,"error":{"kind":"other","message":"m"},"details":{"a":"b"},"cache_saving_usd":-2.5E-3}`,
+		`{"kind":"record","sample_id":"s3","target":"t","repeat":2,"output":"[1,{\"a\":2}]","usage":{"input_tokens":3,"output_tokens":4},"latency_ms":0,"cost_usd":1,"stop_reason":"max_tokens","cached":true,"attempts":2,"scores":{},"score_errors":{"j":"x"}}`,
+	}
+}
+
+// FuzzDecodeRecord holds DecodeRecord to encoding/json on any line (go test
+// runs the seeds; go test -fuzz FuzzDecodeRecord looks further).
+func FuzzDecodeRecord(f *testing.F) {
+	for _, s := range decodeSeeds() {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) { decodeBoth(t, line) })
 }
 
 // DecodeRecord knows every field of numbers: a field added there and not here

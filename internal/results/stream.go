@@ -275,7 +275,7 @@ func (r *Reader) NextInto(dst any) error {
 	// (half the time of reading a large file); any other line is read
 	// generally.
 	if bytes.HasPrefix(b, recordPrefix) {
-		if rd, ok := dst.(RecordDecoder); ok && json.Valid(b) && rd.DecodeRecord(b) {
+		if rd, ok := dst.(RecordDecoder); ok && rd.DecodeRecord(b) {
 			r.records++
 			return nil
 		}
@@ -318,9 +318,10 @@ func (r *Reader) NextInto(dst any) error {
 // RecordDecoder is a record type that decodes its own lines, faster than
 // encoding/json's reflection: a reader of a large file (the gate reads
 // hundreds of thousands of records) spends most of its time decoding.
-// NextInto hands DecodeRecord each record line once it is known to be valid
-// JSON; a line it returns false for (one it does not read exactly as
-// encoding/json would) is decoded by encoding/json, as for any other type.
+// NextInto hands DecodeRecord each record line; a line it returns false for
+// is decoded by encoding/json, as for any other type. DecodeRecord must
+// return false for a line that is not valid JSON, or that it does not read
+// exactly as encoding/json would: encoding/json then gives the error.
 type RecordDecoder interface {
 	DecodeRecord(line []byte) bool
 }
