@@ -8,10 +8,11 @@
 //	go run ./bench/comparebench -n 100000
 //
 // At the default settings (no GOMEMLIMIT) on the 2-core machine, with other
-// work keeping its load average at 12–15, 100,000 pairs took 2.6–3.5 s wall,
-// 0.9–1.0 s CPU and 63–71 MB peak RSS (before the gate kept its records as
-// columns: 8.6–12.9 s, 3.3–3.7 s and 153–165 MB in the same conditions).
-// README.md's Performance section has the other sizes.
+// work keeping its load average at 16–19, 100,000 pairs took 0.70–0.85 s CPU,
+// 3.0–5.1 s wall (mostly waiting for a core) and 63–68 MB peak RSS; before the
+// gate kept its records as columns and decoded them itself: 3.4–3.6 s CPU,
+// 14.1–17.0 s wall and 151–167 MB in the same conditions. README.md's
+// Performance section has the other sizes.
 package main
 
 import (
