@@ -184,10 +184,13 @@ func (s *stopper) get() (string, error) {
 // opts.Retries times. Throttled calls are retried while they have been
 // throttled for less than opts.RetryThrottledFor: under load a share of
 // calls is always throttled, and a fixed count would turn that share into
-// errors (at 30% throttling, 0.3^5 of calls after four retries). Every wait
-// is exponential backoff with full jitter, or the Retry-After the service
-// asked for, capped at opts.MaxRetryWait; a wait that would end after the
-// run's deadline is not begun.
+// errors (at 30% throttling, 0.3^5 of calls after four retries). A
+// throttled call waits what its target's limiter says (a RetryPacer: no
+// wait while the service answers other calls, the limiter's window being
+// what keeps the load within the service's capacity); any other wait is
+// exponential backoff with full jitter. The Retry-After the service asked
+// for wins when longer; every wait is capped at opts.MaxRetryWait, and one
+// that would end after the run's deadline is not begun.
 func (c *Caller) call(ctx context.Context, t *Target, req provider.Request) (provider.Response, int, error) {
 	start := c.opts.now()
 	transient := 0 // failures counted against opts.Retries
@@ -210,7 +213,11 @@ func (c *Caller) call(ctx context.Context, t *Target, req provider.Request) (pro
 		case kind == provider.KindThrottled && now.Sub(start) >= c.opts.RetryThrottledFor:
 			return resp, attempt, fmt.Errorf("still throttled after %s of retries (run.retry_throttled_for): %w", c.opts.RetryThrottledFor, err)
 		}
-		w := Wait{Target: t.Info.ID, Kind: kind.String(), Delay: c.backoff(attempt), Asked: provider.RetryAfterOf(err)}
+		delay := c.backoff(attempt)
+		if p, ok := t.Limiter.(RetryPacer); ok && kind == provider.KindThrottled {
+			delay = min(p.RetryDelay(), c.opts.BackoffMax)
+		}
+		w := Wait{Target: t.Info.ID, Kind: kind.String(), Delay: delay, Asked: provider.RetryAfterOf(err)}
 		if w.Asked > w.Delay {
 			w.Delay = w.Asked
 		}
@@ -252,17 +259,39 @@ type Waiter interface {
 	Waiting(w Wait)
 }
 
+// RetryPacer is a Limiter that says how long a call the service throttled
+// waits before its retry (*throttle.Limiter): it sees every call to the
+// model, so it knows whether the service still answers the others.
+type RetryPacer interface {
+	RetryDelay() time.Duration
+}
+
+// Pauser is a Limiter that can hold new calls while a quota the service
+// reported as spent is replenished (*throttle.Limiter).
+type Pauser interface {
+	Pause(d time.Duration)
+}
+
 func (c *Caller) attempt(ctx context.Context, t *Target, req provider.Request) (provider.Response, error) {
-	if t.Limiter != nil {
-		release, err := t.Limiter.Begin(ctx, estimateTokens(req))
-		if err != nil {
-			return provider.Response{}, err
-		}
-		resp, err := c.timed(ctx, t, req)
-		release(err, resp.Usage.InputTokens+resp.Usage.OutputTokens)
-		return resp, err
+	if t.Limiter == nil {
+		return c.timed(ctx, t, req)
 	}
-	return c.timed(ctx, t, req)
+	est := estimateTokens(req)
+	release, err := t.Limiter.Begin(ctx, est)
+	if err != nil {
+		return provider.Response{}, err
+	}
+	resp, err := c.timed(ctx, t, req)
+	release(err, resp.Usage.InputTokens+resp.Usage.OutputTokens)
+	quota := resp.RateLimit
+	if err != nil {
+		quota = provider.RateLimitOf(err)
+	}
+	if p, ok := t.Limiter.(Pauser); ok && quota != nil {
+		// The next call is about this one's size.
+		p.Pause(quota.Wait(est))
+	}
+	return resp, err
 }
 
 func (c *Caller) timed(ctx context.Context, t *Target, req provider.Request) (provider.Response, error) {
