@@ -102,7 +102,8 @@ const (
 // concurrent use.
 //
 // Its window of calls in flight starts at the maximum. A successful call
-// grows it by 1/window (one call per round trip). Each answered call is
+// that was in flight while the window was full grows it by 1/window (one
+// call per round trip). Each answered call is
 // remembered with its level: how many calls were in flight when it started,
 // itself included. A throttled call shrinks the window, once per
 // congestion epoch (calls throttled together count once), only when most
@@ -127,6 +128,8 @@ type Limiter struct {
 	epoch int
 	// tick counts the calls started; it orders them against refusals.
 	tick uint64
+	// fullAt is the tick when the window was last full.
+	fullAt uint64
 	// outcomes is a ring of recent answered calls.
 	outcomes    []answered
 	outcomeNext int
@@ -259,9 +262,13 @@ func (l *Limiter) acquireSlot(ctx context.Context) (ticket, error) {
 			l.inFlight++
 			l.tick++
 			t := ticket{epoch: l.epoch, level: l.inFlight, start: l.tick}
+			if l.inFlight >= l.limitLocked() {
+				l.fullAt = l.tick
+			}
 			l.mu.Unlock()
 			return t, nil
 		}
+		l.fullAt = l.tick
 		wake := make(chan struct{})
 		l.waiters = append(l.waiters, wake)
 		l.mu.Unlock()
@@ -298,7 +305,10 @@ func (l *Limiter) releaseSlot(outcome Outcome, t ticket) {
 		l.share -= l.share * shareWeight
 		l.refusals = 0
 		l.remember(answered{level: t.level})
-		if l.window < float64(l.max) {
+		// Only a call in flight while the window was full says the window
+		// is not too large: while fewer calls are wanted (the run's tail,
+		// slow metrics) it would otherwise grow untested.
+		if l.fullAt >= t.start && l.window < float64(l.max) {
 			l.window = min(float64(l.max), l.window+1/l.window)
 		}
 	case Throttled:

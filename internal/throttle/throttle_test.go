@@ -167,6 +167,21 @@ func TestRefusalAmongSuccessesKeepsTheWindow(t *testing.T) {
 	assert.Equal(t, 2, l.Limit(), "6 refused of 9: two in three")
 }
 
+// fill acquires every slot of the window and releases them all with o: one
+// round trip of a full window.
+func fill(t *testing.T, l *throttle.Limiter, o throttle.Outcome) {
+	t.Helper()
+	var releases []func(throttle.Outcome, int)
+	for range l.Limit() {
+		r, err := l.Acquire(t.Context(), 0)
+		require.NoError(t, err)
+		releases = append(releases, r)
+	}
+	for _, r := range releases {
+		r(o, 0)
+	}
+}
+
 func TestSuccessesGrowWindowByOnePerRoundTrip(t *testing.T) {
 	t.Parallel()
 	l := throttle.New(0, 0, 6)
@@ -174,19 +189,33 @@ func TestSuccessesGrowWindowByOnePerRoundTrip(t *testing.T) {
 		call(t, l, 0, 0, throttle.Throttled)
 	}
 	require.Equal(t, 1, l.Limit())
-	call(t, l, 0, 0, throttle.OK) // window 1 + 1/1
-	assert.Equal(t, 2, l.Limit())
-	call(t, l, 0, 0, throttle.OK) // 2.5
-	assert.Equal(t, 2, l.Limit(), "one more per window's worth of successes")
-	call(t, l, 0, 0, throttle.OK) // 2.9
-	call(t, l, 0, 0, throttle.OK) // 3.24
-	assert.Equal(t, 3, l.Limit())
-	call(t, l, 0, 0, throttle.Failed)
-	assert.Equal(t, 3, l.Limit(), "failures neither shrink nor grow the window")
-	for range 50 {
-		call(t, l, 0, 0, throttle.OK)
+	// Each success adds 1/window: 1, 2, 2.9, 3.55, 4.34, 5.20, 6.
+	for _, want := range []int{2, 2, 3, 4, 5, 6} {
+		fill(t, l, throttle.OK)
+		assert.Equal(t, want, l.Limit(), "about one more per window's worth of successes")
 	}
+	fill(t, l, throttle.Failed)
+	assert.Equal(t, 6, l.Limit(), "failures neither shrink nor grow the window")
+	fill(t, l, throttle.OK)
 	assert.Equal(t, 6, l.Limit(), "never above the configured max")
+}
+
+// While fewer calls are wanted than the window allows, successes do not
+// grow it: they say nothing of a larger window.
+func TestWindowDoesNotGrowUnused(t *testing.T) {
+	t.Parallel()
+	l := throttle.New(0, 0, 8)
+	fill(t, l, throttle.Throttled)
+	call(t, l, 0, 0, throttle.Throttled)
+	require.Equal(t, 4, l.Limit())
+	for range 50 {
+		call(t, l, 0, 0, throttle.OK) // one call at a time
+	}
+	assert.Equal(t, 4, l.Limit())
+	fill(t, l, throttle.OK)
+	assert.Equal(t, 4, l.Limit(), "4 + 1/4 + ...: the window grows once full")
+	fill(t, l, throttle.OK)
+	assert.Equal(t, 5, l.Limit())
 }
 
 // service simulates a model service step by step for a limiter: every step
