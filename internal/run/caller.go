@@ -187,7 +187,8 @@ func (s *stopper) get() (string, error) {
 // errors (at 30% throttling, 0.3^5 of calls after four retries). A
 // throttled call waits what its target's limiter says (a RetryPacer: no
 // wait while the service answers other calls, the limiter's window being
-// what keeps the load within the service's capacity); any other wait is
+// what keeps the load within the service's capacity; a doubling one over
+// rounds of refusals, ended early when a call succeeds); any other wait is
 // exponential backoff with full jitter. The Retry-After the service asked
 // for wins when longer; every wait is capped at opts.MaxRetryWait, and one
 // that would end after the run's deadline is not begun.
@@ -214,12 +215,17 @@ func (c *Caller) call(ctx context.Context, t *Target, req provider.Request) (pro
 			return resp, attempt, fmt.Errorf("still throttled after %s of retries (run.retry_throttled_for): %w", c.opts.RetryThrottledFor, err)
 		}
 		delay := c.backoff(attempt)
-		if p, ok := t.Limiter.(RetryPacer); ok && kind == provider.KindThrottled {
+		var room <-chan struct{}
+		p, paced := t.Limiter.(RetryPacer)
+		if paced && kind == provider.KindThrottled {
 			delay = min(p.RetryDelay(), c.opts.BackoffMax)
 		}
 		w := Wait{Target: t.Info.ID, Kind: kind.String(), Delay: delay, Asked: provider.RetryAfterOf(err)}
 		if w.Asked > w.Delay {
 			w.Delay = w.Asked
+		} else if paced && kind == provider.KindThrottled && w.Delay > 0 {
+			// The service named no time: a success elsewhere ends the wait.
+			room = p.Room()
 		}
 		if w.Delay > c.opts.MaxRetryWait {
 			w.Delay, w.Capped = c.opts.MaxRetryWait, true
@@ -230,10 +236,28 @@ func (c *Caller) call(ctx context.Context, t *Target, req provider.Request) (pro
 		if wt, ok := c.opts.Progress.(Waiter); ok && (w.Capped || w.Delay >= noticeableWait) {
 			wt.Waiting(w)
 		}
-		if err := c.opts.sleep(ctx, w.Delay); err != nil {
+		if err := c.sleepUntil(ctx, w.Delay, room); err != nil {
 			return resp, attempt, err
 		}
 	}
+}
+
+// sleepUntil waits d, or less if room (when not nil) is closed first.
+func (c *Caller) sleepUntil(ctx context.Context, d time.Duration, room <-chan struct{}) error {
+	if room == nil {
+		return c.opts.sleep(ctx, d)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-room:
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	_ = c.opts.sleep(wctx, d)
+	return ctx.Err()
 }
 
 // noticeableWait is the shortest wait before a retry that the progress
@@ -259,11 +283,13 @@ type Waiter interface {
 	Waiting(w Wait)
 }
 
-// RetryPacer is a Limiter that says how long a call the service throttled
-// waits before its retry (*throttle.Limiter): it sees every call to the
-// model, so it knows whether the service still answers the others.
+// RetryPacer is a Limiter that paces the retries of throttled calls
+// (*throttle.Limiter): it sees every call to the model, so it knows whether
+// the service still answers the others. RetryDelay is the wait; Room is
+// closed when a call succeeds, which ends the wait early.
 type RetryPacer interface {
 	RetryDelay() time.Duration
+	Room() <-chan struct{}
 }
 
 // Pauser is a Limiter that can hold new calls while a quota the service

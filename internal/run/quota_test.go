@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/evalgate/evalgate/internal/provider"
 	"github.com/evalgate/evalgate/internal/provider/bedrock/bedrockfake"
 	"github.com/evalgate/evalgate/internal/throttle"
 )
@@ -112,4 +114,50 @@ func TestSpentQuotaHoldsTheNextCall(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, sum.Targets[0].Errors)
 	assert.Equal(t, []time.Duration{20 * time.Second}, clk.sleeps(), "the second call waited for the reset; the third did not wait")
+}
+
+// Issue 14, item 3: a throttled call waiting out rounds of refusals goes as
+// soon as another call to the model succeeds: the service has room again,
+// and sleeping on would leave it unused.
+func TestSuccessEndsTheWaitOfARefusedCall(t *testing.T) {
+	t.Parallel()
+	lim := throttle.New(0, 0, 4)
+	// Two rounds of refusals with no success between: the next retry waits.
+	for range 2 {
+		release, err := lim.Acquire(t.Context(), 0)
+		require.NoError(t, err)
+		release(throttle.Throttled, 0)
+	}
+	refused := &fakeProvider{fn: func(n int64, _ provider.Request) (provider.Response, error) {
+		if n == 1 {
+			return provider.Response{}, &provider.Error{Kind: provider.KindThrottled, Provider: "fake", Err: errors.New("slow down")}
+		}
+		return provider.Response{Text: "ok"}, nil
+	}}
+	tg := target("a", refused)
+	tg.Limiter = lim
+	c := NewCaller(Options{})
+	waiting := make(chan time.Duration, 1)
+	// A sleep that ends only with its context: the wait ends early or never.
+	c.opts.sleep = func(ctx context.Context, d time.Duration) error {
+		waiting <- d
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.complete(t.Context(), &tg, provider.Request{Model: "m"})
+		done <- err
+	}()
+	assert.Positive(t, <-waiting, "the third round of refusals waits")
+	release, err := lim.Acquire(t.Context(), 0)
+	require.NoError(t, err)
+	release(throttle.OK, 0)
+	select {
+	case err := <-done:
+		require.NoError(t, err, "the success ended the wait and the retry got through")
+	case <-time.After(time.Minute): // only a failing test gets here
+		t.Fatal("the refused call still waits after a success")
+	}
+	assert.EqualValues(t, 2, refused.calls.Load())
 }

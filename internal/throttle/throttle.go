@@ -91,8 +91,7 @@ const (
 	// heavyShare is the throttled share beyond which the service is taken
 	// to refuse most calls at any concurrency (its capacity fell, or a rate
 	// quota is spent): the window then halves whatever the levels say.
-	// Random throttling of 30% reaches it about once in a thousand
-	// stretches of 32 calls.
+	// Random throttling of 30% is 3.4 standard deviations below it.
 	heavyShare = 0.5
 	// minMemory is the least number of answered calls remembered.
 	minMemory = 64
@@ -103,17 +102,16 @@ const (
 //
 // Its window of calls in flight starts at the maximum. A successful call
 // that was in flight while the window was full grows it by 1/window (one
-// call per round trip). Each answered call is
-// remembered with its level: how many calls were in flight when it started,
-// itself included. A throttled call shrinks the window, once per
-// congestion epoch (calls throttled together count once), only when most
-// recent calls at its level or above were throttled too: then to just below
-// that level, by at most half. A service that throttles the calls beyond
-// its capacity refuses nearly every call above it and answers those below,
-// so the window settles at the capacity; one that throttles a share of calls
-// at any load (random throttling) refuses a minority at every level, so the
-// window stays full; one that refuses most calls at every level halves it
-// each epoch.
+// call per round trip). Each answered call is remembered with its level: how
+// many calls were in flight when it started, itself included. A throttled
+// call shrinks the window, once per congestion epoch (calls throttled
+// together count once), only when most recent calls at its level or above
+// were throttled too: then to just below that level, by at most half. A
+// service that throttles the calls beyond its capacity refuses nearly every
+// call above it and answers those below, so the window settles at the
+// capacity; one that throttles a share of calls at any load (random
+// throttling) refuses a minority at every level, so the window stays full;
+// one that refuses most calls at every level halves it each epoch.
 type Limiter struct {
 	rpm, tpm  *rate.Limiter // nil: no limit
 	clock     Clock
@@ -135,6 +133,9 @@ type Limiter struct {
 	outcomeNext int
 	// share is the moving share of throttled calls among answered ones.
 	share float64
+	// room is closed, and replaced, when a call succeeds: the service has
+	// room again, and retries waiting out refusals may go.
+	room chan struct{}
 	// refusals counts rounds of throttling since the last success: a
 	// throttled call that started after the last round was counted begins
 	// a new one. refusedAt is the tick of that count.
@@ -175,6 +176,7 @@ func New(rpm, tpm, maxConcurrency int, opts ...Option) *Limiter {
 		window:    float64(maxConcurrency),
 		retryBase: DefaultRetryBase,
 		outcomes:  make([]answered, 0, memory),
+		room:      make(chan struct{}),
 	}
 	if rpm > 0 {
 		// A burst of up to maxConcurrency requests: with a smaller one, the
@@ -304,6 +306,8 @@ func (l *Limiter) releaseSlot(outcome Outcome, t ticket) {
 	case OK:
 		l.share -= l.share * shareWeight
 		l.refusals = 0
+		close(l.room)
+		l.room = make(chan struct{})
 		l.remember(answered{level: t.level})
 		// Only a call in flight while the window was full says the window
 		// is not too large: while fewer calls are wanted (the run's tail,
@@ -388,7 +392,8 @@ func (l *Limiter) wakeLocked() {
 // service is at capacity, and takes one at once if the throttling was
 // random. Each further round of refusals with no success between doubles a
 // jittered wait from the retry base, so a service that refuses everything is
-// not called in a loop.
+// not called in a loop; a success ends such waits early (Room), as they are
+// no longer needed.
 func (l *Limiter) RetryDelay() time.Duration {
 	l.mu.Lock()
 	rounds := l.refusals
@@ -402,6 +407,13 @@ func (l *Limiter) RetryDelay() time.Duration {
 	}
 	// Full jitter spreads the retries of calls refused together.
 	return time.Duration(rand.Int64N(int64(d))) + 1
+}
+
+// Room returns a channel closed when a call next succeeds.
+func (l *Limiter) Room() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.room
 }
 
 // Pause holds every new call for d: a quota the service reported as spent

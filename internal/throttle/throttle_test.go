@@ -363,6 +363,27 @@ func TestRefusalsInARowBackOff(t *testing.T) {
 	assert.Zero(t, l.RetryDelay(), "a success ends the refusals")
 }
 
+func TestRoomOpensOnASuccess(t *testing.T) {
+	t.Parallel()
+	l := throttle.New(0, 0, 4)
+	room := l.Room()
+	call(t, l, 0, 0, throttle.Throttled)
+	call(t, l, 0, 0, throttle.Failed)
+	select {
+	case <-room:
+		t.Fatal("a refusal or a failure is no room")
+	default:
+	}
+	call(t, l, 0, 0, throttle.OK)
+	_, open := <-room
+	assert.False(t, open, "a success closes the channel")
+	select {
+	case <-l.Room():
+		t.Fatal("the next wait gets a new channel")
+	default:
+	}
+}
+
 func TestPauseHoldsNewCalls(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
