@@ -54,8 +54,8 @@ func TestThrottledRetriesWaitOnlyOnRefusalsInARow(t *testing.T) {
 // before by an order of magnitude.
 func TestWindowFindsTheServicesCapacity(t *testing.T) {
 	t.Parallel()
-	const capacity, n = 2, 80
-	srv := bedrockfake.NewServer(bedrockfake.Options{Prefix: "/vpce", Capacity: capacity, Latency: 20 * time.Millisecond})
+	const capacity, n = 2, 50
+	srv := bedrockfake.NewServer(bedrockfake.Options{Prefix: "/vpce", Capacity: capacity, Latency: 40 * time.Millisecond})
 	t.Cleanup(srv.Close)
 	clk := newFakeClock()
 	target := bedrockTarget(t, srv.Endpoint())

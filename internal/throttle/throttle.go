@@ -91,8 +91,13 @@ const (
 	// heavyShare is the throttled share beyond which the service is taken
 	// to refuse most calls at any concurrency (its capacity fell, or a rate
 	// quota is spent): the window then halves whatever the levels say.
-	// Random throttling of 30% is 3.4 standard deviations below it.
-	heavyShare = 0.5
+	// Random throttling of 30% is 5 standard deviations below it (at 0.5 it
+	// still halved the window once or twice in 2,000 calls).
+	heavyShare = 0.6
+	// minRefused is the least number of refusals at a level or above that
+	// shrink the window: with fewer, random throttling of 30% makes two in
+	// three by chance too often at the top level, where calls are few.
+	minRefused = 4
 	// minMemory is the least number of answered calls remembered.
 	minMemory = 64
 )
@@ -347,7 +352,7 @@ func (l *Limiter) decreaseLocked(level int) {
 		}
 		// Two refusals in three: random throttling of 30% gets there by
 		// chance about once in a hundred levels seen ten times.
-		if refused < 2 || refused < 2*served {
+		if refused < minRefused || refused < 2*served {
 			return
 		}
 		next = max(next, float64(level-1))

@@ -139,10 +139,10 @@ func TestThrottledBurstShrinksOnce(t *testing.T) {
 	for i := len(releases) - 1; i >= 0; i-- {
 		releases[i](throttle.Throttled, 0)
 	}
-	assert.Equal(t, 6, l.Limit(), "calls throttled together shrink the window once: below the level of the second refusal")
+	assert.Equal(t, 4, l.Limit(), "calls throttled together shrink the window once: below the level of the fourth refusal")
 
 	call(t, l, 0, 0, throttle.Throttled)
-	assert.Equal(t, 3, l.Limit(), "a call started after the decrease is a new epoch; by at most half")
+	assert.Equal(t, 2, l.Limit(), "a call started after the decrease is a new epoch; by at most half")
 	call(t, l, 0, 0, throttle.Throttled)
 	call(t, l, 0, 0, throttle.Throttled)
 	assert.Equal(t, 1, l.Limit(), "never below one")
@@ -185,7 +185,7 @@ func fill(t *testing.T, l *throttle.Limiter, o throttle.Outcome) {
 func TestSuccessesGrowWindowByOnePerRoundTrip(t *testing.T) {
 	t.Parallel()
 	l := throttle.New(0, 0, 6)
-	for range 4 { // 6 -> 6 (one refusal is no evidence) -> 3 -> 1.5 -> 1
+	for range 6 { // 6, 6, 6 (fewer than four refusals are no evidence) -> 3 -> 1.5 -> 1
 		call(t, l, 0, 0, throttle.Throttled)
 	}
 	require.Equal(t, 1, l.Limit())
