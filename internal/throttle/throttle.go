@@ -3,7 +3,8 @@
 // golang.org/x/time/rate), what the service says is left of its quota, and an
 // adaptive window of calls in flight that finds the service's capacity and
 // stays at it (additive increase, multiplicative decrease, as TCP congestion
-// control, with a floor at the concurrency the service was just seen serving).
+// control, shrinking only where most calls are refused, so that random
+// throttling does not shrink it).
 package throttle
 
 import (
