@@ -8,9 +8,13 @@
 // With -bedrock the calls go over HTTP through the real AWS SDK client to a
 // fake Bedrock runtime on 127.0.0.1 (the same engine, retries and adaptive
 // limiter as `evalgate run`); -throttle makes the fake throttle that share of
-// calls at random, -capacity throttles calls beyond that many in flight.
+// calls at random, -capacity throttles calls beyond that many in flight. The
+// last line sets the wall time against issue 14's goals: at most 1.3 times
+// the capacity bound (N x latency / capacity), at most 1.5 times the ideal
+// under random throttling, and no sample lost.
 //
 //	go run ./bench/enginebench -bedrock -samples 2000 -concurrency 16 -latency 50ms -throttle 0.3
+//	go run ./bench/enginebench -bedrock -samples 2000 -concurrency 16 -latency 50ms -capacity 8
 package main
 
 import (
@@ -190,7 +194,36 @@ func bench(o opts) error {
 	fmt.Printf("wall=%.3fs ideal=%.3fs overhead=%+.2f%%\n", wall.Seconds(), ideal.Seconds(), 100*(wall.Seconds()/ideal.Seconds()-1))
 	fmt.Printf("cpu=%.3fs cpu_per_sample=%.1fus\n", cpu.Seconds(), float64(cpu.Microseconds())/float64(n))
 	fmt.Printf("peak_rss=%.1fMiB\n", float64(ru.Maxrss)/1024)
+	fmt.Println(goals(o, wall, ideal, n-(ts.Records-ts.Errors)))
 	return nil
+}
+
+// Issue 14's goals for a run against a fake Bedrock that throttles.
+const (
+	// goalAtCapacity bounds the wall time over the capacity bound when
+	// the service serves at most -capacity calls at once.
+	goalAtCapacity = 1.3
+	// goalThrottled bounds the wall time over the ideal when the service
+	// throttles a share of calls at random.
+	goalThrottled = 1.5
+)
+
+// goals sets the wall time and the samples lost against the goals, side by
+// side: wall / capacity bound, wall / ideal, lost.
+func goals(o opts, wall, ideal time.Duration, lost int) string {
+	met := lost == 0
+	line := fmt.Sprintf("goals: wall/ideal=%.2f", wall.Seconds()/ideal.Seconds())
+	if o.bedrock && o.throttle > 0 {
+		line += fmt.Sprintf(" (goal <= %.1f)", goalThrottled)
+		met = met && wall.Seconds() <= goalThrottled*ideal.Seconds()
+	}
+	if o.bedrock && o.capacity > 0 && o.capacity < o.conc {
+		bound := time.Duration(o.n) * o.lat / time.Duration(o.capacity)
+		ratio := wall.Seconds() / bound.Seconds()
+		line += fmt.Sprintf(" capacity_bound=%.3fs wall/capacity_bound=%.2f (goal <= %.1f)", bound.Seconds(), ratio, goalAtCapacity)
+		met = met && ratio <= goalAtCapacity
+	}
+	return line + fmt.Sprintf(" lost=%d (goal 0) met=%t", lost, met)
 }
 
 func cpuTime() time.Duration {

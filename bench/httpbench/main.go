@@ -53,7 +53,6 @@ type settings struct {
 	baseline                      bool
 	stream                        bool
 	rpm, tpm                      int
-	increaseAfter                 int
 	seed                          uint64
 }
 
@@ -70,7 +69,6 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolVar(&s.stream, "stream", false, "use ConverseStream (event-stream frames) instead of Converse")
 	fs.IntVar(&s.rpm, "rpm", 0, "requests-per-minute limit of the limiter (0: none)")
 	fs.IntVar(&s.tpm, "tpm", 0, "tokens-per-minute limit of the limiter (0: none)")
-	fs.IntVar(&s.increaseAfter, "increase-after", throttle.DefaultIncreaseAfter, "successes before the concurrency cap grows by one")
 	fs.Uint64Var(&s.seed, "seed", 1, "seed of the fake's throttling decisions")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -111,7 +109,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "baseline       %s (plain net/http, no SDK, same fake and concurrency)\n", wall.Round(time.Millisecond))
 	}
-	limiter := throttle.New(s.rpm, s.tpm, s.concurrency, throttle.WithIncreaseAfter(s.increaseAfter))
+	limiter := throttle.New(s.rpm, s.tpm, s.concurrency)
 
 	calls0, ok0, thr0 := srv.Calls(), srv.Succeeded(), srv.Throttled()
 	cpu0 := cpuTime()

@@ -99,6 +99,33 @@ type Response struct {
 	// "end_turn", "max_tokens", "stop_sequence", "content_filtered", or the
 	// provider's own word.
 	StopReason string `json:"stop_reason,omitempty"`
+	// RateLimit is what the service said about its quota with the reply;
+	// nil when it said nothing. It paces the next calls and is not kept.
+	RateLimit *RateLimit `json:"-"`
+}
+
+// RateLimit is what a service says about its quota with a reply (OpenAI's
+// x-ratelimit-remaining-requests, -tokens and x-ratelimit-reset-requests,
+// -tokens headers): what is left of the current window and how long until
+// each limit is replenished. A negative remaining count was not said.
+// https://platform.openai.com/docs/guides/rate-limits#rate-limits-in-headers
+type RateLimit struct {
+	RemainingRequests, RemainingTokens int
+	ResetRequests, ResetTokens         time.Duration
+}
+
+// Wait is how long a next call of about tokens tokens should wait: until the
+// requests are replenished when none are left, until the tokens are when
+// fewer than tokens are left; zero when the quota has room.
+func (q RateLimit) Wait(tokens int) time.Duration {
+	var d time.Duration
+	if q.RemainingRequests == 0 {
+		d = q.ResetRequests
+	}
+	if q.RemainingTokens >= 0 && q.RemainingTokens < max(tokens, 1) {
+		d = max(d, q.ResetTokens)
+	}
+	return d
 }
 
 // StopMaxTokens is the normalized stop reason of a reply cut at max_tokens.
@@ -169,7 +196,10 @@ type Error struct {
 	Provider string
 	// RetryAfter is the delay the service asked for, if it named one.
 	RetryAfter time.Duration
-	Err        error
+	// RateLimit is what the service said about its quota with the
+	// failure, if anything.
+	RateLimit *RateLimit
+	Err       error
 }
 
 func (e *Error) Error() string {
@@ -241,4 +271,13 @@ func RetryAfterOf(err error) time.Duration {
 		return pe.RetryAfter
 	}
 	return 0
+}
+
+// RateLimitOf returns what a wrapped *Error said about the quota, or nil.
+func RateLimitOf(err error) *RateLimit {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.RateLimit
+	}
+	return nil
 }

@@ -56,3 +56,25 @@ func TestParseRetryAfter(t *testing.T) {
 		assert.Equal(t, w, want{wait, ok}, "%q", in)
 	}
 }
+
+func TestRateLimitWait(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		q      RateLimit
+		tokens int
+		want   time.Duration
+	}{
+		{"room left", RateLimit{RemainingRequests: 5, RemainingTokens: 5000, ResetRequests: time.Second, ResetTokens: time.Minute}, 400, 0},
+		{"requests spent", RateLimit{RemainingRequests: 0, RemainingTokens: 5000, ResetRequests: time.Second, ResetTokens: time.Minute}, 400, time.Second},
+		{"too few tokens for the call", RateLimit{RemainingRequests: 5, RemainingTokens: 300, ResetRequests: time.Second, ResetTokens: time.Minute}, 400, time.Minute},
+		{"both: the longer", RateLimit{RemainingRequests: 0, RemainingTokens: 0, ResetRequests: 2 * time.Second, ResetTokens: time.Second}, 0, 2 * time.Second},
+		{"not said", RateLimit{RemainingRequests: -1, RemainingTokens: -1, ResetRequests: time.Second, ResetTokens: time.Minute}, 400, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tt.want, tt.q.Wait(tt.tokens))
+		})
+	}
+}

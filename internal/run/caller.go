@@ -184,10 +184,14 @@ func (s *stopper) get() (string, error) {
 // opts.Retries times. Throttled calls are retried while they have been
 // throttled for less than opts.RetryThrottledFor: under load a share of
 // calls is always throttled, and a fixed count would turn that share into
-// errors (at 30% throttling, 0.3^5 of calls after four retries). Every wait
-// is exponential backoff with full jitter, or the Retry-After the service
-// asked for, capped at opts.MaxRetryWait; a wait that would end after the
-// run's deadline is not begun.
+// errors (at 30% throttling, 0.3^5 of calls after four retries). A
+// throttled call waits what its target's limiter says (a RetryPacer: no
+// wait while the service answers other calls, the limiter's window being
+// what keeps the load within the service's capacity; a doubling one over
+// rounds of refusals, ended early when a call succeeds); any other wait is
+// exponential backoff with full jitter. The Retry-After the service asked
+// for wins when longer; every wait is capped at opts.MaxRetryWait, and one
+// that would end after the run's deadline is not begun.
 func (c *Caller) call(ctx context.Context, t *Target, req provider.Request) (provider.Response, int, error) {
 	start := c.opts.now()
 	transient := 0 // failures counted against opts.Retries
@@ -210,9 +214,18 @@ func (c *Caller) call(ctx context.Context, t *Target, req provider.Request) (pro
 		case kind == provider.KindThrottled && now.Sub(start) >= c.opts.RetryThrottledFor:
 			return resp, attempt, fmt.Errorf("still throttled after %s of retries (run.retry_throttled_for): %w", c.opts.RetryThrottledFor, err)
 		}
-		w := Wait{Target: t.Info.ID, Kind: kind.String(), Delay: c.backoff(attempt), Asked: provider.RetryAfterOf(err)}
+		delay := c.backoff(attempt)
+		var room <-chan struct{}
+		p, paced := t.Limiter.(RetryPacer)
+		if paced && kind == provider.KindThrottled {
+			delay = min(p.RetryDelay(), c.opts.BackoffMax)
+		}
+		w := Wait{Target: t.Info.ID, Kind: kind.String(), Delay: delay, Asked: provider.RetryAfterOf(err)}
 		if w.Asked > w.Delay {
 			w.Delay = w.Asked
+		} else if paced && kind == provider.KindThrottled && w.Delay > 0 {
+			// The service named no time: a success elsewhere ends the wait.
+			room = p.Room()
 		}
 		if w.Delay > c.opts.MaxRetryWait {
 			w.Delay, w.Capped = c.opts.MaxRetryWait, true
@@ -223,10 +236,28 @@ func (c *Caller) call(ctx context.Context, t *Target, req provider.Request) (pro
 		if wt, ok := c.opts.Progress.(Waiter); ok && (w.Capped || w.Delay >= noticeableWait) {
 			wt.Waiting(w)
 		}
-		if err := c.opts.sleep(ctx, w.Delay); err != nil {
+		if err := c.sleepUntil(ctx, w.Delay, room); err != nil {
 			return resp, attempt, err
 		}
 	}
+}
+
+// sleepUntil waits d, or less if room (when not nil) is closed first.
+func (c *Caller) sleepUntil(ctx context.Context, d time.Duration, room <-chan struct{}) error {
+	if room == nil {
+		return c.opts.sleep(ctx, d)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-room:
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	_ = c.opts.sleep(wctx, d)
+	return ctx.Err()
 }
 
 // noticeableWait is the shortest wait before a retry that the progress
@@ -252,17 +283,41 @@ type Waiter interface {
 	Waiting(w Wait)
 }
 
+// RetryPacer is a Limiter that paces the retries of throttled calls
+// (*throttle.Limiter): it sees every call to the model, so it knows whether
+// the service still answers the others. RetryDelay is the wait; Room is
+// closed when a call succeeds, which ends the wait early.
+type RetryPacer interface {
+	RetryDelay() time.Duration
+	Room() <-chan struct{}
+}
+
+// Pauser is a Limiter that can hold new calls while a quota the service
+// reported as spent is replenished (*throttle.Limiter).
+type Pauser interface {
+	Pause(d time.Duration)
+}
+
 func (c *Caller) attempt(ctx context.Context, t *Target, req provider.Request) (provider.Response, error) {
-	if t.Limiter != nil {
-		release, err := t.Limiter.Begin(ctx, estimateTokens(req))
-		if err != nil {
-			return provider.Response{}, err
-		}
-		resp, err := c.timed(ctx, t, req)
-		release(err, resp.Usage.InputTokens+resp.Usage.OutputTokens)
-		return resp, err
+	if t.Limiter == nil {
+		return c.timed(ctx, t, req)
 	}
-	return c.timed(ctx, t, req)
+	est := estimateTokens(req)
+	release, err := t.Limiter.Begin(ctx, est)
+	if err != nil {
+		return provider.Response{}, err
+	}
+	resp, err := c.timed(ctx, t, req)
+	release(err, resp.Usage.InputTokens+resp.Usage.OutputTokens)
+	quota := resp.RateLimit
+	if err != nil {
+		quota = provider.RateLimitOf(err)
+	}
+	if p, ok := t.Limiter.(Pauser); ok && quota != nil {
+		// The next call is about this one's size.
+		p.Pause(quota.Wait(est))
+	}
+	return resp, err
 }
 
 func (c *Caller) timed(ctx context.Context, t *Target, req provider.Request) (provider.Response, error) {

@@ -1,12 +1,15 @@
 // Package throttle keeps calls to one model within its service quotas:
 // requests per minute and tokens per minute (token buckets from
-// golang.org/x/time/rate), and an adaptive cap on calls in flight that halves
-// when the service throttles and grows back by one after a run of successes
-// (additive increase, multiplicative decrease, as TCP congestion control).
+// golang.org/x/time/rate), what the service says is left of its quota, and an
+// adaptive window of calls in flight that finds the service's capacity and
+// stays at it (additive increase, multiplicative decrease, as TCP congestion
+// control, shrinking only where most calls are refused, so that random
+// throttling does not shrink it).
 package throttle
 
 import (
 	"context"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -24,13 +27,9 @@ const (
 	OK Outcome = iota
 	// Throttled is a call the service refused to slow us down (429, quota).
 	Throttled
-	// Failed is any other failure; it does not move the concurrency cap.
+	// Failed is any other failure; it does not move the window.
 	Failed
 )
-
-// DefaultIncreaseAfter is the number of successes (since the cap last
-// changed) after which the concurrency cap grows by one.
-const DefaultIncreaseAfter = 10
 
 // Clock is the time source; tests inject one that does not sleep.
 type Clock interface {
@@ -68,57 +67,122 @@ type Option func(*Limiter)
 // WithClock replaces the wall clock.
 func WithClock(c Clock) Option { return func(l *Limiter) { l.clock = c } }
 
-// WithCooldown sets the least time between two halvings of the cap.
-func WithCooldown(d time.Duration) Option { return func(l *Limiter) { l.cooldown = d } }
-
-// DefaultCooldown is the least time between two halvings of the cap: about
-// the time a throttled burst takes to drain, so one burst halves it once.
-const DefaultCooldown = time.Second
-
-// WithIncreaseAfter sets how many successes (since the cap last changed) grow
-// the cap by one.
-func WithIncreaseAfter(n int) Option {
+// WithRetryBase sets the first backoff step of RetryDelay.
+func WithRetryBase(d time.Duration) Option {
 	return func(l *Limiter) {
-		if n > 0 {
-			l.increaseAfter = n
+		if d > 0 {
+			l.retryBase = d
 		}
 	}
 }
 
+// DefaultRetryBase is the first backoff step of a throttled call's retry
+// once the service refuses calls in a row: short next to a model call, as the
+// window, not the sleep, is what keeps the load within the service's
+// capacity; it doubles with each round of refusals.
+const DefaultRetryBase = 10 * time.Millisecond
+
+const (
+	// decrease is the multiplicative decrease of the window on congestion.
+	decrease = 0.5
+	// shareWeight is the weight of one outcome in the moving throttled
+	// share: about the last 32 calls. At 30% random throttling the share
+	// stays within 0.3 ± 0.06 (one standard deviation).
+	shareWeight = 1.0 / 32
+	// heavyShare is the throttled share beyond which the service is taken
+	// to refuse most calls at any concurrency (its capacity fell, or a rate
+	// quota is spent): the window then halves whatever the levels say.
+	// Random throttling of 30% is 5 standard deviations below it (at 0.5 it
+	// still halved the window once or twice in 2,000 calls).
+	heavyShare = 0.6
+	// minRefused is the least number of refusals at a level or above that
+	// shrink the window: with fewer, random throttling of 30% makes two in
+	// three by chance too often at the top level, where calls are few.
+	minRefused = 4
+	// minMemory is the least number of answered calls remembered.
+	minMemory = 64
+)
+
 // Limiter paces the calls to one (provider, model). It is safe for
 // concurrent use.
+//
+// Its window of calls in flight starts at the maximum. A successful call
+// that was in flight while the window was full grows it by 1/window (one
+// call per round trip). Each answered call is remembered with its level: how
+// many calls were in flight when it started, itself included. A throttled
+// call shrinks the window, once per congestion epoch (calls throttled
+// together count once), only when most recent calls at its level or above
+// were throttled too: then to just below that level, by at most half. A
+// service that throttles the calls beyond its capacity refuses nearly every
+// call above it and answers those below, so the window settles at the
+// capacity; one that throttles a share of calls at any load (random
+// throttling) refuses a minority at every level, so the window stays full;
+// one that refuses most calls at every level halves it each epoch.
 type Limiter struct {
-	rpm, tpm      *rate.Limiter // nil: no limit
-	clock         Clock
-	max           int
-	increaseAfter int
-	cooldown      time.Duration
+	rpm, tpm  *rate.Limiter // nil: no limit
+	clock     Clock
+	max       int
+	retryBase time.Duration
 
 	mu       sync.Mutex
-	limit    int // allowed calls in flight, 1..max
+	window   float64 // allowed calls in flight, 1..max
 	inFlight int
-	streak   int // OK outcomes since the last change of limit
-	// lastDecrease is when the cap was last halved.
-	lastDecrease time.Time
 	// epoch counts decreases. A call remembers the epoch it started in, so a
-	// burst of calls throttled together halves the cap once, not once each.
-	epoch   int
-	waiters []chan struct{}
+	// burst of calls throttled together shrinks the window once.
+	epoch int
+	// tick counts the calls started; it orders them against refusals.
+	tick uint64
+	// fullAt is the tick when the window was last full.
+	fullAt uint64
+	// outcomes is a ring of recent answered calls.
+	outcomes    []answered
+	outcomeNext int
+	// share is the moving share of throttled calls among answered ones.
+	share float64
+	// room is closed, and replaced, when a call succeeds: the service has
+	// room again, and retries waiting out refusals may go.
+	room chan struct{}
+	// refusals counts rounds of throttling since the last success: a
+	// throttled call that started after the last round was counted begins
+	// a new one. refusedAt is the tick of that count.
+	refusals  int
+	refusedAt uint64
+	// pausedUntil holds new calls while a quota the service reported as
+	// spent resets.
+	pausedUntil time.Time
+	waiters     []chan struct{}
+}
+
+// answered is a call the service answered or throttled, at its level.
+type answered struct {
+	level     int
+	throttled bool
+}
+
+// ticket is what a call carries from Acquire to its release.
+type ticket struct {
+	epoch, level int
+	start        uint64
 }
 
 // New returns a limiter allowing rpm requests and tpm tokens per minute (0:
 // unlimited) and at most maxConcurrency calls in flight (values below 1 mean 1).
-// The cap on calls in flight starts at maxConcurrency and adapts to throttling.
+// The window of calls in flight starts at maxConcurrency and adapts to
+// throttling.
 func New(rpm, tpm, maxConcurrency int, opts ...Option) *Limiter {
 	if maxConcurrency < 1 {
 		maxConcurrency = 1
 	}
+	// About four windows of calls: enough to see the share refused at a
+	// level, few enough to follow a service whose capacity changes.
+	memory := max(minMemory, 4*maxConcurrency)
 	l := &Limiter{
-		clock:         realClock{},
-		max:           maxConcurrency,
-		limit:         maxConcurrency,
-		increaseAfter: DefaultIncreaseAfter,
-		cooldown:      DefaultCooldown,
+		clock:     realClock{},
+		max:       maxConcurrency,
+		window:    float64(maxConcurrency),
+		retryBase: DefaultRetryBase,
+		outcomes:  make([]answered, 0, memory),
+		room:      make(chan struct{}),
 	}
 	if rpm > 0 {
 		// A burst of up to maxConcurrency requests: with a smaller one, the
@@ -136,17 +200,18 @@ func New(rpm, tpm, maxConcurrency int, opts ...Option) *Limiter {
 }
 
 // Acquire waits until a call estimated at estTokens tokens may start: a slot
-// under the concurrency cap, a request and the tokens from the rate limits.
-// The caller must call release exactly once (extra calls are ignored) with
-// the call's outcome and the tokens it really used.
+// in the window, the end of any pause a spent quota asked for, a request and
+// the tokens from the rate limits. The caller must call release exactly once
+// (extra calls are ignored) with the call's outcome and the tokens it really
+// used.
 func (l *Limiter) Acquire(ctx context.Context, estTokens int) (release func(outcome Outcome, usedTokens int), err error) {
-	epoch, err := l.acquireSlot(ctx)
+	t, err := l.acquireSlot(ctx)
 	if err != nil {
 		return nil, err
 	}
 	est, err := l.waitRate(ctx, estTokens)
 	if err != nil {
-		l.releaseSlot(Failed, epoch)
+		l.releaseSlot(Failed, t)
 		return nil, err
 	}
 	var once sync.Once
@@ -157,16 +222,18 @@ func (l *Limiter) Acquire(ctx context.Context, estTokens int) (release func(outc
 				// delays the next calls.
 				l.tpm.ReserveN(l.clock.Now(), min(used-est, l.tpm.Burst()))
 			}
-			l.releaseSlot(outcome, epoch)
+			l.releaseSlot(outcome, t)
 		})
 	}, nil
 }
 
 // waitRate reserves a request and estTokens tokens and sleeps until both are
-// available. It returns the tokens reserved.
+// available and any pause is over. It returns the tokens reserved.
 func (l *Limiter) waitRate(ctx context.Context, estTokens int) (int, error) {
 	now := l.clock.Now()
-	var delay time.Duration
+	l.mu.Lock()
+	delay := l.pausedUntil.Sub(now)
+	l.mu.Unlock()
 	var reqRes, tokRes *rate.Reservation
 	if l.rpm != nil {
 		reqRes = l.rpm.ReserveN(now, 1)
@@ -196,15 +263,20 @@ func (l *Limiter) waitRate(ctx context.Context, estTokens int) (int, error) {
 	return est, nil
 }
 
-func (l *Limiter) acquireSlot(ctx context.Context) (epoch int, err error) {
+func (l *Limiter) acquireSlot(ctx context.Context) (ticket, error) {
 	for {
 		l.mu.Lock()
-		if l.inFlight < l.limit {
+		if l.inFlight < l.limitLocked() {
 			l.inFlight++
-			epoch = l.epoch
+			l.tick++
+			t := ticket{epoch: l.epoch, level: l.inFlight, start: l.tick}
+			if l.inFlight >= l.limitLocked() {
+				l.fullAt = l.tick
+			}
 			l.mu.Unlock()
-			return epoch, nil
+			return t, nil
 		}
+		l.fullAt = l.tick
 		wake := make(chan struct{})
 		l.waiters = append(l.waiters, wake)
 		l.mu.Unlock()
@@ -215,7 +287,7 @@ func (l *Limiter) acquireSlot(ctx context.Context) (epoch int, err error) {
 			l.mu.Lock()
 			l.dropWaiter(wake)
 			l.mu.Unlock()
-			return 0, ctx.Err()
+			return ticket{}, ctx.Err()
 		}
 	}
 }
@@ -232,46 +304,143 @@ func (l *Limiter) dropWaiter(wake chan struct{}) {
 	l.wakeLocked()
 }
 
-func (l *Limiter) releaseSlot(outcome Outcome, epoch int) {
+func (l *Limiter) releaseSlot(outcome Outcome, t ticket) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.inFlight--
 	switch outcome {
-	case Throttled:
-		// Halve once per burst (the calls that started before the last
-		// decrease saw the old cap) and at most once per cooldown: a service
-		// that throttles a share of calls whatever the load would otherwise
-		// drive the cap to 1 within a second and keep it there.
-		now := l.clock.Now()
-		if epoch == l.epoch && (l.lastDecrease.IsZero() || now.Sub(l.lastDecrease) >= l.cooldown) {
-			l.limit = max(1, l.limit/2)
-			l.epoch++
-			l.streak = 0
-			l.lastDecrease = now
-		}
 	case OK:
-		l.streak++
-		if l.streak >= l.increaseAfter && l.limit < l.max {
-			l.limit++
-			l.streak = 0
+		l.share -= l.share * shareWeight
+		l.refusals = 0
+		close(l.room)
+		l.room = make(chan struct{})
+		l.remember(answered{level: t.level})
+		// Only a call in flight while the window was full says the window
+		// is not too large: while fewer calls are wanted (the run's tail,
+		// slow metrics) it would otherwise grow untested.
+		if l.fullAt >= t.start && l.window < float64(l.max) {
+			l.window = min(float64(l.max), l.window+1/l.window)
+		}
+	case Throttled:
+		l.share += (1 - l.share) * shareWeight
+		if t.start > l.refusedAt {
+			l.refusals++
+			l.refusedAt = l.tick
+		}
+		l.remember(answered{level: t.level, throttled: true})
+		if t.epoch == l.epoch {
+			l.decreaseLocked(t.level)
 		}
 	}
 	l.wakeLocked()
 }
 
+// decreaseLocked shrinks the window for a call throttled at level that
+// started in the current epoch. l.mu must be held.
+func (l *Limiter) decreaseLocked(level int) {
+	next := max(1, l.window*decrease)
+	if l.share < heavyShare {
+		refused, served := 0, 0
+		for _, o := range l.outcomes {
+			if o.level < level {
+				continue
+			}
+			if o.throttled {
+				refused++
+			} else {
+				served++
+			}
+		}
+		// Two refusals in three: random throttling of 30% gets there by
+		// chance about once in a hundred levels seen ten times.
+		if refused < minRefused || refused < 2*served {
+			return
+		}
+		next = max(next, float64(level-1))
+	}
+	if next < l.window {
+		l.window = next
+		l.epoch++
+	}
+}
+
+func (l *Limiter) remember(a answered) {
+	l.outcomes = ring(l.outcomes, &l.outcomeNext, a)
+}
+
+// ring adds v to the ring buffer r of capacity cap(r), next being the oldest
+// element's index once it is full.
+func ring[T any](r []T, next *int, v T) []T {
+	if len(r) < cap(r) {
+		return append(r, v)
+	}
+	r[*next] = v
+	*next = (*next + 1) % len(r)
+	return r
+}
+
+// limitLocked is the whole number of calls the window allows. l.mu must be
+// held.
+func (l *Limiter) limitLocked() int { return max(1, int(l.window)) }
+
 // wakeLocked wakes as many waiters as there are free slots. l.mu must be held.
 func (l *Limiter) wakeLocked() {
-	for free := l.limit - l.inFlight; free > 0 && len(l.waiters) > 0; free-- {
+	for free := l.limitLocked() - l.inFlight; free > 0 && len(l.waiters) > 0; free-- {
 		close(l.waiters[0])
 		l.waiters = l.waiters[1:]
 	}
 }
 
-// Limit is the current cap on calls in flight.
+// RetryDelay is how long a call the service throttled waits before its retry
+// when the service named no time. While the service still answers other calls
+// (no call started after a refusal was refused in turn) there is no wait: the
+// retry queues for a slot in the window, which has just shrunk if the
+// service is at capacity, and takes one at once if the throttling was
+// random. Each further round of refusals with no success between doubles a
+// jittered wait from the retry base, so a service that refuses everything is
+// not called in a loop; a success ends such waits early (Room), as they are
+// no longer needed.
+func (l *Limiter) RetryDelay() time.Duration {
+	l.mu.Lock()
+	rounds := l.refusals
+	l.mu.Unlock()
+	if rounds <= 1 {
+		return 0
+	}
+	d := l.retryBase << min(rounds-2, 30)
+	if d <= 0 {
+		d = l.retryBase
+	}
+	// Full jitter spreads the retries of calls refused together.
+	return time.Duration(rand.Int64N(int64(d))) + 1
+}
+
+// Room returns a channel closed when a call next succeeds.
+func (l *Limiter) Room() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.room
+}
+
+// Pause holds every new call for d: a quota the service reported as spent
+// (OpenAI's x-ratelimit-remaining-requests: 0) resets then.
+func (l *Limiter) Pause(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	until := l.clock.Now().Add(d)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if until.After(l.pausedUntil) {
+		l.pausedUntil = until
+	}
+}
+
+// Limit is the whole number of calls in flight the window allows now.
 func (l *Limiter) Limit() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.limit
+	return l.limitLocked()
 }
 
 // InFlight is the number of calls between Acquire and release.

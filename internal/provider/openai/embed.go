@@ -52,7 +52,7 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float64, prov
 		return nil, provider.Usage{}, nil
 	}
 	var out embeddingResponse
-	err := e.c.call(ctx, e.c.embedURL, embeddingRequest{Model: e.model, Input: texts, EncodingFormat: "float"}, &out)
+	_, err := e.c.call(ctx, e.c.embedURL, embeddingRequest{Model: e.model, Input: texts, EncodingFormat: "float"}, &out)
 	if err != nil {
 		return nil, provider.Usage{}, e.c.classify(ctx, e.model, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -27,6 +28,7 @@ func (c *Client) classify(ctx context.Context, model string, err error) error {
 		// The run was cancelled: nothing to retry, nothing wrong with the model.
 	case errors.As(err, &apiErr):
 		e.Kind = provider.KindOfStatus(apiErr.status)
+		e.RateLimit = rateLimitOf(apiErr.header)
 		// The status alone does not say what is wrong with the request; the
 		// server's message does.
 		e.Err = fmt.Errorf("model %s: %w: %s", model, err, apiErr.detail.String())
@@ -37,6 +39,10 @@ func (c *Client) classify(ctx context.Context, model string, err error) error {
 			e.Err = fmt.Errorf("model %s: the account's quota is exhausted (check billing): %w", model, err)
 		case e.Kind == provider.KindThrottled:
 			e.RetryAfter = retryAfter(apiErr.header)
+			if e.RetryAfter == 0 && e.RateLimit != nil {
+				// No Retry-After: the spent quota says when it is back.
+				e.RetryAfter = e.RateLimit.Wait(0)
+			}
 		case e.Kind == provider.KindAuth:
 			help := "no API key was sent: set api_key_env on the target"
 			if c.hasAPIKey {
@@ -178,6 +184,46 @@ func isTransport(err error) bool {
 		errors.Is(err, io.EOF) ||
 		errors.As(err, &netErr) ||
 		errors.As(err, &syntaxErr)
+}
+
+// rateLimitOf reads OpenAI's rate-limit headers; nil when there are none.
+// Remaining counts are integers; resets are durations as OpenAI writes
+// them ("1s", "6m0s", "20ms") or seconds ("0.5"), as some compatible servers
+// do.
+// https://platform.openai.com/docs/guides/rate-limits#rate-limits-in-headers
+func rateLimitOf(h http.Header) *provider.RateLimit {
+	q := provider.RateLimit{RemainingRequests: -1, RemainingTokens: -1}
+	seen := false
+	if n, err := strconv.Atoi(h.Get("X-Ratelimit-Remaining-Requests")); err == nil && n >= 0 {
+		q.RemainingRequests, seen = n, true
+	}
+	if n, err := strconv.Atoi(h.Get("X-Ratelimit-Remaining-Tokens")); err == nil && n >= 0 {
+		q.RemainingTokens, seen = n, true
+	}
+	if d, ok := resetOf(h.Get("X-Ratelimit-Reset-Requests")); ok {
+		q.ResetRequests, seen = d, true
+	}
+	if d, ok := resetOf(h.Get("X-Ratelimit-Reset-Tokens")); ok {
+		q.ResetTokens, seen = d, true
+	}
+	if !seen {
+		return nil
+	}
+	return &q
+}
+
+// resetOf reads an x-ratelimit-reset-* value.
+func resetOf(v string) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		return d, true
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 && !math.IsInf(s, 0) {
+		return time.Duration(s * float64(time.Second)), true
+	}
+	return 0, false
 }
 
 // retryAfter reads OpenAI's retry-after-ms, then the standard Retry-After

@@ -84,30 +84,31 @@ func effectivePort(u *url.URL) string {
 	return "80"
 }
 
-// call posts body to endpoint and decodes the JSON reply into out.
-func (c *Client) call(ctx context.Context, endpoint string, body, out any) error {
+// call posts body to endpoint and decodes the JSON reply into out. It
+// returns the reply's header, for the rate-limit headers.
+func (c *Client) call(ctx context.Context, endpoint string, body, out any) (http.Header, error) {
 	resp, err := c.post(ctx, endpoint, body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
-		return readError(ctx, err)
+		return nil, readError(ctx, err)
 	}
 	if len(raw) > maxResponseBytes {
-		return fmt.Errorf("response body exceeds %d MB", maxResponseBytes>>20)
+		return nil, fmt.Errorf("response body exceeds %d MB", maxResponseBytes>>20)
 	}
 	if ct := resp.Header.Get("Content-Type"); !isJSON(ct) {
 		// Typically a web UI or a proxy's page answering at a wrong base_url.
-		return fmt.Errorf("the server answered with content type %q, not JSON: check base_url", ct)
+		return nil, fmt.Errorf("the server answered with content type %q, not JSON: check base_url", ct)
 	}
 	// A Decoder, unlike Unmarshal, accepts trailing bytes after the reply, as
 	// the SDK did.
 	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(out); err != nil {
-		return fmt.Errorf("parsing the response: %w", err)
+		return nil, fmt.Errorf("parsing the response: %w", err)
 	}
-	return nil
+	return resp.Header, nil
 }
 
 // post sends body as JSON to endpoint. It returns the response when its

@@ -124,12 +124,12 @@ func (c *Client) Complete(ctx context.Context, req provider.Request) (provider.R
 	}
 	start := time.Now()
 	var out completion
-	err = c.call(ctx, c.chatURL, body, &out)
+	header, err := c.call(ctx, c.chatURL, body, &out)
 	latency := time.Since(start)
 	if err != nil {
 		return provider.Response{}, c.classify(ctx, req.Model, err)
 	}
-	resp := provider.Response{Latency: latency, Usage: out.Usage.provider()}
+	resp := provider.Response{Latency: latency, Usage: out.Usage.provider(), RateLimit: rateLimitOf(header)}
 	if len(out.Choices) > 0 {
 		resp.Text = out.Choices[0].Message.Content
 		resp.StopReason = normalizeStop(out.Choices[0].FinishReason)
@@ -202,6 +202,7 @@ func (c *Client) stream(ctx context.Context, model string, body chatRequest) (pr
 		}
 	}
 	resp.Latency = time.Since(start)
+	resp.RateLimit = rateLimitOf(httpResp.Header)
 	if !finished {
 		return provider.Response{}, &provider.Error{Kind: provider.KindTransient, Provider: Name,
 			Err: fmt.Errorf("model %s: response stream ended before a finish_reason", model)}

@@ -312,3 +312,85 @@ func TestErrorKinds(t *testing.T) {
 		})
 	}
 }
+
+// Issue 14, item 3: OpenAI's x-ratelimit-* headers say what is left of the
+// quota, with a reply or a 429; a 429 without Retry-After waits for the
+// spent quota's reset.
+func TestRateLimitHeaders(t *testing.T) {
+	t.Parallel()
+	withHeaders := func(status int, header ...string) *fake {
+		return &fake{respond: func(w http.ResponseWriter, _ *http.Request, _ int) {
+			for i := 0; i+1 < len(header); i += 2 {
+				w.Header().Set(header[i], header[i+1])
+			}
+			if status != http.StatusOK {
+				writeError(w, status, "rate_limit_exceeded", "Rate limit reached")
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, completionJSON)
+		}}
+	}
+	all := []string{"X-Ratelimit-Remaining-Requests", "59", "X-Ratelimit-Remaining-Tokens", "149984",
+		"X-Ratelimit-Reset-Requests", "1s", "X-Ratelimit-Reset-Tokens", "6m0s"}
+	tests := []struct {
+		name       string
+		fake       *fake
+		want       *provider.RateLimit
+		retryAfter time.Duration // of a 429
+	}{
+		{"reply with all four", withHeaders(200, all...),
+			&provider.RateLimit{RemainingRequests: 59, RemainingTokens: 149984, ResetRequests: time.Second, ResetTokens: 6 * time.Minute}, 0},
+		{"reply without", withHeaders(200), nil, 0},
+		{"reply with requests only, reset in seconds", withHeaders(200, "X-Ratelimit-Remaining-Requests", "0", "X-Ratelimit-Reset-Requests", "0.5"),
+			&provider.RateLimit{RemainingRequests: 0, RemainingTokens: -1, ResetRequests: 500 * time.Millisecond}, 0},
+		{"garbled values are not read", withHeaders(200, "X-Ratelimit-Remaining-Requests", "many", "X-Ratelimit-Reset-Tokens", "soon"), nil, 0},
+		{"429, requests spent", withHeaders(429, "X-Ratelimit-Remaining-Requests", "0", "X-Ratelimit-Remaining-Tokens", "9000",
+			"X-Ratelimit-Reset-Requests", "20ms", "X-Ratelimit-Reset-Tokens", "2s"),
+			&provider.RateLimit{RemainingRequests: 0, RemainingTokens: 9000, ResetRequests: 20 * time.Millisecond, ResetTokens: 2 * time.Second}, 20 * time.Millisecond},
+		{"429, tokens spent", withHeaders(429, "X-Ratelimit-Remaining-Requests", "10", "X-Ratelimit-Remaining-Tokens", "0",
+			"X-Ratelimit-Reset-Requests", "20ms", "X-Ratelimit-Reset-Tokens", "1m30.5s"),
+			&provider.RateLimit{RemainingRequests: 10, RemainingTokens: 0, ResetRequests: 20 * time.Millisecond, ResetTokens: 90500 * time.Millisecond}, 90500 * time.Millisecond},
+		{"429, Retry-After wins", withHeaders(429, "Retry-After", "3", "X-Ratelimit-Remaining-Requests", "0", "X-Ratelimit-Reset-Requests", "20ms"),
+			&provider.RateLimit{RemainingRequests: 0, RemainingTokens: -1, ResetRequests: 20 * time.Millisecond}, 3 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for _, stream := range []bool{false, true} {
+				if stream && tt.retryAfter == 0 {
+					continue // the fake's reply is not a stream
+				}
+				req := fullRequest()
+				req.Stream = stream
+				resp, err := newClient(t, tt.fake).Complete(t.Context(), req)
+				if tt.retryAfter == 0 {
+					require.NoError(t, err)
+					assert.Equal(t, tt.want, resp.RateLimit)
+					continue
+				}
+				require.Error(t, err)
+				assert.Equal(t, provider.KindThrottled, provider.KindOf(err))
+				assert.Equal(t, tt.want, provider.RateLimitOf(err))
+				assert.Equal(t, tt.retryAfter, provider.RetryAfterOf(err))
+			}
+		})
+	}
+}
+
+func TestStreamedReplyCarriesRateLimit(t *testing.T) {
+	t.Parallel()
+	f := streamsChunks(`{"choices":[{"index":0,"delta":{"content":"Five"}}]}`, `{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`, "[DONE]")
+	respond := f.respond
+	f.respond = func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("X-Ratelimit-Remaining-Tokens", "0")
+		w.Header().Set("X-Ratelimit-Reset-Tokens", "12s")
+		respond(w, r, n)
+	}
+	req := fullRequest()
+	req.Stream = true
+	resp, err := newClient(t, f).Complete(t.Context(), req)
+	require.NoError(t, err)
+	require.NotNil(t, resp.RateLimit)
+	assert.Equal(t, provider.RateLimit{RemainingRequests: -1, RemainingTokens: 0, ResetTokens: 12 * time.Second}, *resp.RateLimit)
+}
