@@ -43,6 +43,7 @@ func commands() []command {
 		runCommand(),
 		gateCommand(),
 		compareCommand(),
+		reportCommand(),
 		validateCommand(),
 		modelsCommand(),
 		schemaCommand(),

@@ -74,6 +74,11 @@ func TestRunBundledExample(t *testing.T) {
 	assert.Contains(t, string(md), "support-answers: pass")
 	assert.Contains(t, string(md), "kb-002", "the most regressed sample is shown")
 	assert.Contains(t, string(md), "Judge vs human agreement")
+	// The HTML report is written next to the Markdown, with every pair.
+	page, err := os.ReadFile(filepath.Join(dir, "out.report.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(page), `<h1>support-answers <span class="badge s-pass"`)
+	assert.Contains(t, string(page), `"id":"kb-030"`)
 	assert.NotContains(t, stdout, "lack a score on one side", "a metric scored for one target only is not reported as missing")
 	var v struct {
 		Status   string `json:"status"`

@@ -87,19 +87,13 @@ func compareResults(ctx context.Context, e *Env, o compareOptions, set map[strin
 	if err != nil {
 		return usagef("--target: %v", err)
 	}
-	if err := wholeRuns(base.Path, target.Path); err != nil {
-		return err
-	}
 	cfg, title, err := compareConfig(ctx, e, o, set)
 	if err != nil {
 		return err
 	}
-	v, err := gate.Compare(ctx, base, target, cfg)
+	v, err := compareSides(ctx, base, target, cfg)
 	if err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return outcome(ExitIncomplete, "compare %s with %s: %v", target, base, err)
-		}
-		return usageErr(fmt.Errorf("compare %s with %s: %w", target, base, err))
+		return err
 	}
 	var body []byte
 	if o.format == "json" {
@@ -123,6 +117,22 @@ func compareResults(ctx context.Context, e *Env, o compareOptions, set map[strin
 		fmt.Fprintf(e.Stderr, "evalgate compare: warning: %s\n", v.Reason)
 	}
 	return nil
+}
+
+// compareSides checks that both sides are whole runs and compares them; its
+// error carries the exit code.
+func compareSides(ctx context.Context, base, target gate.Side, cfg gate.Config) (*gate.Verdict, error) {
+	if err := wholeRuns(base.Path, target.Path); err != nil {
+		return nil, err
+	}
+	v, err := gate.Compare(ctx, base, target, cfg)
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return nil, outcome(ExitIncomplete, "compare %s with %s: %v", target, base, err)
+		}
+		return nil, usageErr(fmt.Errorf("compare %s with %s: %w", target, base, err))
+	}
+	return v, nil
 }
 
 // compareConfig builds the gate's settings: the suite's (--config), then the

@@ -116,3 +116,47 @@ func TestCompareRefusesPairsOfDifferentSamples(t *testing.T) {
 	assert.NotEqual(t, ExitUsage, code, stderr)
 	assert.Contains(t, stdout, "paired on their row numbers")
 }
+
+func TestReport(t *testing.T) {
+	t.Parallel()
+	dir, out := exampleRun(t)
+	html, md, js := filepath.Join(dir, "r.html"), filepath.Join(dir, "r.md"), filepath.Join(dir, "r.json")
+	// The baseline and the criteria from the suite; the target from the file.
+	code, stdout, stderr := invoke(t, context.Background(), "report", "--config", filepath.Join(dir, "evalgate.yaml"),
+		"--html", html, "--markdown", md, "--json", js, out+"#nova-lite")
+	require.Equal(t, ExitPass, code, stderr)
+	assert.Contains(t, stdout, "wrote "+html)
+	assert.Contains(t, stdout, "verdict pass: all criteria passed")
+	page, err := os.ReadFile(html)
+	require.NoError(t, err)
+	assert.Contains(t, string(page), `<meta http-equiv="Content-Security-Policy"`)
+	assert.Equal(t, 30, strings.Count(string(page), `{"id":"kb-`), "a row per sample")
+	for _, f := range []string{md, js} {
+		_, err := os.Stat(f)
+		assert.NoError(t, err, f)
+	}
+
+	// A regression is drawn, not turned into the exit code: compare gates.
+	code, stdout, stderr = invoke(t, context.Background(), "report", "--baseline", out+"#source", "--criterion", "f1:max_drop=0",
+		"--mode", "non_inferiority", "--html", html, out+"#nova-lite")
+	assert.Equal(t, ExitPass, code, stderr)
+	assert.Regexp(t, `verdict (regressed|inconclusive)`, stdout)
+
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no output", []string{"--baseline", out + "#source", out + "#nova-lite"}, "--html FILE"},
+		{"no baseline", []string{"--html", html, out + "#nova-lite"}, "--baseline BASE.jsonl"},
+		{"no results", []string{"--html", html}, "want one results file"},
+		{"unknown target", []string{"--html", html, "--baseline", out + "#source", out + "#nope"}, "nope"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := invoke(t, context.Background(), append([]string{"report"}, tc.args...)...)
+			assert.Equal(t, ExitUsage, code, stdout)
+			assert.Contains(t, stderr, tc.want)
+		})
+	}
+}

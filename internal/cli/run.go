@@ -140,9 +140,11 @@ type suiteRun struct {
 	// verdict is nil when the suite names no baseline (or the run failed
 	// before it could be compared).
 	verdict *gate.Verdict
-	// reportPath and verdictPath are the Markdown report and the JSON
-	// verdict written next to the results ("" without a verdict).
+	// reportPath, htmlPath and verdictPath are the Markdown report, the
+	// HTML report and the JSON verdict written next to the results ("" without
+	// a verdict).
 	reportPath  string
+	htmlPath    string
 	verdictPath string
 	// gateSkipped says why a suite that names a baseline was not compared.
 	gateSkipped string
@@ -734,6 +736,10 @@ func compareRun(ctx context.Context, e *Env, r *suiteRun, o runOptions, runErr e
 	}
 	if err := os.WriteFile(r.reportPath, []byte(md), 0o644); err != nil {
 		return providerErr(fmt.Errorf("write report: %w", err))
+	}
+	r.htmlPath = stem + ".report.html"
+	if err := writeHTML(ctx, v, r.htmlPath, report.HTMLOptions{Title: r.suite.Config.Name, Notes: notes}); err != nil {
+		return err
 	}
 	if code := verdictCode(v); code != ExitPass {
 		return outcome(code, "verdict %s: %s", v.Status, v.Reason)

@@ -2,11 +2,11 @@ package report
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"html"
 	"math"
 	"math/rand/v2"
-	"crypto/sha256"
-	"html"
-	"encoding/base64"
 	"path/filepath"
 	"regexp"
 	"strconv"
