@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -138,6 +139,21 @@ func scanRecords(ctx context.Context, path string, set *PairSet, keep map[string
 		return fmt.Errorf("reading pairs: %w", err)
 	}
 	defer r.Close()
+	// Only lines that quote a wanted target's id are decoded: a run's
+	// other targets are most of its file. A line that has the id as a string
+	// elsewhere is decoded and then dropped by its target.
+	var needles [][]byte
+	for id := range keep {
+		needles = append(needles, quoted(id))
+	}
+	r.SkipRecords(func(line []byte) bool {
+		for _, n := range needles {
+			if bytes.Contains(line, n) {
+				return false
+			}
+		}
+		return true
+	})
 	for n := 0; ; n++ {
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
