@@ -128,7 +128,7 @@ func render(v *gate.Verdict, opts Options, runes, samples int, lists bool) strin
 		w("\n")
 	}
 
-	criteria(&b, v)
+	criteria(&b, v, lists)
 	inconclusive(&b, v)
 	metricsTable(&b, v)
 	if v.Pairs > 0 {
@@ -151,7 +151,10 @@ func render(v *gate.Verdict, opts Options, runes, samples int, lists bool) strin
 	return b.String()
 }
 
-func criteria(b *strings.Builder, v *gate.Verdict) {
+// criteria writes the criteria table, the chart of each change against its
+// margin (when chart is set: it goes before the lists when space is short),
+// and the reasons.
+func criteria(b *strings.Builder, v *gate.Verdict, chart bool) {
 	if len(v.Criteria) == 0 {
 		b.WriteString("No success criteria are set: the comparison is reported only.\n\n")
 		return
@@ -171,6 +174,9 @@ func criteria(b *strings.Builder, v *gate.Verdict) {
 			estimate(c.Estimate, c.Scale, info), limitText(float64(c.Limit), c.Scale, info), c.Mode)
 	}
 	b.WriteString("\n")
+	if chart {
+		b.WriteString(Mermaid(v))
+	}
 	for i, c := range v.Criteria {
 		fmt.Fprintf(b, "%d. **%s %s**: %s\n", i+1, Inline(c.Metric), c.Check, Inline(c.Reason))
 	}
