@@ -63,10 +63,11 @@ type RunRequest struct {
 type SuiteRun struct {
 	// Verdict is nil when the suite was not compared with a baseline.
 	Verdict *gate.Verdict
-	// ResultsPath and ReportPath are the results file and the Markdown
-	// report ("" without a verdict).
+	// ResultsPath, ReportPath and HTMLPath are the results file, the
+	// Markdown report and the HTML report ("" without a verdict).
 	ResultsPath string
 	ReportPath  string
+	HTMLPath    string
 	// Summary is the results' summary (records and errors per target).
 	Summary results.Summary
 	// GateSkipped says why a suite that names a baseline was not compared.
@@ -259,7 +260,7 @@ func (j *job) writeSummary() {
 // writeOutputs sets the step's outputs (all of them, empty when no suite
 // ran, so that later steps can test them).
 func (j *job) writeOutputs(outs []*suiteOutcome) error {
-	var resultsPaths, reports, urls, artifacts []string
+	var resultsPaths, reports, urls, artifacts, htmls, htmlArtifacts []string
 	verdicts := map[string]string{}
 	for _, o := range outs {
 		verdicts[o.name] = o.status
@@ -269,6 +270,10 @@ func (j *job) writeOutputs(outs []*suiteOutcome) error {
 		}
 		if o.report != "" {
 			reports = append(reports, o.report)
+		}
+		if o.html != "" {
+			htmls = append(htmls, o.html)
+			htmlArtifacts = append(htmlArtifacts, HTMLArtifactName(o.name))
 		}
 		if o.commentURL != "" {
 			urls = append(urls, o.commentURL)
@@ -289,6 +294,8 @@ func (j *job) writeOutputs(outs []*suiteOutcome) error {
 		"report-path":   strings.Join(reports, "\n"),
 		"comment-url":   strings.Join(urls, "\n"),
 		"artifact-name": strings.Join(artifacts, "\n"),
+		"html-path":     strings.Join(htmls, "\n"),
+		"html-artifact": strings.Join(htmlArtifacts, "\n"),
 	}
 	for _, name := range Outputs {
 		if err := j.out.setOutput(name, values[name]); err != nil && !errors.Is(err, errNoFile) {
@@ -355,11 +362,21 @@ func summarize(outs []*suiteOutcome) string {
 // ArtifactName is the name of the artifact that holds a suite's results on
 // the default branch: the upload step must use it for the gate to find it.
 func ArtifactName(suiteName string) string {
-	clean := strings.Map(func(r rune) rune {
+	return "evalgate-results-" + artifactSafe(suiteName)
+}
+
+// HTMLArtifactName is the name under which a workflow uploads a suite's HTML
+// report: the comment links the run's artifacts and names this one.
+func HTMLArtifactName(suiteName string) string {
+	return "evalgate-report-" + artifactSafe(suiteName)
+}
+
+// artifactSafe keeps the characters an artifact name may hold.
+func artifactSafe(suiteName string) string {
+	return strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
 			return r
 		}
 		return '-'
 	}, suiteName)
-	return "evalgate-results-" + clean
 }

@@ -56,7 +56,11 @@ func (r *stubRunner) RunSuite(_ context.Context, req RunRequest) (*SuiteRun, err
 	if r.gateSkipped != "" {
 		return &SuiteRun{ResultsPath: res, GateSkipped: r.gateSkipped}, r.err
 	}
-	return &SuiteRun{Verdict: &gate.Verdict{Status: r.status, Reason: "stub " + string(r.status)}, ResultsPath: res, ReportPath: rep}, r.err
+	html := filepath.Join(dir, "results.report.html")
+	if err := os.WriteFile(html, []byte("<!DOCTYPE html>\n"), 0o644); err != nil {
+		return nil, err
+	}
+	return &SuiteRun{Verdict: &gate.Verdict{Status: r.status, Reason: "stub " + string(r.status)}, ResultsPath: res, ReportPath: rep, HTMLPath: html}, r.err
 }
 
 // harness is one job's environment: the runner's GITHUB_* variables and

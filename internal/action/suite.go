@@ -30,6 +30,7 @@ type suiteOutcome struct {
 	// results and report are workspace-relative.
 	results    string
 	report     string
+	html       string
 	commentURL string
 	markdown   string
 }
@@ -113,6 +114,9 @@ func (j *job) gateSuite(ctx context.Context, configRel string, changed map[strin
 		o.results = j.rel(r.ResultsPath)
 		if r.ReportPath != "" {
 			o.report = j.rel(r.ReportPath)
+		}
+		if r.HTMLPath != "" {
+			o.html = j.rel(r.HTMLPath)
 		}
 	}
 	// 5. Annotate the criteria that failed.
@@ -235,6 +239,9 @@ func (j *job) render(o *suiteOutcome, bl baselineChoice) string {
 		if err == nil {
 			s.Report = string(md)
 		}
+	}
+	if o.html != "" {
+		s.HTMLArtifact = HTMLArtifactName(o.name)
 	}
 	return report.ActionMarkdown(s)
 }

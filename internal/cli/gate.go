@@ -95,6 +95,6 @@ func (r suiteRunner) RunSuite(ctx context.Context, req action.RunRequest) (*acti
 	if s == nil {
 		return nil, err
 	}
-	return &action.SuiteRun{Verdict: s.verdict, ResultsPath: s.resultsPath, ReportPath: s.reportPath,
+	return &action.SuiteRun{Verdict: s.verdict, ResultsPath: s.resultsPath, ReportPath: s.reportPath, HTMLPath: s.htmlPath,
 		Summary: s.summary, GateSkipped: s.gateSkipped}, err
 }

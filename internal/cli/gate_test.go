@@ -188,6 +188,20 @@ func TestGatePullRequestStickyComment(t *testing.T) {
 	assert.Equal(t, "examples/support/.evalgate/results.report.md", o["report-path"])
 	assert.Equal(t, first.URL, o["comment-url"])
 	assert.Equal(t, "evalgate-results-support-answers", o["artifact-name"])
+	// The HTML report is in the workspace for the workflow to upload, and
+	// the comment names its artifact and links the run's artifacts.
+	assert.Equal(t, "examples/support/.evalgate/results.report.html", o["html-path"])
+	assert.Equal(t, "evalgate-report-support-answers", o["html-artifact"])
+	page, err := os.ReadFile(filepath.Join(g.ws, filepath.FromSlash(o["html-path"])))
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "support-answers")
+	assert.Regexp(t, `📊 The HTML report .* is the artifact \*\*evalgate-report-support-answers\*\* of the \[workflow run\]\(https://\S+/actions/runs/\d+#artifacts\)`, body)
+	// The picture of each check's move toward its limit, in the comment and
+	// the summary, with its text line.
+	for _, md := range []string{body, g.summaryText()} {
+		assert.Contains(t, md, "```mermaid\n")
+		assert.Contains(t, md, "Move toward each limit as a share of its margin")
+	}
 	assert.JSONEq(t, `{"support-answers":"regressed"}`, o["verdicts"])
 	assert.Contains(t, g.summaryText(), "support-answers: regressed")
 	assert.NotContains(t, g.summaryText(), "evalgate:report", "the marker is for the comment only")

@@ -26,6 +26,9 @@ type ActionSuite struct {
 	Notes []string
 	// Baseline says what the target was compared with.
 	Baseline string
+	// HTMLArtifact is the artifact the workflow uploads the HTML report as
+	// ("" without one): the comment names it and links the run's artifacts.
+	HTMLArtifact string
 	// Commit is the commit evaluated; RunURL the workflow run's page.
 	Commit string
 	RunURL string
@@ -58,6 +61,12 @@ func ActionMarkdown(s ActionSuite) string {
 			b.WriteString("> " + Inline(n) + "\n")
 		}
 		b.WriteString("\n")
+	}
+	if s.HTMLArtifact != "" && s.RunURL != "" {
+		// A container action cannot upload artifacts itself: the workflow's
+		// actions/upload-artifact step does, from the html-path output.
+		fmt.Fprintf(&b, "📊 The HTML report (charts, every sample with both answers) is the artifact **%s** of the [workflow run](%s#artifacts), when the workflow uploads it.\n\n",
+			Inline(s.HTMLArtifact), s.RunURL)
 	}
 	var foot []string
 	if s.Baseline != "" {

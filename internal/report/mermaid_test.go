@@ -48,3 +48,13 @@ func TestMarkdownChartFitsTheLimit(t *testing.T) {
 	assert.LessOrEqual(t, len(short), 2500)
 	assert.NotContains(t, short, "```")
 }
+
+// The comment names the HTML report's artifact only where it can link the
+// run whose artifacts hold it.
+func TestActionMarkdownLinksTheHTMLArtifact(t *testing.T) {
+	t.Parallel()
+	s := ActionSuite{Name: "support", Status: "pass", Report: "## report\n", HTMLArtifact: "evalgate-report-support_x", RunURL: "https://github.com/o/r/actions/runs/7"}
+	assert.Contains(t, ActionMarkdown(s), "the artifact **evalgate-report-support\\_x** of the [workflow run](https://github.com/o/r/actions/runs/7#artifacts)")
+	s.RunURL = ""
+	assert.NotContains(t, ActionMarkdown(s), "HTML report")
+}
