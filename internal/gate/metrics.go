@@ -502,6 +502,35 @@ func projectCost(aggs []AggregateResult, monthly int) CostProjection {
 
 // flips counts, for each pass/fail metric run with repeats, how often each
 // sample passed on each side and which samples flip between repeats.
+// passCounts counts one sample's passes of a pass/fail metric over its
+// repeats on each side: bp of bn on the baseline, tp of tn on the target.
+type passCounts struct{ bp, bn, tp, tn int }
+
+// addBaseline counts a baseline score, if there is one.
+func (c *passCounts) addBaseline(s float64, ok bool) {
+	if ok {
+		c.bn++
+		if s >= passThreshold {
+			c.bp++
+		}
+	}
+}
+
+// addTarget counts a target score, if there is one.
+func (c *passCounts) addTarget(s float64, ok bool) {
+	if ok {
+		c.tn++
+		if s >= passThreshold {
+			c.tp++
+		}
+	}
+}
+
+// flipping reports whether the sample's repeats disagree on each side.
+func (c *passCounts) flipping() (baseline, target bool) {
+	return c.bp > 0 && c.bp < c.bn, c.tp > 0 && c.tp < c.tn
+}
+
 func flips(p *paired, metrics []MetricComparison) []FlipStats {
 	if p.repeats < 2 {
 		return nil
@@ -511,27 +540,16 @@ func flips(p *paired, metrics []MetricComparison) []FlipStats {
 		if !m.PassFail || m.OneSide != "" {
 			continue
 		}
-		type kn struct{ bp, bn, tp, tn int }
 		// Pairs are sorted by sample: a sample's repeats are one run.
-		counts := make([]kn, 0, len(p.samples))
+		counts := make([]passCounts, 0, len(p.samples))
 		bc, tc := p.b.column(m.Metric), p.t.column(m.Metric)
 		for i, pr := range p.pairs {
 			if i == 0 || p.t.recs.sample[pr.t] != p.t.recs.sample[p.pairs[i-1].t] {
-				counts = append(counts, kn{})
+				counts = append(counts, passCounts{})
 			}
 			c := &counts[len(counts)-1]
-			if s, ok := scoreAt(bc, pr.b); ok {
-				c.bn++
-				if s >= passThreshold {
-					c.bp++
-				}
-			}
-			if s, ok := scoreAt(tc, pr.t); ok {
-				c.tn++
-				if s >= passThreshold {
-					c.tp++
-				}
-			}
+			c.addBaseline(scoreAt(bc, pr.b))
+			c.addTarget(scoreAt(tc, pr.t))
 		}
 		fs := FlipStats{Metric: m.Metric, Repeats: p.repeats,
 			BaselinePassK: make([]int, p.repeats+1), TargetPassK: make([]int, p.repeats+1)}
@@ -539,7 +557,7 @@ func flips(p *paired, metrics []MetricComparison) []FlipStats {
 			c := &counts[j]
 			fs.BaselinePassK[c.bp]++
 			fs.TargetPassK[c.tp]++
-			bf, tf := c.bp > 0 && c.bp < c.bn, c.tp > 0 && c.tp < c.tn
+			bf, tf := c.flipping()
 			if bf {
 				fs.BaselineFlipping++
 			}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 
@@ -229,29 +230,20 @@ func addTargets(set *PairSet, path string, h results.Header, sum *results.Summar
 func (s *PairSet) Flaky(v *Verdict) map[string]bool {
 	out := map[string]bool{}
 	for _, f := range v.Flips {
-		type kn struct{ bp, bn, tp, tn int }
-		counts := map[string]*kn{}
+		counts := map[string]*passCounts{}
 		for _, r := range s.Rows {
 			c := counts[r.SampleID]
 			if c == nil {
-				c = &kn{}
+				c = &passCounts{}
 				counts[r.SampleID] = c
 			}
-			if x, ok := r.BaselineScores[f.Metric]; ok {
-				c.bn++
-				if x >= passThreshold {
-					c.bp++
-				}
-			}
-			if x, ok := r.TargetScores[f.Metric]; ok {
-				c.tn++
-				if x >= passThreshold {
-					c.tp++
-				}
-			}
+			b, okb := r.BaselineScores[f.Metric]
+			c.addBaseline(b, okb && !math.IsNaN(b))
+			t, okt := r.TargetScores[f.Metric]
+			c.addTarget(t, okt && !math.IsNaN(t))
 		}
 		for id, c := range counts {
-			if c.bp > 0 && c.bp < c.bn || c.tp > 0 && c.tp < c.tn {
+			if bf, tf := c.flipping(); bf || tf {
 				out[id] = true
 			}
 		}

@@ -149,6 +149,11 @@ func TestMarkdownStates(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			golden.Assert(t, Markdown(tc.v, Options{}))
+			// The HTML report draws the same states: no pairs, no interval.
+			page, err := HTML(tc.v, nil, HTMLOptions{})
+			require.NoError(t, err)
+			assert.Contains(t, string(page), `id="verdict">`+string(tc.v.Status)+"<")
+			assert.NotContains(t, string(page), "NaN")
 		})
 	}
 }
