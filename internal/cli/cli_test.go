@@ -75,6 +75,7 @@ func TestRunBundledExample(t *testing.T) {
 	assert.Contains(t, string(md), "kb-002", "the most regressed sample is shown")
 	assert.Contains(t, string(md), "Judge vs human agreement")
 	// The HTML report is written next to the Markdown, with every pair.
+	assert.Contains(t, stdout, "html report: "+filepath.Join(dir, "out.report.html"))
 	page, err := os.ReadFile(filepath.Join(dir, "out.report.html"))
 	require.NoError(t, err)
 	assert.Contains(t, string(page), `<h1>support-answers <span class="badge s-pass"`)

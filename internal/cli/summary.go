@@ -105,7 +105,7 @@ func printVerdict(w io.Writer, r *suiteRun) {
 	for _, warn := range v.Warnings {
 		fmt.Fprintf(w, "  warning: %s\n", warn)
 	}
-	fmt.Fprintf(w, "report: %s\nverdict: %s\n", r.reportPath, r.verdictPath)
+	fmt.Fprintf(w, "report: %s\nhtml report: %s\nverdict: %s\n", r.reportPath, r.htmlPath, r.verdictPath)
 }
 
 // printLevels writes, for a run without a baseline, each target's metric
