@@ -13,6 +13,7 @@ import (
 
 	"github.com/evalgate/evalgate/internal/gate"
 	"github.com/evalgate/evalgate/internal/metric"
+	"github.com/evalgate/evalgate/internal/trend"
 )
 
 // The HTML report is one self-contained file: the verdict's numbers as tables
@@ -49,6 +50,9 @@ type HTMLOptions struct {
 	Title string
 	// Notes are lines shown under the heading, as in Options.
 	Notes []string
+	// History is the suite's scheduled runs, this one last: each check's
+	// value over them is drawn as a line (none with fewer than two runs).
+	History []trend.Entry
 }
 
 // HTML renders the verdict and its pairs as one self-contained HTML page.
@@ -87,6 +91,7 @@ func HTML(v *gate.Verdict, pairs *gate.PairSet, opts HTMLOptions) ([]byte, error
 	d.Distributions = distributions(v, pairs)
 	d.Cost, d.Latency = tradeoffs(v, pairs)
 	d.Flips = flipCharts(v)
+	d.Trends = trendCharts(opts.History)
 	d.Data = tableData(v, pairs)
 	var b bytes.Buffer
 	if err := page.Execute(&b, d); err != nil {
@@ -111,6 +116,7 @@ type htmlPage struct {
 	Distributions              []histogram
 	Cost, Latency              *scatter
 	Flips                      []flipChart
+	Trends                     []lineChart
 	Data                       tableJSON
 	Shown, Total               int
 	Script                     template.JS
@@ -590,6 +596,73 @@ func cleanAll(m map[string]string) map[string]string {
 	out := make(map[string]string, len(m))
 	for k, v := range m {
 		out[clean(k)] = clean(v)
+	}
+	return out
+}
+
+// lineChart is one check's target value over the scheduled runs, the largest
+// step between two runs marked.
+type lineChart struct {
+	Check          string
+	Width, Height  int
+	Line           string // polyline points
+	Points         []point
+	HasStep        bool
+	StepX          float64
+	StepText       string
+	LoText, HiText string
+	FirstText      string
+	LastText       string
+}
+
+// trendCharts draws each check of the latest run over the history.
+func trendCharts(history []trend.Entry) []lineChart {
+	if len(history) < 2 {
+		return nil
+	}
+	var out []lineChart
+	for _, s := range trend.BySeries(history) {
+		info := metric.Info{Name: s.Check.Metric, Min: 0, Max: 1}
+		var ys []float64
+		for _, v := range s.Values {
+			if !bad(v) {
+				ys = append(ys, v)
+			}
+		}
+		if len(ys) == 0 {
+			continue
+		}
+		lo, hi := slices.Min(ys), slices.Max(ys)
+		pad := (hi - lo) * 0.1
+		if pad == 0 {
+			pad = math.Max(math.Abs(hi)*0.1, 0.01)
+		}
+		lo, hi = lo-pad, hi+pad
+		c := lineChart{Check: clean(s.Check.Name()), Width: histWidth, Height: histHeight, LoText: num(lo, info), HiText: num(hi, info),
+			FirstText: s.Runs[0].Time.Format("2006-01-02"), LastText: s.Runs[len(s.Runs)-1].Time.Format("2006-01-02")}
+		x := func(i int) float64 {
+			return histLeft + 40 + float64(i)/float64(max(1, len(s.Values)-1))*float64(histWidth-2*histLeft-40)
+		}
+		y := func(v float64) float64 { return 10 + (1-(v-lo)/(hi-lo))*float64(histBase-10) }
+		var sb strings.Builder
+		for i, v := range s.Values {
+			if bad(v) {
+				continue
+			}
+			e := s.Runs[i]
+			tip := fmt.Sprintf("%s: %s (%s)", e.Time.Format("2006-01-02 15:04"), num(v, info), clean(e.Status))
+			if e.ID != 0 {
+				tip += fmt.Sprintf(", run %d", e.ID)
+			}
+			c.Points = append(c.Points, point{X: x(i), Y: y(v), Tip: tip})
+			fmt.Fprintf(&sb, "%.1f,%.1f ", x(i), y(v))
+		}
+		c.Line = strings.TrimSpace(sb.String())
+		if st, ok := s.Largest(); ok && st.Delta != 0 {
+			c.HasStep, c.StepX = true, (x(st.From)+x(st.To))/2
+			c.StepText = fmt.Sprintf("%s on %s", signed(st.Delta, info), s.Runs[st.To].Time.Format("2006-01-02"))
+		}
+		out = append(out, c)
 	}
 	return out
 }
