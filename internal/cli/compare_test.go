@@ -160,3 +160,34 @@ func TestReport(t *testing.T) {
 		})
 	}
 }
+
+// Scheduled runs append their verdict to a history; from the second run on,
+// the HTML report draws each check over the runs.
+func TestRunHistory(t *testing.T) {
+	t.Parallel()
+	dir := copyExample(t)
+	history := filepath.Join(dir, "history.jsonl")
+	out := filepath.Join(dir, "run.jsonl")
+	for range 2 {
+		code, _, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--out", out,
+			"--progress", "off", "--history", history)
+		require.Equal(t, ExitPass, code, stderr)
+	}
+	b, err := os.ReadFile(history)
+	require.NoError(t, err)
+	assert.Equal(t, 2, strings.Count(string(b), "\n"), "a line per run")
+	assert.Contains(t, string(b), `"status":"pass"`)
+	page, err := os.ReadFile(filepath.Join(dir, "run.report.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(page), `<div class="charts" id="trends">`)
+
+	// A broken history is a warning: the verdict stands and a new one starts.
+	require.NoError(t, os.WriteFile(history, []byte("not json\n"), 0o644))
+	code, _, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--out", out,
+		"--progress", "off", "--history", history)
+	require.Equal(t, ExitPass, code, stderr)
+	assert.Contains(t, stderr, "history.jsonl line 1: not a history entry")
+	b, err = os.ReadFile(history)
+	require.NoError(t, err)
+	assert.Equal(t, 1, strings.Count(string(b), "\n"))
+}

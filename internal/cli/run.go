@@ -26,6 +26,7 @@ import (
 	"github.com/evalgate/evalgate/internal/secret"
 	"github.com/evalgate/evalgate/internal/shard"
 	"github.com/evalgate/evalgate/internal/suite"
+	"github.com/evalgate/evalgate/internal/trend"
 )
 
 // runOptions are the flags of `evalgate run`.
@@ -54,6 +55,11 @@ type runOptions struct {
 	// shard is --shard i/N parsed: the run evaluates that shard of the
 	// dataset only (nil: all of it).
 	shard *results.Shard
+	// history is --history: the file of the suite's earlier runs that a
+	// gated run appends its verdict to; historyRun says which run this is
+	// (the Action's run id and page).
+	history    string
+	historyRun trend.Run
 }
 
 // allowOutsideUsage is the help of --allow-outside.
@@ -79,6 +85,7 @@ func runCommand() command {
 			fs.StringVar(&o.baseline, "baseline", "", "compare with this baseline instead of gate.baseline: a target `id` or a results FILE[#target]")
 			fs.BoolVar(&o.allowOutside, "allow-outside", false, allowOutsideUsage)
 			fs.StringVar(&o.pricing, "pricing", "", pricingUsage)
+			fs.StringVar(&o.history, "history", "", "append the verdict to this history `file` of scheduled runs and draw each check's trend in the HTML report")
 			shardFlag := fs.String("shard", "", "evaluate only shard `i/N` of the dataset (samples assigned by a hash of their id); join the shards' results with evalgate merge")
 			return func(ctx context.Context, e *Env, args []string) error {
 				if len(args) > 0 {
@@ -737,14 +744,34 @@ func compareRun(ctx context.Context, e *Env, r *suiteRun, o runOptions, runErr e
 	if err := os.WriteFile(r.reportPath, []byte(md), 0o644); err != nil {
 		return providerErr(fmt.Errorf("write report: %w", err))
 	}
+	history := appendHistory(e, o, v, r.summary.Finished)
 	r.htmlPath = stem + ".report.html"
-	if err := writeHTML(ctx, v, r.htmlPath, report.HTMLOptions{Title: r.suite.Config.Name, Notes: notes}); err != nil {
+	if err := writeHTML(ctx, v, r.htmlPath, report.HTMLOptions{Title: r.suite.Config.Name, Notes: notes, History: history}); err != nil {
 		return err
 	}
 	if code := verdictCode(v); code != ExitPass {
 		return outcome(code, "verdict %s: %s", v.Status, v.Reason)
 	}
 	return runErr
+}
+
+// appendHistory adds the verdict to the --history file and returns the
+// history. A history that cannot be read or written is a warning, not the
+// run's failure: the verdict stands without it, and a new history starts.
+func appendHistory(e *Env, o runOptions, v *gate.Verdict, at time.Time) []trend.Entry {
+	if o.history == "" {
+		return nil
+	}
+	h, err := trend.Read(o.history)
+	if err != nil {
+		fmt.Fprintf(e.Stderr, "evalgate run: warning: %v; starting a new history\n", err)
+		h = nil
+	}
+	h = trend.Append(h, trend.FromVerdict(v, o.historyRun, at))
+	if err := trend.Write(o.history, h); err != nil {
+		fmt.Fprintf(e.Stderr, "evalgate run: warning: %v\n", err)
+	}
+	return h
 }
 
 // gateSides resolves the baseline and the gated target of a run. ok is false
