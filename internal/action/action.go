@@ -27,6 +27,7 @@ import (
 	"github.com/evalgate/evalgate/internal/ghapi"
 	"github.com/evalgate/evalgate/internal/report"
 	"github.com/evalgate/evalgate/internal/results"
+	"github.com/evalgate/evalgate/internal/trend"
 )
 
 // Runner runs one suite the way `evalgate run` does: results file, verdict
@@ -57,6 +58,10 @@ type RunRequest struct {
 	Budget      float64
 	// Quiet turns progress lines off (the base revision's run).
 	Quiet bool
+	// History is the file of the suite's scheduled runs that a gated run
+	// appends its verdict to ("" for none); HistoryRun names this run in it.
+	History    string
+	HistoryRun trend.Run
 }
 
 // SuiteRun is what running a suite produced.
@@ -260,7 +265,7 @@ func (j *job) writeSummary() {
 // writeOutputs sets the step's outputs (all of them, empty when no suite
 // ran, so that later steps can test them).
 func (j *job) writeOutputs(outs []*suiteOutcome) error {
-	var resultsPaths, reports, urls, artifacts, htmls, htmlArtifacts []string
+	var resultsPaths, reports, urls, artifacts, htmls, htmlArtifacts, histories, historyArtifacts []string
 	verdicts := map[string]string{}
 	for _, o := range outs {
 		verdicts[o.name] = o.status
@@ -275,6 +280,10 @@ func (j *job) writeOutputs(outs []*suiteOutcome) error {
 			htmls = append(htmls, o.html)
 			htmlArtifacts = append(htmlArtifacts, HTMLArtifactName(o.name))
 		}
+		if o.history != "" {
+			histories = append(histories, o.history)
+			historyArtifacts = append(historyArtifacts, HistoryArtifactName(o.name))
+		}
 		if o.commentURL != "" {
 			urls = append(urls, o.commentURL)
 		}
@@ -288,14 +297,16 @@ func (j *job) writeOutputs(outs []*suiteOutcome) error {
 		return infra(fmt.Errorf("output verdicts: %w", err))
 	}
 	values := map[string]string{
-		"verdict":       overall,
-		"verdicts":      string(js),
-		"results-path":  strings.Join(resultsPaths, "\n"),
-		"report-path":   strings.Join(reports, "\n"),
-		"comment-url":   strings.Join(urls, "\n"),
-		"artifact-name": strings.Join(artifacts, "\n"),
-		"html-path":     strings.Join(htmls, "\n"),
-		"html-artifact": strings.Join(htmlArtifacts, "\n"),
+		"verdict":          overall,
+		"verdicts":         string(js),
+		"results-path":     strings.Join(resultsPaths, "\n"),
+		"report-path":      strings.Join(reports, "\n"),
+		"comment-url":      strings.Join(urls, "\n"),
+		"artifact-name":    strings.Join(artifacts, "\n"),
+		"html-path":        strings.Join(htmls, "\n"),
+		"html-artifact":    strings.Join(htmlArtifacts, "\n"),
+		"history-path":     strings.Join(histories, "\n"),
+		"history-artifact": strings.Join(historyArtifacts, "\n"),
 	}
 	for _, name := range Outputs {
 		if err := j.out.setOutput(name, values[name]); err != nil && !errors.Is(err, errNoFile) {

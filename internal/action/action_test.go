@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 	"github.com/stretchr/testify/assert"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/evalgate/evalgate/internal/gate"
 	"github.com/evalgate/evalgate/internal/ghapi/ghapitest"
+	"github.com/evalgate/evalgate/internal/trend"
 )
 
 // actionYAML is the part of action.yml the code must agree with.
@@ -480,4 +482,58 @@ func TestLinkCache(t *testing.T) {
 	err = linkCache(head, filepath.Join(file, "cache"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), file)
+}
+
+// A scheduled run fetches the history its workflow's last successful run
+// uploaded, appends itself (through the engine), and shows the trend in the
+// tracking issue and the summary; the first run starts a history.
+func TestScheduledRunKeepsAHistory(t *testing.T) {
+	t.Parallel()
+	var earlier []trend.Entry
+	for i, f1 := range []float64{0.81, 0.80, 0.82} {
+		v := &gate.Verdict{Status: gate.StatusPass, Criteria: []gate.CriterionResult{{Metric: "f1", Check: "max_drop", Target: gate.Num(f1)}}}
+		earlier = trend.Append(earlier, trend.FromVerdict(v, trend.Run{ID: int64(600 + i)}, time.Date(2026, 11, 27+i, 3, 17, 0, 0, time.UTC)))
+	}
+	file := filepath.Join(t.TempDir(), "history.jsonl")
+	require.NoError(t, trend.Write(file, earlier))
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+
+	h := newHarness(t, "schedule", "schedule.json")
+	h.vars["INPUT_BASELINE"] = "suite"
+	h.runner.status, h.runner.f1 = gate.StatusRegressed, 0.64
+	h.runner.err = &Error{Class: ClassRegressed, Err: assert.AnError}
+	h.srv.Lock()
+	h.srv.Runs = []ghapitest.Run{{ID: 602, Workflow: "evalgate.yml", Branch: "main", Status: "success", HeadSHA: headSHA}}
+	h.srv.Artifacts[602] = []ghapitest.Artifact{{ID: 6020, Name: "evalgate-history-support-answers",
+		Zip: ghapitest.Zip(t, map[string]string{"history.jsonl": string(data)})}}
+	h.srv.Unlock()
+	_, _ = h.run()
+
+	o := h.outputsOf()
+	assert.Equal(t, "examples/support/.evalgate/history.jsonl", o["history-path"])
+	assert.Equal(t, "evalgate-history-support-answers", o["history-artifact"])
+	got, err := trend.Read(filepath.Join(h.ws, filepath.FromSlash(o["history-path"])))
+	require.NoError(t, err)
+	require.Len(t, got, 4, "the earlier runs and this one")
+	assert.Equal(t, "https://github.com/nimbus-drive/support-bot/actions/runs/777", got[3].URL)
+	h.srv.Lock()
+	require.Len(t, h.srv.Issues, 1)
+	for _, is := range h.srv.Issues {
+		assert.Contains(t, is.Body, "### Trend over the last 4 scheduled runs")
+		assert.Contains(t, is.Body, "| f1 max\\_drop | `█▇█▁` | 0.810 | 0.640 | −0.180 at the run of [2026-11-30](https://github.com/nimbus-drive/support-bot/actions/runs/777) |")
+	}
+	h.srv.Unlock()
+	assert.Contains(t, h.summaryText(), "### Trend over the last 4 scheduled runs")
+
+	// The first scheduled run: no history to fetch; it starts one.
+	first := newHarness(t, "schedule", "schedule.json")
+	first.vars["INPUT_BASELINE"] = "suite"
+	out, err := first.run()
+	require.NoError(t, err)
+	assert.Contains(t, out, "::notice title=evalgate%3A support-answers history::no earlier history")
+	got, err = trend.Read(filepath.Join(first.ws, "examples", "support", ".evalgate", "history.jsonl"))
+	require.NoError(t, err)
+	assert.Len(t, got, 1)
+	assert.NotContains(t, first.summaryText(), "Trend")
 }

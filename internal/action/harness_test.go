@@ -19,6 +19,7 @@ import (
 	"github.com/evalgate/evalgate/internal/gate"
 	"github.com/evalgate/evalgate/internal/ghapi"
 	"github.com/evalgate/evalgate/internal/ghapi/ghapitest"
+	"github.com/evalgate/evalgate/internal/trend"
 )
 
 const (
@@ -35,7 +36,10 @@ type stubRunner struct {
 	err    error
 	// gateSkipped, when set, makes the run ungated (no verdict).
 	gateSkipped string
-	reqs        []RunRequest
+	// f1 is the target's f1 the run appends to the history, as the
+	// engine's run --history does.
+	f1   float64
+	reqs []RunRequest
 }
 
 func (r *stubRunner) RunSuite(_ context.Context, req RunRequest) (*SuiteRun, error) {
@@ -55,6 +59,16 @@ func (r *stubRunner) RunSuite(_ context.Context, req RunRequest) (*SuiteRun, err
 	}
 	if r.gateSkipped != "" {
 		return &SuiteRun{ResultsPath: res, GateSkipped: r.gateSkipped}, r.err
+	}
+	if req.History != "" {
+		h, err := trend.Read(req.History)
+		if err != nil {
+			return nil, err
+		}
+		v := &gate.Verdict{Status: r.status, Criteria: []gate.CriterionResult{{Metric: "f1", Check: "max_drop", Target: gate.Num(r.f1)}}}
+		if err := trend.Write(req.History, trend.Append(h, trend.FromVerdict(v, req.HistoryRun, time.Date(2026, 11, 30, 3, 17, 0, 0, time.UTC)))); err != nil {
+			return nil, err
+		}
 	}
 	html := filepath.Join(dir, "results.report.html")
 	if err := os.WriteFile(html, []byte("<!DOCTYPE html>\n"), 0o644); err != nil {

@@ -41,7 +41,7 @@ var Inputs = []Input{
 // Outputs are every output the action writes; action.yml declares the same.
 //
 // https://docs.github.com/actions/reference/workflows-and-actions/metadata-syntax#outputs-for-docker-container-and-javascript-actions
-var Outputs = []string{"verdict", "verdicts", "results-path", "report-path", "comment-url", "artifact-name", "html-path", "html-artifact"}
+var Outputs = []string{"verdict", "verdicts", "results-path", "report-path", "comment-url", "artifact-name", "html-path", "html-artifact", "history-path", "history-artifact"}
 
 // Baseline sources of the baseline input.
 const (

@@ -28,9 +28,12 @@ type suiteOutcome struct {
 	class     Class
 	err       error
 	// results and report are workspace-relative.
-	results    string
-	report     string
-	html       string
+	results string
+	report  string
+	html    string
+	history string
+	// trend is the history's Markdown (scheduled runs).
+	trend      string
 	commentURL string
 	markdown   string
 }
@@ -84,9 +87,13 @@ func (j *job) gateSuite(ctx context.Context, configRel string, changed map[strin
 	}
 	// 3. Find the baseline.
 	bl := j.baseline(ctx, s, configRel)
-	// 4. Run and compare.
+	// 4. Run and compare; a scheduled run appends to the suite's history.
+	history := ""
+	if j.ev.EventName == eventSchedule {
+		history = j.history(ctx, o.name, configPath)
+	}
 	r, runErr := j.d.Runner.RunSuite(ctx, RunRequest{Config: configPath, Baseline: bl.override, Mode: j.in.mode,
-		Concurrency: j.in.concurrency, Budget: j.in.budget})
+		Concurrency: j.in.concurrency, Budget: j.in.budget, History: history, HistoryRun: j.historyRun()})
 	o.class, o.err = ClassOf(runErr), runErr
 	switch {
 	case r == nil:
@@ -118,6 +125,9 @@ func (j *job) gateSuite(ctx context.Context, configRel string, changed map[strin
 		if r.HTMLPath != "" {
 			o.html = j.rel(r.HTMLPath)
 		}
+	}
+	if _, err := os.Stat(history); history != "" && err == nil {
+		o.history, o.trend = j.rel(history), j.trendMarkdown(history)
 	}
 	// 5. Annotate the criteria that failed.
 	if r != nil && r.Verdict != nil {
@@ -243,6 +253,7 @@ func (j *job) render(o *suiteOutcome, bl baselineChoice) string {
 	if o.html != "" {
 		s.HTMLArtifact = HTMLArtifactName(o.name)
 	}
+	s.Trend = o.trend
 	return report.ActionMarkdown(s)
 }
 

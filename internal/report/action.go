@@ -26,6 +26,9 @@ type ActionSuite struct {
 	Notes []string
 	// Baseline says what the target was compared with.
 	Baseline string
+	// Trend is the history of scheduled runs (TrendMarkdown's output), shown
+	// under the report.
+	Trend string
 	// HTMLArtifact is the artifact the workflow uploads the HTML report as
 	// ("" without one): the comment names it and links the run's artifacts.
 	HTMLArtifact string
@@ -61,6 +64,9 @@ func ActionMarkdown(s ActionSuite) string {
 			b.WriteString("> " + Inline(n) + "\n")
 		}
 		b.WriteString("\n")
+	}
+	if s.Trend != "" {
+		b.WriteString(strings.TrimRight(s.Trend, "\n") + "\n\n")
 	}
 	if s.HTMLArtifact != "" && s.RunURL != "" {
 		// A container action cannot upload artifacts itself: the workflow's
