@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/evalgate/evalgate/internal/gate"
+	"github.com/evalgate/evalgate/internal/trend"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -63,7 +65,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	require.NoError(t, err)
 	pairs, err := gate.ReadPairs(context.Background(), v, 0)
 	require.NoError(t, err)
-	page, err := HTML(v, pairs, HTMLOptions{Title: "support-answers"})
+	page, err := HTML(v, pairs, HTMLOptions{Title: "support-answers", History: nights(v)})
 	require.NoError(t, err)
 	file := filepath.Join(dir, "report.html")
 	require.NoError(t, os.WriteFile(file, page, 0o644))
@@ -113,6 +115,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	assert.Equal(t, float64(len(v.Criteria)), eval(`document.querySelectorAll('#forest .margin-line').length`))
 	assert.Equal(t, float64(len(v.Metrics)), eval(`document.querySelectorAll('svg.histogram').length`))
 	assert.Equal(t, float64(2*len(runTargets)), eval(`document.querySelectorAll('svg.scatter .point').length`))
+	assert.Equal(t, float64(len(v.Criteria)), eval(`document.querySelectorAll('svg.trend').length`))
 	fails := 0
 	for _, c := range v.Criteria {
 		if c.Status == gate.CheckFail {
@@ -170,4 +173,29 @@ func evalString(t *testing.T, ctx context.Context, js string) string {
 	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
 	require.NoError(t, err, js)
 	return s
+}
+
+// nights is a history of eight scheduled runs ending with v: the target was
+// better until the fifth night, when its provider changed the model.
+func nights(v *gate.Verdict) []trend.Entry {
+	var h []trend.Entry
+	day := time.Date(2026, 11, 22, 3, 17, 0, 0, time.UTC)
+	for i := range 8 {
+		night := *v
+		night.Criteria = slices.Clone(v.Criteria)
+		for j := range night.Criteria {
+			c := &night.Criteria[j]
+			wobble := 0.01 * float64((i*7+j*3)%5-2)
+			if i < 4 {
+				c.Target = gate.Num(float64(c.Target)*1.15 + wobble*float64(c.Target))
+			} else {
+				c.Target = gate.Num(float64(c.Target) + wobble*float64(c.Target))
+			}
+		}
+		if i == 7 {
+			night = *v
+		}
+		h = trend.Append(h, trend.FromVerdict(&night, trend.Run{ID: int64(9000 + i)}, day.AddDate(0, 0, i)))
+	}
+	return h
 }
