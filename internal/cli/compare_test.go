@@ -181,9 +181,22 @@ func TestRunHistory(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(page), `<div class="charts" id="trends">`)
 
+	// report draws a history it is given, and refuses one that is not there.
+	drawn := filepath.Join(dir, "drawn.html")
+	code, _, stderr := invoke(t, context.Background(), "report", "--config", filepath.Join(dir, "evalgate.yaml"),
+		"--history", history, "--html", drawn, out+"#nova-lite")
+	require.Equal(t, ExitPass, code, stderr)
+	page, err = os.ReadFile(drawn)
+	require.NoError(t, err)
+	assert.Contains(t, string(page), `<div class="charts" id="trends">`)
+	code, _, stderr = invoke(t, context.Background(), "report", "--config", filepath.Join(dir, "evalgate.yaml"),
+		"--history", history+".missing", "--html", drawn, out+"#nova-lite")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, stderr, "--history")
+
 	// A broken history is a warning: the verdict stands and a new one starts.
 	require.NoError(t, os.WriteFile(history, []byte("not json\n"), 0o644))
-	code, _, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--out", out,
+	code, _, stderr = invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--out", out,
 		"--progress", "off", "--history", history)
 	require.Equal(t, ExitPass, code, stderr)
 	assert.Contains(t, stderr, "history.jsonl line 1: not a history entry")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/evalgate/evalgate/internal/gate"
 	"github.com/evalgate/evalgate/internal/report"
+	"github.com/evalgate/evalgate/internal/trend"
 )
 
 // reportOptions are the flags of `evalgate report` besides compare's.
@@ -15,6 +16,7 @@ type reportOptions struct {
 	compareOptions
 	html, markdown, json string
 	title                string
+	history              string
 }
 
 func reportCommand() command {
@@ -32,6 +34,7 @@ func reportCommand() command {
 			fs.StringVar(&o.html, "html", "", "write the HTML report to `file`")
 			fs.StringVar(&o.markdown, "markdown", "", "write the Markdown report (the PR comment) to `file`")
 			fs.StringVar(&o.json, "json", "", "write the JSON verdict to `file`")
+			fs.StringVar(&o.history, "history", "", "draw each check's trend from this history `file` of scheduled runs (run --history), read only")
 			fs.StringVar(&o.title, "title", "", "the report's heading (default: the suite's name with --config, else evalgate)")
 			fs.BoolVar(&o.allowMismatch, "allow-suite-mismatch", false, "compare results of differently named suites")
 			fs.BoolVar(&o.allowInputs, "allow-input-mismatch", false, "compare pairs whose input or reference differs between the two results")
@@ -90,7 +93,18 @@ func writeReports(ctx context.Context, e *Env, o reportOptions, set map[string]b
 		}
 	}
 	if o.html != "" {
-		if err := writeHTML(ctx, v, o.html, report.HTMLOptions{Title: title}); err != nil {
+		var history []trend.Entry
+		if o.history != "" {
+			// report only reads a history: one that is not there is a
+			// mistyped path, not a first run.
+			if _, err := os.Stat(o.history); err != nil {
+				return usageErr(fmt.Errorf("--history: %w", err))
+			}
+			if history, err = trend.Read(o.history); err != nil {
+				return usageErr(fmt.Errorf("--history: %w", err))
+			}
+		}
+		if err := writeHTML(ctx, v, o.html, report.HTMLOptions{Title: title, History: history}); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.Stdout, "wrote %s\n", o.html)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/evalgate/evalgate/internal/gate"
 	"github.com/evalgate/evalgate/internal/metric"
+	"github.com/evalgate/evalgate/internal/suite"
 	"github.com/evalgate/evalgate/internal/trend"
 )
 
@@ -143,7 +144,7 @@ func criteriaRows(v *gate.Verdict) []criterionRow {
 			Status: string(c.Status), Color: statusColor[c.Status], Metric: clean(c.Metric) + " " + c.Check, Bound: clean(c.Bound),
 			Baseline: value(float64(c.Baseline), info), Target: value(float64(c.Target), info),
 			Change: estimate(c.Estimate, c.Scale, info), Limit: limitText(float64(c.Limit), c.Scale, info),
-			Mode: string(c.Mode), Reason: clean(c.Reason), Warn: c.Severity == "warn",
+			Mode: string(c.Mode), Reason: clean(c.Reason), Warn: c.Severity == suite.SeverityWarn,
 		})
 	}
 	return out
