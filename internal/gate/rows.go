@@ -1,7 +1,6 @@
 package gate
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -147,14 +146,7 @@ func scanRecords(ctx context.Context, path string, set *PairSet, keep map[string
 	for id := range keep {
 		needles = append(needles, quoted(id))
 	}
-	r.SkipRecords(func(line []byte) bool {
-		for _, n := range needles {
-			if bytes.Contains(line, n) {
-				return false
-			}
-		}
-		return true
-	})
+	skipUnlessQuoted(r, needles)
 	for n := 0; ; n++ {
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {

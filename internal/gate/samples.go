@@ -181,12 +181,7 @@ func readOutputs(ctx context.Context, path string, want map[key][]*SampleDiff, f
 		if id, ok := leadingSampleID(line); ok {
 			return !wanted[string(id)]
 		}
-		for _, n := range needles {
-			if bytes.Contains(line, n) {
-				return false
-			}
-		}
-		return true
+		return !containsAny(line, needles)
 	})
 	for n := 0; ; n++ {
 		if n%4096 == 0 {
@@ -231,6 +226,22 @@ func leadingSampleID(line []byte) ([]byte, bool) {
 		}
 	}
 	return nil, false
+}
+
+// skipUnlessQuoted makes r decode only the record lines that hold one of
+// needles (quoted strings): the rest cost a scan, not a decode.
+func skipUnlessQuoted(r *results.Reader, needles [][]byte) {
+	r.SkipRecords(func(line []byte) bool { return !containsAny(line, needles) })
+}
+
+// containsAny reports whether line holds one of needles.
+func containsAny(line []byte, needles [][]byte) bool {
+	for _, n := range needles {
+		if bytes.Contains(line, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // quoted is s as the results writer writes it: a JSON string, HTML left

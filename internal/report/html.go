@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
@@ -462,7 +463,7 @@ func tradeoffs(v *gate.Verdict, pairs *gate.PairSet) (*scatter, *scatter) {
 				front = append(front, p)
 			}
 		}
-		slices.SortFunc(front, func(a, b point) int { return cmpf(a.X, b.X) })
+		slices.SortFunc(front, func(a, b point) int { return cmp.Compare(a.X, b.X) })
 		var sb strings.Builder
 		for _, p := range front {
 			fmt.Fprintf(&sb, "%.1f,%.1f ", p.X, p.Y)
@@ -471,16 +472,6 @@ func tradeoffs(v *gate.Verdict, pairs *gate.PairSet) (*scatter, *scatter) {
 		return s
 	}
 	return build("Quality vs cost", "cost per 1,000 calls", cost, usd), build("Quality vs latency", "latency p95", latency, ms)
-}
-
-func cmpf(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // flipChart is, for a pass/fail metric run with repeats, how many samples
