@@ -187,13 +187,13 @@ type forest struct {
 }
 
 type forestRow struct {
-	Y, Mid                   float64
-	Label, Text, Color, Tip  string
-	Status                   string
-	X1, X2, XEst, XLim, XZer float64
-	HasCI, HasLim, HasZero   bool
-	OpenLo, OpenHi, HasEst   bool
-	LoText, HiText           string
+	Y, Mid                    float64
+	Label, Text, Color, Tip   string
+	Status                    string
+	X1, X2, XEst, XLim, XZero float64
+	HasCI, HasLim, HasZero    bool
+	OpenLo, OpenHi, HasEst    bool
+	LoText, HiText            string
 }
 
 func forestPlot(v *gate.Verdict) *forest {
@@ -257,7 +257,7 @@ func forestPlot(v *gate.Verdict) *forest {
 			r.HasLim, r.XLim = true, x(lim)
 		}
 		if zero {
-			r.HasZero, r.XZer = true, x(0)
+			r.HasZero, r.XZero = true, x(0)
 		}
 		f.Rows = append(f.Rows, r)
 	}
@@ -273,8 +273,8 @@ type histogram struct {
 	BaseMean       float64
 	TargetMean     float64
 	HasMeans       bool
-	Baseline       int
-	Target         int
+	// Pairs is the number of pairs scored on both sides.
+	Pairs int
 }
 
 type bar struct {
@@ -328,7 +328,7 @@ func distributions(v *gate.Verdict, pairs *gate.PairSet) []histogram {
 		}
 		top := max(slices.Max(bc[:]), slices.Max(tc[:]))
 		h := histogram{Metric: clean(m.Metric), Width: histWidth, Height: histHeight, LoText: num(lo, info), HiText: num(hi, info),
-			Baseline: len(bs), Target: len(ts)}
+			Pairs: len(bs)}
 		slot := float64(histWidth-2*histLeft) / histBins
 		for i := range histBins {
 			for j, side := range []string{"baseline", "target"} {
@@ -387,12 +387,6 @@ func tradeoffs(v *gate.Verdict, pairs *gate.PairSet) (*scatter, *scatter) {
 		return nil, nil
 	}
 	info := infoFor(v, q)
-	type pt struct {
-		id, role  string
-		x, y      float64
-		hasX      bool
-		xlat, lat bool
-	}
 	cost := func(t gate.RunTarget) (float64, bool) {
 		if t.Summary.CostUSD == nil || t.Summary.Records == 0 {
 			return 0, false
@@ -477,12 +471,12 @@ func tradeoffs(v *gate.Verdict, pairs *gate.PairSet) (*scatter, *scatter) {
 // flipChart is, for a pass/fail metric run with repeats, how many samples
 // passed k of n times on each side: flaky samples are the middle bars.
 type flipChart struct {
-	Metric                   string
-	Repeats                  int
-	BaselineFlips, TargetFlp int
-	Width, Height            int
-	Bars                     []bar
-	Ticks                    []tick
+	Metric                     string
+	Repeats                    int
+	BaselineFlips, TargetFlips int
+	Width, Height              int
+	Bars                       []bar
+	Ticks                      []tick
 }
 
 type tick struct {
@@ -493,7 +487,7 @@ type tick struct {
 func flipCharts(v *gate.Verdict) []flipChart {
 	var out []flipChart
 	for _, f := range v.Flips {
-		c := flipChart{Metric: clean(f.Metric), Repeats: f.Repeats, BaselineFlips: f.BaselineFlipping, TargetFlp: f.TargetFlipping,
+		c := flipChart{Metric: clean(f.Metric), Repeats: f.Repeats, BaselineFlips: f.BaselineFlipping, TargetFlips: f.TargetFlipping,
 			Width: histWidth, Height: histHeight}
 		top := max(slices.Max(append(slices.Clone(f.BaselinePassK), 1)), slices.Max(append(slices.Clone(f.TargetPassK), 1)))
 		slot := float64(histWidth-2*histLeft) / float64(len(f.TargetPassK))
