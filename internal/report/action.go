@@ -46,6 +46,21 @@ var actionIcons = map[string]string{"ungated": "ℹ️", "incomplete": "⏸️",
 // status and its reason), the baseline notes and a footer naming the
 // baseline, the commit and the run.
 func ActionMarkdown(s ActionSuite) string {
+	md := actionMarkdown(s)
+	if s.Trend != "" && len(md) > GitHubCommentLimit-markerRoom {
+		// The report was fitted to the limit on its own; the trend comes
+		// second, and the HTML report draws it too.
+		s.Trend = "_The trend of the scheduled runs is left out to fit GitHub's comment limit; the HTML report draws it._\n"
+		md = actionMarkdown(s)
+	}
+	return md
+}
+
+// markerRoom is what the publisher puts before the Markdown: the hidden
+// marker and commit lines of a comment or issue.
+const markerRoom = 200
+
+func actionMarkdown(s ActionSuite) string {
 	var b strings.Builder
 	if s.Report != "" {
 		b.WriteString(strings.TrimRight(s.Report, "\n"))

@@ -67,3 +67,23 @@ func TestHTMLTrend(t *testing.T) {
 	assert.Equal(t, 2*6, strings.Count(trends, "<circle"), "a point per run and check")
 	assert.NotContains(t, trends, "evil", "run URLs are not drawn")
 }
+
+// A tracking issue holds the report and the trend under GitHub's limit: the
+// trend gives way to a report that already fills it.
+func TestActionMarkdownTrendFitsTheLimit(t *testing.T) {
+	t.Parallel()
+	trendMD := TrendMarkdown(history(t))
+	s := ActionSuite{Name: "support", Status: "regressed", Report: "## report\n", Trend: trendMD, RunURL: "https://github.com/o/r/actions/runs/7"}
+	assert.Contains(t, ActionMarkdown(s), "### Trend over the last 6 scheduled runs")
+	// A report that fits alone, but not with the trend.
+	bare := s
+	bare.Trend = ""
+	other := len(ActionMarkdown(bare)) - len(s.Report)
+	require.Greater(t, len(trendMD), 300)
+	s.Report = strings.Repeat("x", GitHubCommentLimit-markerRoom-other-300) + "\n"
+	md := ActionMarkdown(s)
+	assert.LessOrEqual(t, len(md), GitHubCommentLimit-markerRoom)
+	assert.False(t, strings.Contains(md, "### Trend"), "the trend is left out")
+	assert.True(t, strings.Contains(md, "trend of the scheduled runs is left out"), "and says so")
+	assert.True(t, strings.Contains(md, "[workflow run](https://github.com/o/r/actions/runs/7)"), "the footer stays")
+}
