@@ -80,7 +80,9 @@ func TestHTMLInBrowser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.WindowSize(1200, 2300))
+		chromedp.DisableGPU, chromedp.WindowSize(1200, 2300),
+		// Containers give /dev/shm 64 MB, which a page of this size can fill.
+		chromedp.Flag("disable-dev-shm-usage", true))
 	defer cancelAlloc()
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	defer cancelBrowser()
