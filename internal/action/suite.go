@@ -27,7 +27,7 @@ type suiteOutcome struct {
 	reason    string
 	class     Class
 	err       error
-	// results and report are workspace-relative.
+	// results, report, html and history are workspace-relative.
 	results string
 	report  string
 	html    string
