@@ -132,11 +132,14 @@
       tr.appendChild(el('td', r.g === null ? (hasError(r) ? 'error' : '–') : (r.g > 0 ? '+' : '') + fmt(r.g), 'num'));
       r.bs.forEach(function (b, i) { tr.appendChild(el('td', fmt(b) + ' → ' + fmt(r.ts[i]), 'num')); });
       var open = null;
-      tr.addEventListener('click', function () {
+      function toggle() {
         if (open) { open.remove(); open = null; return; }
         open = detail(r);
         tr.after(open);
-      });
+      }
+      tr.tabIndex = 0;
+      tr.addEventListener('click', toggle);
+      tr.addEventListener('keydown', function (e) { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(); } });
       frag.appendChild(tr);
     });
     tbody.replaceChildren(frag);

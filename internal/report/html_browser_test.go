@@ -69,10 +69,11 @@ func TestHTMLInBrowser(t *testing.T) {
 	require.NoError(t, err)
 	file := filepath.Join(dir, "report.html")
 	require.NoError(t, os.WriteFile(file, page, 0o644))
-	regressed := 0
+	regressed, worst := 0, 0.0
 	for _, r := range tableData(v, pairs).Rows {
 		if float64(r.Gain) < 0 {
 			regressed++
+			worst = min(worst, float64(r.Gain))
 		}
 	}
 	require.Positive(t, regressed)
@@ -135,6 +136,14 @@ func TestHTMLInBrowser(t *testing.T) {
 	pageText, err := chromedp.Run(bctx, chromedp.TextContent(chromedp.CSS("#page")))
 	require.NoError(t, err)
 	assert.Contains(t, pageText, "("+strconv.Itoa(regressed)+" rows)")
+
+	// Sorting by the change puts the most regressed pair first.
+	require.NoError(t, chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`[data-filter=all]`)), chromedp.Click(chromedp.CSS(`th[data-sort=g]`))))
+	first, err := chromedp.Run(bctx, chromedp.TextContent(chromedp.CSS("#rows tr.row td:nth-child(3)")))
+	require.NoError(t, err)
+	got, err := strconv.ParseFloat(first, 64)
+	require.NoError(t, err, first)
+	assert.InDelta(t, worst, got, 0.0005, "the page rounds to 3 decimals")
 
 	// A hostile answer: searched for, opened, shown as text, never run.
 	require.NoError(t, chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`[data-filter=all]`)),
