@@ -25,6 +25,11 @@ import (
 // go test ./internal/report -run TestHTMLInBrowser -screenshot ../../docs/report.png
 var screenshot = flag.String("screenshot", "", "write the browser test's screenshot of the HTML report to this `file` (the README's docs/report.png)")
 
+// browserPairs sizes TestHTMLInBrowser's report; the README's size and
+// timings are from -browser-pairs 20000 -v (the test logs them, never
+// asserts on them).
+var browserPairs = flag.Int("browser-pairs", 400, "pairs in TestHTMLInBrowser's report")
+
 // chromium finds a Chromium binary: Debian's package, or another name for it.
 func chromium(t *testing.T) string {
 	t.Helper()
@@ -41,13 +46,14 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// candAnswer is the gated target's answer to sample i: mostly a reworded
-// version of the baseline's, and on every fifth sample an attack.
+// candAnswer is the gated target's answer to sample i, as long as a support
+// answer (about 650 characters): mostly a reworded version of the
+// baseline's, and on every fifth sample an attack.
 func candAnswer(i int) string {
 	if i%5 == 0 {
 		return "Item " + strconv.Itoa(i) + ": " + pwn
 	}
-	return "Item " + strconv.Itoa(i) + " is a box, per the manual."
+	return "Item " + strconv.Itoa(i) + " is a box, per the manual. " + strings.Repeat("A deleted file stays in the trash for thirty days; restore it from there. ", 8)
 }
 
 // TestHTMLInBrowser opens the report in headless Chromium: it loads without a
@@ -59,7 +65,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
 	dir := t.TempDir()
-	path := writeSuiteRun(t, dir, 400, 1, candAnswer)
+	path := writeSuiteRun(t, dir, *browserPairs, 1, candAnswer)
 	v, err := gate.Compare(context.Background(), gate.Side{Path: path, Target: "prod"}, gate.Side{Path: path, Target: "cand"},
 		gate.Config{Criteria: testCriteria()})
 	require.NoError(t, err)
@@ -147,7 +153,7 @@ func TestHTMLInBrowser(t *testing.T) {
 
 	// A hostile answer: searched for, opened, shown as text, never run.
 	require.NoError(t, chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`[data-filter=all]`)),
-		chromedp.SendKeys(chromedp.CSS("#query"), "q100"), chromedp.Click(chromedp.CSS("#rows tr.row"))))
+		chromedp.SendKeys(chromedp.CSS("#query"), "window.pwned"), chromedp.Click(chromedp.CSS("#rows tr.row"))))
 	detail, err := chromedp.Run(bctx, chromedp.TextContent(chromedp.CSS("#rows .detail")))
 	require.NoError(t, err)
 	assert.Contains(t, detail, "<script>window.pwned=1</script><img src=x onerror=window.pwned=1>")
@@ -155,6 +161,18 @@ func TestHTMLInBrowser(t *testing.T) {
 	assert.Equal(t, 0.0, eval(`document.querySelectorAll('#rows img, #rows script').length`))
 	// The word diff marks what the target changed.
 	assert.Positive(t, eval(`document.querySelectorAll('#rows .detail ins').length`))
+
+	// How long the page takes, for the README's statement (logged only: a
+	// test does not depend on the machine's speed).
+	t.Logf("in the page: %s", evalString(t, bctx, `(function () {
+		function time(f) { var t = performance.now(); f(); return Math.round(performance.now() - t) + ' ms'; }
+		var n = performance.getEntriesByType('navigation')[0];
+		return ['loaded and first page drawn at ' + Math.round(n.domContentLoadedEventEnd) + ' ms',
+			'filter ' + time(function () { document.querySelector('[data-filter=improved]').click(); }),
+			'sort ' + time(function () { document.querySelector('th[data-sort=r]').click(); }),
+			'next page ' + time(function () { document.getElementById('next').click(); }),
+			'search keystroke ' + time(function () { var q = document.getElementById('query'); q.value = 'trash'; q.dispatchEvent(new Event('input')); })].join(', ');
+	})()`))
 
 	// A screenshot is produced: of the top of the page for the README.
 	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate("file://"+file), chromedp.WaitVisible(chromedp.CSS("#rows tr"))))
