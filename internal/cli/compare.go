@@ -87,9 +87,13 @@ func compareResults(ctx context.Context, e *Env, o compareOptions, set map[strin
 	if err != nil {
 		return usagef("--target: %v", err)
 	}
-	cfg, title, err := compareConfig(ctx, e, o, set)
+	cfg, s, err := compareConfig(ctx, e, o, set)
 	if err != nil {
 		return err
+	}
+	title := ""
+	if s != nil {
+		title = s.Config.Name
 	}
 	v, err := compareSides(ctx, base, target, cfg)
 	if err != nil {
@@ -135,24 +139,24 @@ func compareSides(ctx context.Context, base, target gate.Side, cfg gate.Config) 
 	return v, nil
 }
 
-// compareConfig builds the gate's settings: the suite's (--config), then the
-// flags given on the command line over them.
-func compareConfig(ctx context.Context, e *Env, o compareOptions, set map[string]bool) (gate.Config, string, error) {
+// compareConfig builds the gate's settings: the suite's (--config, returned
+// too; nil without one), then the flags given on the command line over them.
+func compareConfig(ctx context.Context, e *Env, o compareOptions, set map[string]bool) (gate.Config, *suite.Suite, error) {
 	var cfg gate.Config
-	title := ""
+	var s *suite.Suite
 	if o.config != "" {
-		s, err := loadSuite(ctx, e, o.config, "", o.allowOutside)
-		if err != nil {
-			return cfg, "", loadErr(fmt.Errorf("--config: %w", err))
+		var err error
+		if s, err = loadSuite(ctx, e, o.config, "", o.allowOutside); err != nil {
+			return cfg, nil, loadErr(fmt.Errorf("--config: %w", err))
 		}
-		cfg, title = gate.FromSuite(&s.Config), s.Config.Name
+		cfg = gate.FromSuite(&s.Config)
 	}
 	if len(o.criteria) > 0 {
 		cfg.Criteria = nil
 		for _, c := range o.criteria {
 			cr, err := gate.ParseCriterion(c)
 			if err != nil {
-				return cfg, "", usagef("--criterion: %v", err)
+				return cfg, nil, usagef("--criterion: %v", err)
 			}
 			cfg.Criteria = append(cfg.Criteria, cr)
 		}
@@ -160,14 +164,14 @@ func compareConfig(ctx context.Context, e *Env, o compareOptions, set map[string
 	for _, a := range o.agreement {
 		p, err := gate.ParseAgreement(a)
 		if err != nil {
-			return cfg, "", usagef("--agreement: %v", err)
+			return cfg, nil, usagef("--agreement: %v", err)
 		}
 		cfg.Agreement = append(cfg.Agreement, p)
 	}
 	if set["mode"] {
 		m, err := suite.ParseMode(o.mode)
 		if err != nil {
-			return cfg, "", usagef("--mode %v", err)
+			return cfg, nil, usagef("--mode %v", err)
 		}
 		cfg.Mode = m
 	}
@@ -183,5 +187,5 @@ func compareConfig(ctx context.Context, e *Env, o compareOptions, set map[string
 		cfg.MonthlyCalls = o.monthlyCalls
 	}
 	cfg.Samples, cfg.AllowSuiteMismatch, cfg.AllowInputMismatch = o.samples, o.allowMismatch, o.allowInputs
-	return cfg, title, nil
+	return cfg, s, nil
 }

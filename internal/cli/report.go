@@ -8,6 +8,7 @@ import (
 
 	"github.com/evalgate/evalgate/internal/gate"
 	"github.com/evalgate/evalgate/internal/report"
+	"github.com/evalgate/evalgate/internal/suite"
 	"github.com/evalgate/evalgate/internal/trend"
 )
 
@@ -63,14 +64,15 @@ func writeReports(ctx context.Context, e *Env, o reportOptions, set map[string]b
 	if err != nil {
 		return usagef("results: %v", err)
 	}
-	cfg, title, err := compareConfig(ctx, e, o.compareOptions, set)
+	cfg, s, err := compareConfig(ctx, e, o.compareOptions, set)
 	if err != nil {
 		return err
 	}
-	if o.title != "" {
-		title = o.title
+	title := o.title
+	if title == "" && s != nil {
+		title = s.Config.Name
 	}
-	base, err := reportBaseline(ctx, e, o, target)
+	base, err := reportBaseline(o, s, target)
 	if err != nil {
 		return err
 	}
@@ -113,9 +115,10 @@ func writeReports(ctx context.Context, e *Env, o reportOptions, set map[string]b
 	return nil
 }
 
-// reportBaseline is --baseline, else the suite's gate.baseline: a target of
-// the same results file, or a results file of its own.
-func reportBaseline(ctx context.Context, e *Env, o reportOptions, target gate.Side) (gate.Side, error) {
+// reportBaseline is --baseline, else the gate.baseline of the suite s (nil
+// without --config): a target of the same results file, or a results file of
+// its own.
+func reportBaseline(o reportOptions, s *suite.Suite, target gate.Side) (gate.Side, error) {
 	if o.baseline != "" {
 		b, err := gate.ParseSide(o.baseline)
 		if err != nil {
@@ -123,12 +126,8 @@ func reportBaseline(ctx context.Context, e *Env, o reportOptions, target gate.Si
 		}
 		return b, nil
 	}
-	if o.config == "" {
+	if s == nil {
 		return gate.Side{}, usagef("name the baseline: --baseline BASE.jsonl[#target], or --config evalgate.yaml for its gate.baseline")
-	}
-	s, err := loadSuite(ctx, e, o.config, "", o.allowOutside)
-	if err != nil {
-		return gate.Side{}, loadErr(fmt.Errorf("--config: %w", err))
 	}
 	name := s.Config.Gate.Baseline
 	if name == "" {
