@@ -147,22 +147,13 @@ func scanRecords(ctx context.Context, path string, set *PairSet, keep map[string
 		needles = append(needles, quoted(id))
 	}
 	skipUnlessQuoted(r, needles)
-	for n := 0; ; n++ {
-		if n%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		rec, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("reading pairs: %w", err)
-		}
+	err = eachRecord(ctx, r, func(rec results.Record) {
 		if f, ok := keep[rec.Target]; ok && !rec.Error.Infrastructure() {
 			f(rec)
 		}
+	})
+	if err != nil {
+		return fmt.Errorf("reading pairs: %w", err)
 	}
 	if set != nil {
 		addTargets(set, path, r.Header(), r.Summary(), v)

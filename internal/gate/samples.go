@@ -183,6 +183,21 @@ func readOutputs(ctx context.Context, path string, want map[key][]*SampleDiff, f
 		}
 		return !containsAny(line, needles)
 	})
+	err = eachRecord(ctx, r, func(rec results.Record) {
+		if f, ok := fill[rec.Target]; ok {
+			for _, d := range want[key{rec.SampleID, rec.Repeat}] {
+				f(rec, d)
+			}
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("reading outputs: %w", err)
+	}
+	return nil
+}
+
+// eachRecord hands every record r has left to f, stopping when ctx ends.
+func eachRecord(ctx context.Context, r *results.Reader, f func(results.Record)) error {
 	for n := 0; ; n++ {
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -194,15 +209,9 @@ func readOutputs(ctx context.Context, path string, want map[key][]*SampleDiff, f
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("reading outputs: %w", err)
+			return err
 		}
-		f, ok := fill[rec.Target]
-		if !ok {
-			continue
-		}
-		for _, d := range want[key{rec.SampleID, rec.Repeat}] {
-			f(rec, d)
-		}
+		f(rec)
 	}
 }
 
