@@ -61,6 +61,10 @@ type scenario struct {
 	// margin is the criterion's margin at suite size n.
 	margin func(n int) float64
 	draw   draw
+	// rates, for pass/fail data, gives the chance that a pair is
+	// target-only (p01) or baseline-only (p10) at a true change delta: what
+	// the exact analysis of the ideal test needs (ideal.go).
+	rates func(delta float64) (p01, p10 float64)
 }
 
 // powerMargin is the margin at which the ideal test on n units with the
@@ -156,6 +160,7 @@ var scenarios = []scenario{
 			}
 			return b, t
 		},
+		rates: func(delta float64) (float64, float64) { return 0.05, 0.05 - delta },
 	},
 	{
 		key: "pfindep", name: "pass/fail, independent pairs", metric: "pass", repeats: 1,
@@ -167,6 +172,7 @@ var scenarios = []scenario{
 			}
 			return b, t
 		},
+		rates: func(delta float64) (float64, float64) { return (0.6 + delta) * 0.4, 0.6 * (0.4 - delta) },
 	},
 	{
 		key: "pfnear1", name: "pass/fail near 1 (97% pass)", metric: "pass", repeats: 1,
@@ -178,6 +184,7 @@ var scenarios = []scenario{
 			}
 			return b, t
 		},
+		rates: func(delta float64) (float64, float64) { return 0.01, 0.01 - delta },
 	},
 	{
 		key: "rare", name: "degenerate: constant score with rare failures", metric: "score", repeats: 1,
@@ -191,6 +198,7 @@ var scenarios = []scenario{
 			}
 			return b, t
 		},
+		rates: func(delta float64) (float64, float64) { return 0, -delta },
 	},
 	{
 		key: "errors", name: "error rate near 0 (max_error_rate = margin)", metric: "error_rate", repeats: 1,
@@ -241,8 +249,8 @@ func main() {
 	defer os.RemoveAll(dir)
 
 	fmt.Printf("%d runs per cell, confidence 0.95 (one-sided α = 2.5%%), seed %d. Rates with 95%% Wilson intervals.\n\n", *runs, *seed)
-	fmt.Println("| Data | n | Margin | False fail at margin (regression) | False pass at margin (non_inferiority) | Power at 2× margin (regression) | Ideal paired test's power | Ideal test's false fail at margin | Guarantees |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| Data | n | Margin | False fail at margin (regression) | False pass at margin (non_inferiority) | Power at 2× margin (regression) | Ideal paired test's power | Ideal test's false fail at margin | Ideal test's worst-case false fail (exact) | Ideal test held to 2.5%: power (exact) | Guarantees |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
 	for si, sc := range scenarios {
 		if *only != "" && !strings.Contains(","+*only+",", ","+sc.key+",") {
 			continue
@@ -278,15 +286,32 @@ func main() {
 				idealValid = false
 				notes = append(notes, "the ideal test's own false fails exceed 2.5%")
 			}
+			worst, held := "—", "—"
+			if sc.rates != nil && n <= exactMaxN {
+				p01, p10 := sc.rates(-2 * m)
+				ex := analyseIdeal(n, m, p01, p10)
+				worst, held = pct(ex.worstSize), pct(ex.heldPower)
+				if idealValid && ex.worstSize > alpha {
+					// The ideal test false-fails more than α at some
+					// discordance rate: the bar is the same test held to
+					// α, and the gap counts when even the gate's power's
+					// upper Wilson bound is 2 points below it.
+					idealValid = false
+					notes = append(notes, fmt.Sprintf("the ideal test is not a level-2.5%% test here (worst case %s)", pct(ex.worstSize)))
+					if _, hi := wilson(twice.regFail, *runs); 100*(ex.heldPower-hi) > 2 {
+						notes = append(notes, fmt.Sprintf("power %.1f points below the ideal test held to 2.5%%", 100*(ex.heldPower-float64(twice.regFail)/float64(*runs))))
+					}
+				}
+			}
 			if gap > 2 && idealValid {
 				notes = append(notes, fmt.Sprintf("power %.1f points below ideal", gap))
 			}
 			if len(notes) == 0 {
 				notes = append(notes, "held")
 			}
-			fmt.Printf("| %s | %s | %.3g | %s | %s | %s | %s | %s | %s |\n", sc.name, units, m,
+			fmt.Printf("| %s | %s | %.3g | %s | %s | %s | %s | %s | %s | %s | %s |\n", sc.name, units, m,
 				rate(atMargin.regFail, *runs), rate(atMargin.niPass, *runs),
-				rate(twice.regFail, *runs), rate(twice.ideal, *runs), rate(atMargin.ideal, *runs), strings.Join(notes, "; "))
+				rate(twice.regFail, *runs), rate(twice.ideal, *runs), rate(atMargin.ideal, *runs), worst, held, strings.Join(notes, "; "))
 		}
 	}
 }
@@ -298,6 +323,9 @@ func tmpBase() string {
 	}
 	return ""
 }
+
+// pct formats an exact rate as a percentage.
+func pct(p float64) string { return fmt.Sprintf("%.1f%%", 100*p) }
 
 // rate formats k of n as a percentage with its Wilson interval.
 func rate(k, n int) string {
