@@ -310,7 +310,7 @@ func pairedProportionEstimate(targetOnly, baselineOnly, n int, d design, diffs [
 		return noBound(math.NaN(), MethodTango, 0, 0, "no pairs")
 	}
 	if !d.clustered() && n <= exactPairsMax {
-		x := newExactPaired(targetOnly, baselineOnly, n)
+		x := exactPairedTest(targetOnly, baselineOnly, n)
 		return estimate{est: float64(targetOnly-baselineOnly) / float64(n), method: MethodExactPaired, n: n, units: n, bound: x.bound, p: x.p}
 	}
 	return tangoEstimate(targetOnly, baselineOnly, n, d, diffs)

@@ -100,16 +100,17 @@ func TestExactPairedPValueAgreesWithBound(t *testing.T) {
 	}
 }
 
-// With no discordant pair of 30 the exact interval is ±0.123: narrower than
-// the corrected score interval's ±0.141, wider than the zero a t interval
+// With no discordant pair of 30 the exact interval is ±0.117 (the exact
+// bound of 0 events in 30 is 0.116): narrower than the corrected score
+// interval's ±0.141, wider than the zero a t interval
 // would claim, and it still does not show a drop within 0.1.
 func TestExactPairedNoDiscordance(t *testing.T) {
 	t.Parallel()
 	e := pairedProportionEstimate(0, 0, 30, design{}, nil)
 	require.Equal(t, MethodExactPaired, e.method)
 	iv := e.interval(0.95)
-	assert.InDelta(t, -0.1229, iv.Lo, 5e-4)
-	assert.InDelta(t, 0.1229, iv.Hi, 5e-4)
+	assert.InDelta(t, -0.1167, iv.Lo, 5e-4)
+	assert.InDelta(t, 0.1167, iv.Hi, 5e-4)
 	tg := tangoEstimate(0, 0, 30, design{}, nil).interval(0.95)
 	assert.Less(t, tg.Lo, iv.Lo)
 	// Clustered data and large suites keep the corrected score interval.
@@ -118,25 +119,28 @@ func TestExactPairedNoDiscordance(t *testing.T) {
 }
 
 // exactPython is the reference: every table enumerated, Tango's statistic
-// from a numerical constrained MLE (not the closed form the gate uses), and
-// the supremum over the nuisance parameter on a grid of 2,001 refined by a
-// bounded scalar search.
+// and each table's nuisance estimate from a numerical constrained MLE (not
+// the closed form the gate uses), Lloyd's E+M ordering with each table's own
+// p-value computed exactly, and the supremum over the nuisance parameter on
+// a grid of 2,001 refined by a bounded scalar search.
 const exactPython = `
 import json, sys
 import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import xlogy, gammaln
 
-def z(i, j, n, d0):
+def mle(i, j, n, d0):
     rest = n - i - j
     nll = lambda q: -(xlogy(i, q + d0) + xlogy(j, q) + xlogy(rest, 1 - 2 * q - d0))
     lo, hi = max(0.0, -d0), (1 - d0) / 2
-    q = minimize_scalar(nll, bounds=(lo, hi), method="bounded", options={"xatol": 1e-13}).x
+    return minimize_scalar(nll, bounds=(lo, hi), method="bounded", options={"xatol": 1e-13}).x
+
+def z(i, j, n, d0, q):
     num = i - j - n * d0
     v = n * (2 * q + d0 * (1 - d0))
     if num == 0:
         return 0.0
-    if v <= 0:
+    if v <= 1e-12:
         return np.copysign(np.inf, num)
     return num / np.sqrt(v)
 
@@ -144,17 +148,20 @@ out = []
 for c in json.load(sys.stdin):
     n, d0 = c["n"], c["d0"]
     tabs = [(i, j) for i in range(n + 1) for j in range(n + 1 - i)]
-    zs = np.array([z(i, j, n, d0) for i, j in tabs])
-    zo = z(c["imp"], c["reg"], n, d0)
-    tol = 1e-9 * max(1, abs(zo))
     I = np.array([t[0] for t in tabs]); J = np.array([t[1] for t in tabs]); K = n - I - J
+    qs = np.array([mle(i, j, n, d0) for i, j in tabs])
+    zs = np.array([z(i, j, n, d0, q) for (i, j), q in zip(tabs, qs)])
     coef = gammaln(n + 1) - gammaln(I + 1) - gammaln(J + 1) - gammaln(K + 1)
+    def pmf(p10):
+        p01 = p10 + d0
+        return np.exp(coef + xlogy(I, p01) + xlogy(J, p10) + xlogy(K, max(0.0, 1 - p01 - p10)))
+    obs = tabs.index((c["imp"], c["reg"]))
     res = {}
-    for side, mask in (("below", zs <= zo + tol), ("above", zs >= zo - tol)):
-        def prob(p10):
-            p01 = p10 + d0
-            lp = coef + xlogy(I, p01) + xlogy(J, p10) + xlogy(K, max(0.0, 1 - p01 - p10))
-            return float(np.exp(lp[mask]).sum())
+    for side, sgn in (("below", 1), ("above", -1)):
+        s = sgn * zs
+        ep = np.array([pmf(qs[u])[s <= s[u] + 1e-9 * max(1, abs(s[u]))].sum() for u in range(len(tabs))])
+        mask = ep <= ep[obs] * (1 + 1e-9)
+        prob = lambda p10: float(pmf(p10)[mask].sum())
         lo, hi = max(0.0, -d0), (1 - d0) / 2
         grid = np.linspace(lo, hi, 2001)
         vals = [prob(g) for g in grid]
