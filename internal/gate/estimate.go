@@ -238,6 +238,14 @@ func meanEstimate(x []float64, d design, r span, paired bool) estimate {
 				return mean - u*(mean-r.lo), mean + u*(r.hi-mean)
 			}}
 	}
+	if r.finite() {
+		// Two-valued data (scores of 0.5 or 1, or paired differences of
+		// -g, 0 or +g) are counts in disguise: the methods for pass/fail
+		// data, scaled, are exact where the t interval is not.
+		if e, ok := twoValuedEstimate(x, d, paired); ok {
+			return e
+		}
+	}
 	df := float64(units - 1)
 	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}
 	return estimate{est: mean, method: method, n: n, units: units,
