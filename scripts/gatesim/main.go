@@ -23,6 +23,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -65,6 +66,9 @@ type scenario struct {
 	// target-only (p01) or baseline-only (p10) at a true change delta: what
 	// the exact analysis of the ideal test needs (ideal.go).
 	rates func(delta float64) (p01, p10 float64)
+	// gap is the size of a discordant pair's difference when it is not 1
+	// (scores of 0.5 or 1): the exact analysis then works in units of gap.
+	gap float64
 }
 
 // powerMargin is the margin at which the ideal test on n units with the
@@ -221,6 +225,8 @@ var scenarios = []scenario{
 			}
 			return b, t
 		},
+		rates: func(delta float64) (float64, float64) { return 0, -2 * delta },
+		gap:   0.5,
 	},
 	{
 		key: "skew3", name: "skewed score: 1, 0.5 or 0, nearly always 1", metric: "score", repeats: 1,
@@ -336,7 +342,7 @@ func main() {
 			worst, held := "—", "—"
 			if sc.rates != nil && n <= exactMaxN {
 				p01, p10 := sc.rates(-2 * m)
-				ex := analyseIdeal(n, m, p01, p10)
+				ex := analyseIdeal(n, m/cmp.Or(sc.gap, 1), p01, p10)
 				worst, held = pct(ex.worstSize), pct(ex.heldPower)
 				if idealValid && ex.worstSize > alpha {
 					idealValid = false
