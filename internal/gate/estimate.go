@@ -32,6 +32,11 @@ type estimate struct {
 	// data cannot bound the statistic; why says why.
 	bound func(a float64) (lo, hi float64)
 	why   string
+	// p, when set, is the method's own one-sided p-value of "θ < m" (below)
+	// or "θ > m", for a method whose p-value is cheaper to compute directly
+	// than by inverting bound (the exact test, whose bound is itself found by
+	// bisection on its p-value).
+	p func(m float64, below bool) float64
 }
 
 // Methods of inference, as reported with every interval.
@@ -80,6 +85,9 @@ func (e estimate) pBelow(m float64) float64 {
 	if !e.bounded() {
 		return math.NaN()
 	}
+	if e.p != nil {
+		return above(e.p(m, true))
+	}
 	return invert(func(a float64) bool { _, hi := e.bound(a); return hi < m })
 }
 
@@ -88,7 +96,18 @@ func (e estimate) pAbove(m float64) float64 {
 	if !e.bounded() {
 		return math.NaN()
 	}
+	if e.p != nil {
+		return above(e.p(m, false))
+	}
 	return invert(func(a float64) bool { lo, _ := e.bound(a); return lo > m })
+}
+
+// above reports a p-value above 0.5 as 1, as invert does.
+func above(p float64) float64 {
+	if p > 0.5 {
+		return 1
+	}
+	return math.Max(p, 1e-15)
 }
 
 // invert finds the smallest level a in (0, 0.5] at which past(a) holds,
@@ -139,6 +158,9 @@ func (e estimate) shifted(c float64) estimate {
 	if b := e.bound; b != nil {
 		out.bound = func(a float64) (float64, float64) { lo, hi := b(a); return lo + c, hi + c }
 	}
+	if p := e.p; p != nil {
+		out.p = func(m float64, below bool) float64 { return p(m-c, below) }
+	}
 	return out
 }
 
@@ -148,6 +170,9 @@ func (e estimate) scaled(k float64) estimate {
 	out.est *= k
 	if b := e.bound; b != nil {
 		out.bound = func(a float64) (float64, float64) { lo, hi := b(a); return lo * k, hi * k }
+	}
+	if p := e.p; p != nil {
+		out.p = func(m float64, below bool) float64 { return p(m/k, below) }
 	}
 	return out
 }
@@ -213,6 +238,14 @@ func meanEstimate(x []float64, d design, r span, paired bool) estimate {
 				return mean - u*(mean-r.lo), mean + u*(r.hi-mean)
 			}}
 	}
+	if r.finite() {
+		// Two-valued data (scores of 0.5 or 1, or paired differences of
+		// -g, 0 or +g) are counts in disguise: the methods for pass/fail
+		// data, scaled, are exact where the t interval is not.
+		if e, ok := twoValuedEstimate(x, d, paired); ok {
+			return e
+		}
+	}
 	df := float64(units - 1)
 	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}
 	return estimate{est: mean, method: method, n: n, units: units,
@@ -268,16 +301,33 @@ func clopperPearson(x, n, a float64) (lo, hi float64) {
 // pairedProportionEstimate is the change in the rate of 1s on paired 0/1
 // records, target - baseline = (targetOnly - baselineOnly)/n, where
 // targetOnly counts the pairs where only the target has a 1 (for a pass
-// rate: improved; for an error rate: a new error), with Tango's score interval
-// (Tango 1998): unlike a t or Wald interval it does not collapse when no pair
-// is discordant (0 of 30 gives ±0.141; the exact bound of 0 events in 30 is
-// 0.116, and the continuity correction errs on the safe side). With
+// rate: improved; for an error rate: a new error).
+//
+// Up to exactPairsMax independent pairs it is the exact unconditional score
+// test (exactPaired), which holds its level at every n without a continuity
+// correction. Above, and with clusters, it is Tango's score interval (Tango
+// 1998) with a continuity correction of half a count: unlike a t or Wald
+// interval it does not collapse when no pair is discordant (0 of 30 would
+// give ±0.141), and without the correction it is liberal when discordant
+// pairs are rare and one-sided (8 regressions in 200 pairs "show" a drop past
+// 2%, which a 2% rate gives 5% of the time; the exact test needs 9). With
 // clusters the score statistic is divided by the square root of the design
 // effect, estimated as for proportionEstimate.
 func pairedProportionEstimate(targetOnly, baselineOnly, n int, d design, diffs []float64) estimate {
 	if n == 0 {
 		return noBound(math.NaN(), MethodTango, 0, 0, "no pairs")
 	}
+	if !d.clustered() && n <= exactPairsMax {
+		x := exactPairedTest(targetOnly, baselineOnly, n)
+		return estimate{est: float64(targetOnly-baselineOnly) / float64(n), method: MethodExactPaired, n: n, units: n, bound: x.bound, p: x.p}
+	}
+	return tangoEstimate(targetOnly, baselineOnly, n, d, diffs)
+}
+
+// tangoEstimate is Tango's score interval with a continuity correction of
+// half a count, divided by the square root of the design effect when
+// clustered (see pairedProportionEstimate).
+func tangoEstimate(targetOnly, baselineOnly, n int, d design, diffs []float64) estimate {
 	delta := float64(targetOnly-baselineOnly) / float64(n)
 	method := MethodTango
 	deff := 1.0
@@ -290,26 +340,7 @@ func pairedProportionEstimate(targetOnly, baselineOnly, n int, d design, diffs [
 		}
 	}
 	x01, x10, nn := float64(targetOnly), float64(baselineOnly), float64(n)
-	score := func(d0 float64) float64 {
-		s := x01 + x10
-		b := -s + d0*(2*nn-x01+x10)
-		c := -x10 * d0 * (1 - d0)
-		q := (-b + math.Sqrt(math.Max(0, b*b-8*nn*c))) / (4 * nn)
-		num := x01 - x10 - nn*d0
-		// A continuity correction of half a count: without it the score
-		// test is liberal when discordant pairs are rare and one-sided
-		// (8 regressions in 200 pairs "show" a drop past 2%, which a 2%
-		// rate gives 5% of the time; the exact test needs 9).
-		num -= math.Copysign(math.Min(math.Abs(num), 0.5), num)
-		v := nn * (2*q + d0*(1-d0))
-		switch {
-		case num == 0:
-			return 0
-		case v <= 0:
-			return math.Copysign(math.Inf(1), num)
-		}
-		return num / math.Sqrt(v*deff)
-	}
+	score := func(d0 float64) float64 { return tangoZ(x01, x10, nn, d0, 0.5, deff) }
 	return estimate{est: delta, method: method, n: n, units: d.units(n),
 		bound: func(a float64) (float64, float64) {
 			z := distuv.UnitNormal.Quantile(1 - a)

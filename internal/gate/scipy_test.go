@@ -220,7 +220,7 @@ func TestStatsAgainstScipy(t *testing.T) {
 			}
 		}
 		assert.InDelta(t, num("mcnemar_p"), mcnemarExact(imp, reg), tol, "case %d mcnemar", i)
-		tv := pairedProportionEstimate(imp, reg, n, design{}, nil).interval(0.95)
+		tv := tangoEstimate(imp, reg, n, design{}, nil).interval(0.95)
 		assert.InDelta(t, num("tango_lo"), tv.Lo, 1e-6, "case %d tango lo", i)
 		assert.InDelta(t, num("tango_hi"), tv.Hi, 1e-6, "case %d tango hi", i)
 

@@ -113,8 +113,8 @@ func TestZeroVarianceProvesNothing(t *testing.T) {
 		require.NoError(t, err)
 		c := v.Criteria[0]
 		assert.Equal(t, CheckInconclusive, c.Status, c.Reason)
-		assert.Equal(t, MethodTango, c.Estimate.Method)
-		assert.Less(t, c.Estimate.Lo, -0.09, "no discordant pair still leaves ±0.14 at n = 30")
+		assert.Equal(t, MethodExactPaired, c.Estimate.Method)
+		assert.Less(t, c.Estimate.Lo, -0.09, "no discordant pair still leaves ±0.12 at n = 30")
 		assert.Greater(t, c.Estimate.Hi, 0.09)
 		requireAgrees(t, c, true)
 	})

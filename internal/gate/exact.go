@@ -1,0 +1,418 @@
+package gate
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"sync"
+)
+
+// exactPairsMax is the largest number of independent pairs for which the
+// change in a pass rate is bounded by the exact unconditional test; above it
+// Tango's score interval with its continuity correction is used. The exact
+// test costs O(n²) per evaluation (every table of n pairs), about 0.1 s for a
+// bound at 200 pairs, and its gain in power over the corrected score interval
+// shrinks as n grows (scripts/gatesim/RESULTS.md).
+const exactPairsMax = 100
+
+// MethodExactPaired is the exact unconditional score test of a change in a
+// pass rate on paired records.
+const MethodExactPaired = "exact unconditional score"
+
+// exactPaired is the exact unconditional test of the change in the rate of
+// 1s on n independent pairs of 0/1 records (Hsueh, Liu and Chen 2001, after
+// Berger and Boos): the tables of n pairs are ordered by Tango's score
+// statistic Z (uncorrected), and the p-value of "the change is below d0" is
+// the largest probability, over every value of the nuisance parameter (the
+// baseline-only rate) the hypothesis allows, of a table whose Z is at most
+// the observed one. It holds its level at every n and every rate, with no
+// continuity correction to pay for, which is where the corrected score
+// interval loses most of its power: small suites.
+type exactPaired struct {
+	n, x01, x10 int
+	lf          []float64 // lf[k] = log k!
+
+	mu    sync.Mutex
+	cache map[float64][2]float64 // level → bounds
+}
+
+// exactMemo keeps the exact tests computed in this process, by table: the
+// same counts recur across a run's targets and criteria (and, in
+// scripts/gatesim, across thousands of simulated suites), and each costs up
+// to a second. It is cleared when it reaches exactMemoMax tables.
+var exactMemo struct {
+	sync.Mutex
+	m map[[3]int]*exactPaired
+}
+
+const exactMemoMax = 4096
+
+// exactPairedTest returns the exact test of the table, from the memo when
+// it was computed before.
+func exactPairedTest(targetOnly, baselineOnly, n int) *exactPaired {
+	k := [3]int{targetOnly, baselineOnly, n}
+	exactMemo.Lock()
+	defer exactMemo.Unlock()
+	if x, ok := exactMemo.m[k]; ok {
+		return x
+	}
+	if exactMemo.m == nil || len(exactMemo.m) >= exactMemoMax {
+		exactMemo.m = map[[3]int]*exactPaired{}
+	}
+	x := newExactPaired(targetOnly, baselineOnly, n)
+	exactMemo.m[k] = x
+	return x
+}
+
+func newExactPaired(targetOnly, baselineOnly, n int) *exactPaired {
+	lf := make([]float64, n+1)
+	for k := 2; k <= n; k++ {
+		lf[k] = lf[k-1] + math.Log(float64(k))
+	}
+	return &exactPaired{n: n, x01: targetOnly, x10: baselineOnly, lf: lf, cache: map[float64][2]float64{}}
+}
+
+// tangoQ is the constrained maximum-likelihood estimate of the
+// baseline-only rate when the change is d0 (Tango 1998), given x01
+// target-only and x10 baseline-only pairs of n.
+func tangoQ(x01, x10, nn, d0 float64) float64 {
+	s := x01 + x10
+	b := -s + d0*(2*nn-x01+x10)
+	c := -x10 * d0 * (1 - d0)
+	return (-b + math.Sqrt(math.Max(0, b*b-8*nn*c))) / (4 * nn)
+}
+
+// tangoZ is Tango's score statistic for the change d0 in a table with x01
+// target-only and x10 baseline-only pairs of n: (x01 - x10 - n·d0) over its
+// standard error at the constrained maximum-likelihood estimate of the
+// baseline-only rate. cc subtracts a continuity correction of half a count
+// from the numerator's size; deff divides by the square root of a design
+// effect.
+func tangoZ(x01, x10, nn, d0, cc, deff float64) float64 {
+	q := tangoQ(x01, x10, nn, d0)
+	num := x01 - x10 - nn*d0
+	num -= math.Copysign(math.Min(math.Abs(num), cc), num)
+	v := nn * (2*q + d0*(1-d0))
+	switch {
+	case num == 0:
+		return 0
+	case v <= 0:
+		return math.Copysign(math.Inf(1), num)
+	}
+	return num / math.Sqrt(v*deff)
+}
+
+// scratch is the working memory of one bound or p-value: every table's
+// statistic, nuisance estimate, E+M p-value and probabilities on the
+// nuisance grid. It is made once per call and reused by each tail (a bound
+// takes about 40), not kept: at 100 pairs it is 4 MB.
+type scratch struct {
+	row       []int
+	total     int
+	z, q, ep  []float64
+	buf       []float64
+	perm, end []int
+	in        []bool
+	pm, cum   [][]float64
+}
+
+// nuisanceGrid is the number of steps of the nuisance grid.
+const nuisanceGrid = 48
+
+func (e *exactPaired) scratch() *scratch {
+	row, total := e.tables()
+	f := func() []float64 { return make([]float64, total) }
+	sc := &scratch{row: row, total: total, z: f(), q: f(), ep: f(), buf: f(),
+		perm: make([]int, total), end: make([]int, total), in: make([]bool, total),
+		pm: make([][]float64, nuisanceGrid+1), cum: make([][]float64, nuisanceGrid+1)}
+	for g := range sc.pm {
+		sc.pm[g], sc.cum[g] = f(), f()
+	}
+	return sc
+}
+
+// tables indexes the tables of n pairs row by row: row i (i target-only
+// pairs) holds j = 0..n-i baseline-only pairs, from offset row[i].
+func (e *exactPaired) tables() (row []int, total int) {
+	row = make([]int, e.n+2)
+	for i := 0; i <= e.n; i++ {
+		row[i+1] = row[i] + e.n - i + 1
+	}
+	return row, row[e.n+1]
+}
+
+// pmf fills out (indexed as tables) with every table's probability when a
+// pair is baseline-only with probability p10 and target-only with
+// probability p10 + d0. Each row's probabilities follow from its most likely
+// table by the ratio of neighbouring multinomial terms: one exp per row,
+// which neither underflows near the mode nor costs an exp per table.
+func (e *exactPaired) pmf(p10, d0 float64, row []int, out []float64) {
+	n := e.n
+	p01 := p10 + d0
+	p00 := 1 - p01 - p10
+	l01, l10, l00 := safeLog(p01), safeLog(p10), safeLog(p00)
+	term := func(i, j int) float64 {
+		m := n - i
+		return math.Exp(e.lf[n] - e.lf[i] - e.lf[j] - e.lf[m-j] + times(i, l01) + times(j, l10) + times(m-j, l00))
+	}
+	for i := 0; i <= n; i++ {
+		m := n - i
+		cells := out[row[i]:row[i+1]]
+		if p10 <= 0 || p00 <= 0 {
+			// A rate at the end of its range: direct terms.
+			for j := range cells {
+				cells[j] = term(i, j)
+			}
+			continue
+		}
+		j0 := min(m, int(float64(m+1)*p10/(p10+p00)))
+		ratio := p10 / p00
+		v := term(i, j0)
+		for j := j0; j <= m; j++ {
+			cells[j] = v
+			v *= float64(m-j) / float64(j+1) * ratio
+		}
+		v = cells[j0]
+		for j := j0 - 1; j >= 0; j-- {
+			v *= float64(j+1) / float64(m-j) / ratio
+			cells[j] = v
+		}
+	}
+}
+
+// tail is the exact p-value of the observed table against the change d0:
+// for below, of "the change is below d0"; otherwise of "above d0".
+//
+// Which tables are as or more extreme than the observed one is decided by
+// Lloyd's E+M ordering (Lloyd 2008): each table's own p-value with the
+// nuisance parameter set to that table's constrained maximum-likelihood
+// estimate (Tango's), from the tail of Tango's statistic. The p-value is then
+// the largest probability of those tables over every nuisance value the
+// hypothesis allows. Any ordering fixed before the data gives an exact test;
+// this one is more powerful than ordering by the score statistic itself or
+// by the paired t (by 2 to 8 points in scripts/gatesim's designs at
+// n = 20 to 50), because it accounts for how discrete each table's tail is.
+func (e *exactPaired) tail(d0 float64, below bool, sc *scratch) float64 {
+	n := e.n
+	nn := float64(n)
+	row, total := sc.row, sc.total
+	z, q := sc.z, sc.q
+	lo, hi := math.Max(0, -d0), (1-d0)/2
+	for i := 0; i <= n; i++ {
+		for j := 0; i+j <= n; j++ {
+			k := row[i] + j
+			z[k] = tangoZ(float64(i), float64(j), nn, d0, 0, 1)
+			q[k] = math.Min(hi, math.Max(lo, tangoQ(float64(i), float64(j), nn, d0)))
+		}
+	}
+	// The nuisance grid, shared by both steps: every table's probability at
+	// each grid value.
+	const grid = nuisanceGrid
+	step := (hi - lo) / grid
+	pm := sc.pm
+	for g := range pm {
+		e.pmf(lo+float64(g)*step, d0, row, pm[g])
+	}
+	// The tables from most to least extreme on the score, and where each
+	// one's ties end: a table's tail is the prefix up to there.
+	perm := sc.perm
+	for u := range perm {
+		perm[u] = u
+	}
+	sign := 1.0
+	if !below {
+		sign = -1
+	}
+	slices.SortFunc(perm, func(x, y int) int { return cmp.Compare(sign*z[x], sign*z[y]) })
+	end := sc.end // by position in perm
+	for k := total - 1; k >= 0; k-- {
+		end[k] = k
+		if k+1 < total && sign*z[perm[k+1]] <= sign*z[perm[k]]+1e-9*math.Max(1, math.Abs(z[perm[k]])) {
+			end[k] = end[k+1]
+		}
+	}
+	// The E step: each table's own p-value, the tail of the score at the
+	// table's nuisance estimate, interpolated between the two grid values
+	// around it (an ordering need not be computed exactly to give an exact
+	// test: any ordering fixed before the data does).
+	cum := sc.cum
+	for g := range cum {
+		c := cum[g]
+		acc := 0.0
+		for k, u := range perm {
+			acc += pm[g][u]
+			c[k] = acc
+		}
+	}
+	ep := sc.ep
+	for k, u := range perm {
+		x := 0.0
+		if step > 0 {
+			x = (q[u] - lo) / step
+		}
+		g := min(grid-1, max(0, int(x)))
+		f := math.Min(1, math.Max(0, x-float64(g)))
+		if grid == 0 || step == 0 {
+			ep[u] = cum[0][end[k]]
+			continue
+		}
+		ep[u] = (1-f)*cum[g][end[k]] + f*cum[g+1][end[k]]
+	}
+	obs := row[e.x01] + e.x10
+	in := sc.in
+	count := 0
+	for u := range total {
+		in[u] = ep[u] <= ep[obs]*(1+1e-9)
+		if in[u] {
+			count++
+		}
+	}
+	if count == total {
+		return 1
+	}
+	// The M step: the largest probability of the region over the nuisance
+	// parameter's range (both rates in [0, 1], their sum at most 1), on the
+	// grid, refined around its best point by golden-section search.
+	regionProb := func(p []float64) float64 {
+		s := 0.0
+		for u, ok := range in {
+			if ok {
+				s += p[u]
+			}
+		}
+		return math.Min(1, s)
+	}
+	buf := sc.buf
+	prob := func(p10 float64) float64 {
+		e.pmf(p10, d0, row, buf)
+		return regionProb(buf)
+	}
+	if hi <= lo {
+		return regionProb(pm[0])
+	}
+	best, bestK := -1.0, 0
+	for g := range pm {
+		if p := regionProb(pm[g]); p > best {
+			best, bestK = p, g
+		}
+	}
+	a := lo + float64(max(bestK-1, 0))*step
+	b := lo + float64(min(bestK+1, grid))*step
+	const phi = 0.6180339887498949
+	x1, x2 := b-phi*(b-a), a+phi*(b-a)
+	f1, f2 := prob(x1), prob(x2)
+	for range 20 {
+		if f1 > f2 {
+			b, x2, f2 = x2, x1, f1
+			x1 = b - phi*(b-a)
+			f1 = prob(x1)
+		} else {
+			a, x1, f1 = x1, x2, f2
+			x2 = a + phi*(b-a)
+			f2 = prob(x2)
+		}
+	}
+	return math.Max(best, math.Max(f1, f2))
+}
+
+// safeLog is log p, with log 0 = -Inf.
+func safeLog(p float64) float64 {
+	if p <= 0 {
+		return math.Inf(-1)
+	}
+	return math.Log(p)
+}
+
+// times is k·l where 0·(-Inf) is 0: a count of zero of an impossible kind of
+// pair has probability 1.
+func times(k int, l float64) float64 {
+	if k == 0 {
+		return 0
+	}
+	return float64(k) * l
+}
+
+// bound returns the one-sided bounds at level a: the changes d0 at which
+// the exact p-values cross a, found by bisection (the p-value of "below d0"
+// falls as d0 rises). The result is cached per level: a check asks for the
+// same level's interval, its minimum detectable effect and the report's
+// interval.
+func (e *exactPaired) bound(a float64) (lo, hi float64) {
+	e.mu.Lock()
+	if b, ok := e.cache[a]; ok {
+		e.mu.Unlock()
+		return b[0], b[1]
+	}
+	e.mu.Unlock()
+	est := float64(e.x01-e.x10) / float64(e.n)
+	const eps = 1e-9
+	sc := e.scratch()
+	// The corrected score interval is close to the exact one: the search
+	// for each end starts there, which saves most of a bisection.
+	glo, ghi := tangoEstimate(e.x01, e.x10, e.n, design{}, nil).bound(a)
+	// hi: the smallest d0 in [est, 1] at which "below d0" is shown at a.
+	hi = firstTrue(func(d0 float64) bool { return e.tail(d0, true, sc) <= a }, est, 1-eps, ghi)
+	// lo: the largest d0 in [-1, est] at which "above d0" is shown, found
+	// as the first true of the mirrored search.
+	lo = -firstTrue(func(d0 float64) bool { return e.tail(-d0, false, sc) <= a }, -est, 1-eps, -glo)
+	if hi >= 1-eps {
+		hi = 1
+	}
+	if lo <= -1+eps {
+		lo = -1
+	}
+	e.mu.Lock()
+	e.cache[a] = [2]float64{lo, hi}
+	e.mu.Unlock()
+	return lo, hi
+}
+
+// firstTrue finds the smallest x in [lo, hi] at which the monotone f (false
+// then true) turns true, to 1e-7, searching outward from guess for a bracket
+// first. hi when f is false even at hi (the data cannot bound that side).
+func firstTrue(f func(float64) bool, lo, hi, guess float64) float64 {
+	guess = math.Min(hi, math.Max(lo, guess))
+	l, h := lo, hi
+	if f(guess) {
+		h = guess
+		for w := 0.01; h-w > lo; w *= 2 {
+			if !f(h - w) {
+				l = h - w
+				break
+			}
+			h -= w
+		}
+	} else {
+		l = guess
+		found := false
+		for w := 0.01; l+w < hi; w *= 2 {
+			if f(l + w) {
+				h, found = l+w, true
+				break
+			}
+			l += w
+		}
+		if !found && !f(hi) {
+			return hi
+		}
+	}
+	for h-l > 1e-7 {
+		m := (l + h) / 2
+		if f(m) {
+			h = m
+		} else {
+			l = m
+		}
+	}
+	return h
+}
+
+// p is the one-sided p-value of "the change is below m" (below) or "above
+// m", computed directly rather than by inverting the bound.
+func (e *exactPaired) p(m float64, below bool) float64 {
+	if m <= -1 && below || m >= 1 && !below {
+		return 1
+	}
+	m = math.Max(-1+1e-9, math.Min(1-1e-9, m))
+	return e.tail(m, below, e.scratch())
+}
