@@ -1,10 +1,7 @@
 package gate
 
 import (
-	"bytes"
-	"encoding/json"
 	"math"
-	"os/exec"
 	"strconv"
 	"testing"
 
@@ -184,16 +181,8 @@ func TestExactPairedAgainstScipy(t *testing.T) {
 		D0  float64 `json:"d0"`
 	}
 	cases := []pcase{{0, 4, 10, -0.2}, {1, 6, 15, -0.05}, {2, 2, 12, 0.1}, {0, 0, 20, -0.1}, {5, 1, 18, 0.05}, {3, 9, 25, -0.35}}
-	in, err := json.Marshal(cases)
-	require.NoError(t, err)
-	cmd := exec.Command(systemPython, "-c", exactPython)
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	raw, err := cmd.Output()
-	require.NoError(t, err, stderr.String())
 	var ref []map[string]float64
-	require.NoError(t, json.Unmarshal(raw, &ref))
+	runReference(t, exactPython, cases, &ref)
 	require.Len(t, ref, len(cases))
 	for i, c := range cases {
 		x := newExactPaired(c.Imp, c.Reg, c.N)

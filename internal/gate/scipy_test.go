@@ -122,6 +122,21 @@ func requireScipy(t *testing.T) {
 	t.Skip(msg)
 }
 
+// runReference runs a reference script on the cases, as JSON on its stdin,
+// and decodes what it writes into out.
+func runReference(t *testing.T, script string, cases, out any) {
+	t.Helper()
+	in, err := json.Marshal(cases)
+	require.NoError(t, err)
+	cmd := exec.Command(systemPython, "-c", script)
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	raw, err := cmd.Output()
+	require.NoError(t, err, stderr.String())
+	require.NoError(t, json.Unmarshal(raw, out))
+}
+
 func genCase(seed uint64, n, groups int, ties bool) refCase {
 	rng := rand.New(rand.NewPCG(seed, 11))
 	c := refCase{Limit: -0.05, Rate: 0.3, PVals: []float64{0.01, 0.04, 0.03, 0.2, 0.004}}
@@ -148,16 +163,8 @@ func TestStatsAgainstScipy(t *testing.T) {
 		genCase(4, 80, 16, true),
 		genCase(5, 400, 60, true),
 	}
-	in, err := json.Marshal(cases)
-	require.NoError(t, err)
-	cmd := exec.Command(systemPython, "-c", referencePython)
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	raw, err := cmd.Output()
-	require.NoError(t, err, stderr.String())
 	var ref []map[string]any
-	require.NoError(t, json.Unmarshal(raw, &ref))
+	runReference(t, referencePython, cases, &ref)
 	require.Len(t, ref, len(cases))
 
 	const tol = 1e-9

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sort"
@@ -123,7 +124,7 @@ func analyseIdeal(n int, m float64, p01, p10 float64) idealExact {
 			all = append(all, scored{t, tStat(t, n, m)})
 		}
 	}
-	slices.SortFunc(all, func(a, b scored) int { return cmpF(a.z, b.z) })
+	slices.SortFunc(all, func(a, b scored) int { return cmp.Compare(a.z, b.z) })
 	q := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}.Quantile(1 - alpha)
 	upTo := func(k int) []pairTable { // the k most extreme tables
 		ts := make([]pairTable, k)
@@ -153,14 +154,4 @@ func analyseIdeal(n int, m float64, p01, p10 float64) idealExact {
 	}
 	out.heldPower = tablesProb(upTo(lo), n, p01, p10, lf)
 	return out
-}
-
-func cmpF(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

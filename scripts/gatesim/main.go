@@ -110,6 +110,32 @@ func grid(n, repeats int) (b, t [][]float64) {
 	return b, t
 }
 
+// skewedJudge draws a judge score that is 1 for 90% of the baseline's
+// samples and 0.5 otherwise; the target falls from 1 on a further share of
+// the same samples, to 0 with probability toZero and to 0.5 otherwise, the
+// share set so that the mean falls by -delta: one-sided differences, rare
+// at small n.
+func skewedJudge(toZero float64) draw {
+	share := 1 / (0.5*(1-toZero) + toZero)
+	return func(rng *rand.Rand, n, reps int, delta float64) ([][]float64, [][]float64) {
+		b, t := grid(n, reps)
+		for i := range b {
+			u := rng.Float64()
+			b[i][0], t[i][0] = 0.5, 0.5
+			if u < 0.9 {
+				b[i][0], t[i][0] = 1, 1
+			}
+			if u < 0.9 && u >= 0.9+share*delta {
+				t[i][0] = 0.5
+				if toZero > 0 && rng.Float64() < toZero {
+					t[i][0] = 0
+				}
+			}
+		}
+		return b, t
+	}
+}
+
 var scenarios = []scenario{
 	{
 		key: "cont", name: "continuous score, correlated pairs", metric: "score", repeats: 1,
@@ -207,51 +233,14 @@ var scenarios = []scenario{
 	{
 		key: "skew", name: "skewed score: 1 or 0.5, nearly always 1", metric: "score", repeats: 1,
 		margin: func(n int) float64 { return math.Min(0.05, 1.5/float64(n)+0.0025) },
-		draw: func(rng *rand.Rand, n, reps int, delta float64) ([][]float64, [][]float64) {
-			// A judge score that is 1 for 90% of the baseline's answers
-			// and 0.5 otherwise; the target drops to 0.5 on a further
-			// share 2·(-delta) of the same samples (the mean falls by
-			// -delta): one-sided differences of -0.5, rare at small n.
-			b, t := grid(n, reps)
-			for i := range b {
-				u := rng.Float64()
-				b[i][0], t[i][0] = 0.5, 0.5
-				if u < 0.9 {
-					b[i][0] = 1
-				}
-				if u < 0.9+2*delta {
-					t[i][0] = 1
-				}
-			}
-			return b, t
-		},
-		rates: func(delta float64) (float64, float64) { return 0, -2 * delta },
-		gap:   0.5,
+		draw:   skewedJudge(0),
+		rates:  func(delta float64) (float64, float64) { return 0, -2 * delta },
+		gap:    0.5,
 	},
 	{
 		key: "skew3", name: "skewed score: 1, 0.5 or 0, nearly always 1", metric: "score", repeats: 1,
 		margin: func(n int) float64 { return math.Min(0.05, 1.5/float64(n)+0.0025) },
-		draw: func(rng *rand.Rand, n, reps int, delta float64) ([][]float64, [][]float64) {
-			// The baseline scores 1 on 90% of samples and 0.5 otherwise;
-			// the target falls from 1 on a further share 1.5·(-delta) of
-			// the same samples, to 0.5 two times in three and to 0 once:
-			// paired differences of -0.5 and -1, rare at small n.
-			b, t := grid(n, reps)
-			for i := range b {
-				u := rng.Float64()
-				b[i][0], t[i][0] = 0.5, 0.5
-				if u < 0.9 {
-					b[i][0], t[i][0] = 1, 1
-				}
-				if u < 0.9 && u >= 0.9+1.5*delta {
-					t[i][0] = 0.5
-					if rng.Float64() < 1.0/3 {
-						t[i][0] = 0
-					}
-				}
-			}
-			return b, t
-		},
+		draw:   skewedJudge(1.0 / 3),
 	},
 	{
 		key: "errors", name: "error rate near 0 (max_error_rate = margin)", metric: "error_rate", repeats: 1,
