@@ -1,13 +1,12 @@
 package report
 
 import (
-	"bytes"
 	"cmp"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
-	"html/template"
 	"math"
 	"slices"
 	"strings"
@@ -21,12 +20,9 @@ import (
 // The HTML report is one self-contained file: the verdict's numbers as tables
 // and inline SVG charts drawn here, and every compared pair as JSON data that
 // a small script of ours pages through. It loads nothing from the network.
-// Model output is untrusted: html/template escapes it for the context it is
-// written in, the script writes it with textContent only, and a
-// Content-Security-Policy lets no other script run.
-
-//go:embed html.tmpl
-var htmlTemplate string
+// Model output is untrusted: the page escapes it as HTML text or a quoted
+// attribute value (htmlpage.go), the script writes it with textContent only,
+// and a Content-Security-Policy lets no other script run.
 
 //go:embed html.js
 var htmlScript string
@@ -41,10 +37,6 @@ var scriptHash = func() string {
 // ContentSecurityPolicy is the policy of the HTML report's meta tag: nothing
 // from the network, styles inline, and only our own script, by its hash.
 var ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src '" + scriptHash + "'; base-uri 'none'; form-action 'none'"
-
-var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"pct": func(x float64) string { return fmt.Sprintf("%.0f", x*100) },
-}).Parse(htmlTemplate))
 
 // HTMLOptions shape the HTML report.
 type HTMLOptions struct {
@@ -77,7 +69,6 @@ func HTML(v *gate.Verdict, pairs *gate.PairSet, opts HTMLOptions) ([]byte, error
 		Baseline: clean(v.Baseline.Label()),
 		Target:   clean(v.Target.Label()),
 		Headline: clean(v.Headline),
-		Script:   template.JS(htmlScript),
 		Shown:    len(pairs.Rows),
 		Total:    pairs.Total,
 	}
@@ -95,18 +86,20 @@ func HTML(v *gate.Verdict, pairs *gate.PairSet, opts HTMLOptions) ([]byte, error
 	d.Flips = flipCharts(v)
 	d.Trends = trendCharts(opts.History)
 	d.Data = tableData(v, pairs)
-	var b bytes.Buffer
-	if err := page.Execute(&b, d); err != nil {
-		return nil, fmt.Errorf("html report: %w", err)
+	data, err := json.Marshal(d.Data)
+	if err != nil {
+		return nil, fmt.Errorf("html report: sample table: %w", err)
 	}
-	return b.Bytes(), nil
+	var w htmlWriter
+	writePage(&w, &d, data)
+	return []byte(w.String()), nil
 }
 
 // clean drops control and bidirectional characters from untrusted text; the
-// template escapes what is left.
+// page escapes what is left.
 func clean(s string) string { return dropControls(s) }
 
-// htmlPage is what the template renders.
+// htmlPage is what the page shows.
 type htmlPage struct {
 	CSP, Title, Status, Reason string
 	Baseline, Target, Headline string
@@ -121,7 +114,6 @@ type htmlPage struct {
 	Trends                     []lineChart
 	Data                       tableJSON
 	Shown, Total               int
-	Script                     template.JS
 }
 
 // statusColor is each check status's colour (GitHub's palette).
