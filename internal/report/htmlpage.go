@@ -40,7 +40,7 @@ func (w *htmlWriter) put(format string, args ...any) {
 	fmt.Fprintf(w, format, args...)
 }
 
-// when writes s if ok: an optional attribute or phrase.
+// when puts format and args if ok: an optional attribute or phrase.
 func (w *htmlWriter) when(ok bool, format string, args ...any) {
 	if ok {
 		w.put(format, args...)
