@@ -245,6 +245,14 @@ func meanEstimate(x []float64, d design, r span, paired bool) estimate {
 		if e, ok := twoValuedEstimate(x, d, paired); ok {
 			return e
 		}
+		// A few values, one of them usual (a judge's scale): the
+		// multinomial score interval, where the t interval's normal
+		// approximation fails because the other values are rare. With
+		// clusters the cluster-robust t stays: its G-1 degrees of freedom
+		// are what a few clusters can show.
+		if vals := discreteValues(x); vals != nil && !d.clustered() {
+			return discreteEstimate(x, vals, r)
+		}
 	}
 	df := float64(units - 1)
 	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}
