@@ -217,7 +217,13 @@ func decide(c *check, a, alpha float64, family int) {
 
 // fmtLevel writes a confidence level as a percentage with the digits it needs.
 func fmtLevel(c float64) string {
-	s := strconv.FormatFloat(c*100, 'f', 2, 64)
+	// Two significant digits of the miss 1-c: a sequential run's first look
+	// is at 99.99989%, which two decimals would round to 100%.
+	digits := 2
+	if miss := (1 - c) * 100; miss > 0 {
+		digits = max(digits, int(math.Ceil(-math.Log10(miss)))+1)
+	}
+	s := strconv.FormatFloat(c*100, 'f', digits, 64)
 	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	return s + "%"
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/evalgate/evalgate/internal/results"
 	"github.com/evalgate/evalgate/internal/suite"
 )
 
@@ -89,6 +90,9 @@ type Config struct {
 	// PairScores are metrics scored on pairs after the run (pairwise
 	// preference), compared and checked like the others.
 	PairScores []PairScores
+	// Look, when set, judges the comparison as that look of a sequential
+	// run (see sequential.go) instead of what the target's results say.
+	Look *results.Sequential
 }
 
 // DefaultSamples is how many most-regressed and most-improved samples the
@@ -149,8 +153,14 @@ func Compare(ctx context.Context, baseline, target Side, cfg Config) (*Verdict, 
 		return nil, err
 	}
 	injectPairScores(b, t, cfg.PairScores)
+	// A sequential run is judged on the samples it used, at its look's level.
+	look, err := applyLook(&cfg, b, t)
+	if err != nil {
+		return nil, err
+	}
 	// 2. Check that the two are comparable (suite, metric definitions).
 	v := newVerdict(b, t, cfg)
+	v.Sequential = look
 	if err := checkComparable(b, t, cfg, v); err != nil {
 		return nil, err
 	}

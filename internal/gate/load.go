@@ -203,6 +203,8 @@ type side struct {
 	// unevaluated counts records left out because their call failed for
 	// the service's reasons (results.RecordError.Infrastructure).
 	unevaluated int
+	// seq is the summary of a sequential run (nil for others).
+	seq *results.Sequential
 }
 
 // reserve makes room for n records.
@@ -409,6 +411,7 @@ func readSides(ctx context.Context, tab *tables, path string, refs []Side, roles
 		s.info.Status = results.StatusComplete
 		if sum != nil {
 			s.info.Status, s.info.Reason = sum.Status, sum.Reason
+			s.seq = sum.Sequential
 		}
 	}
 	return out, nil

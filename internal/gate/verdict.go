@@ -161,6 +161,9 @@ type Verdict struct {
 	// its criteria (TooSmall names their checks): the report shows it first.
 	Headline string   `json:"headline,omitempty"`
 	TooSmall []string `json:"too_small,omitempty"`
+	// Sequential is set for a sequential run: the look the verdict is
+	// taken at, the samples it used and its level.
+	Sequential *Look `json:"sequential,omitempty"`
 
 	Criteria   []CriterionResult  `json:"criteria"`
 	Metrics    []MetricComparison `json:"metrics"`

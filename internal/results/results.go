@@ -154,6 +154,9 @@ type Summary struct {
 	Reason  string          `json:"reason,omitempty"`
 	Records int             `json:"records"`
 	Targets []TargetSummary `json:"targets"`
+	// Sequential is set for a sequential run: its order, its looks and
+	// where it stopped.
+	Sequential *Sequential `json:"sequential,omitempty"`
 }
 
 // TargetSummary aggregates one target's records.

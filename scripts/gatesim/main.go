@@ -20,6 +20,7 @@
 //	go run ./scripts/gatesim                 # 2000 runs per cell (RESULTS.md)
 //	go run ./scripts/gatesim -runs 200       # quicker, noisier
 //	go run ./scripts/gatesim -only rare -n 5,30
+//	go run ./scripts/gatesim -only seq -n 50,200,1000   # sequential runs
 package main
 
 import (
@@ -260,7 +261,8 @@ func main() {
 	runs := flag.Int("runs", 2000, "simulated comparisons per cell")
 	seed := flag.Uint64("seed", 1, "simulation seed")
 	ns := flag.String("n", "5,10,20,30,50,200,1000", "suite sizes (independent units)")
-	only := flag.String("only", "", "comma-separated scenario keys to run (all when empty)")
+	only := flag.String("only", "", "comma-separated scenario keys to run (all when empty); seq runs the sequential table")
+	seqData := flag.String("seqdata", "cont,pf,errors", "scenario keys of the sequential table (-only seq)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to `file`")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -289,6 +291,13 @@ func main() {
 		os.Exit(1)
 	}
 	defer os.RemoveAll(dir)
+	if *only == "seq" {
+		if err := runSequential(dir, strings.Split(*seqData, ","), sizes, *runs, *seed); err != nil {
+			fmt.Fprintln(os.Stderr, "gatesim:", err)
+			os.Exit(1)
+		}
+		return
+	}
 
 	fmt.Printf("%d runs per cell, confidence 0.95 (one-sided α = 2.5%%), seed %d. Rates with 95%% Wilson intervals.\n\n", *runs, *seed)
 	fmt.Println("| Data | n | Margin | False fail at margin (regression) | False pass at margin (non_inferiority) | Power at 2× margin (regression) | Ideal paired test's power | Ideal test's false fail at margin | Ideal test's worst-case false fail (exact) | Ideal test held to 2.5%: power (exact) | Guarantees |")
@@ -427,6 +436,36 @@ var metrics = []metric.Info{
 func once(dir string, worker, si int, sc scenario, n int, delta, margin float64, run int, seed uint64) (tally, error) {
 	rng := rand.New(rand.NewPCG(seed, uint64(si)<<48|uint64(n)<<24|uint64(run)))
 	bv, tv := sc.draw(rng, n, sc.repeats, delta)
+	paths, err := writeSides(dir, worker, sc, bv, tv)
+	if err != nil {
+		return tally{}, err
+	}
+	// One comparison checks the criterion in both modes: the regression
+	// check is alone in Holm's family, and non-inferiority is not adjusted.
+	v, err := gate.Compare(context.Background(), gate.Side{Path: paths[0]}, gate.Side{Path: paths[1]},
+		gate.Config{Criteria: bothModes(sc, margin), Samples: -1})
+	if err != nil {
+		return tally{}, err
+	}
+	if err := checkTwo(v); err != nil {
+		return tally{}, err
+	}
+	var t tally
+	if v.Criteria[0].Status == gate.CheckFail {
+		t.regFail = 1
+	}
+	if v.Criteria[1].Status == gate.CheckPass {
+		t.niPass = 1
+	}
+	if idealRejects(sc, bv, tv, margin) {
+		t.ideal = 1
+	}
+	return t, nil
+}
+
+// writeSides writes one comparison's two results files (a worker's own, reused
+// run after run) and returns their paths.
+func writeSides(dir string, worker int, sc scenario, bv, tv [][]float64) ([2]string, error) {
 	h := results.Header{Suite: "sim", SuiteHash: "h", Repeats: sc.repeats, Metrics: metrics}
 	var paths [2]string
 	for side, vals := range [][][]float64{bv, tv} {
@@ -435,7 +474,7 @@ func once(dir string, worker, si int, sc scenario, n int, delta, margin float64,
 		paths[side] = filepath.Join(dir, fmt.Sprintf("w%d-%s.jsonl", worker, id))
 		w, err := results.Create(paths[side], h)
 		if err != nil {
-			return tally{}, err
+			return paths, err
 		}
 		for i, reps := range vals {
 			for r, x := range reps {
@@ -450,14 +489,20 @@ func once(dir string, worker, si int, sc scenario, n int, delta, margin float64,
 					rec.Scores = map[string]float64{sc.metric: x}
 				}
 				if err := w.Write(rec); err != nil {
-					return tally{}, err
+					return paths, err
 				}
 			}
 		}
 		if err := w.Close(results.Summary{Status: results.StatusComplete}); err != nil {
-			return tally{}, err
+			return paths, err
 		}
 	}
+	return paths, nil
+}
+
+// bothModes is the scenario's criterion in regression mode, then in
+// non_inferiority mode.
+func bothModes(sc scenario, margin float64) []suite.Criterion {
 	crit := func(mode suite.Mode) suite.Criterion {
 		c := suite.Criterion{Metric: sc.metric, Mode: mode}
 		if sc.metric == "error_rate" {
@@ -467,32 +512,20 @@ func once(dir string, worker, si int, sc scenario, n int, delta, margin float64,
 		}
 		return c
 	}
-	// One comparison checks the criterion in both modes: the regression
-	// check is alone in Holm's family, and non-inferiority is not adjusted.
-	v, err := gate.Compare(context.Background(), gate.Side{Path: paths[0]}, gate.Side{Path: paths[1]},
-		gate.Config{Criteria: []suite.Criterion{crit(suite.ModeRegression), crit(suite.ModeNonInferiority)}, Samples: -1})
-	if err != nil {
-		return tally{}, err
-	}
+	return []suite.Criterion{crit(suite.ModeRegression), crit(suite.ModeNonInferiority)}
+}
+
+// checkTwo checks that a comparison made the two checks of bothModes.
+func checkTwo(v *gate.Verdict) error {
 	if len(v.Criteria) != 2 {
-		return tally{}, fmt.Errorf("%d checks, want 2", len(v.Criteria))
+		return fmt.Errorf("%d checks, want 2", len(v.Criteria))
 	}
 	for _, c := range v.Criteria {
 		if c.Status == gate.CheckError {
-			return tally{}, fmt.Errorf("check error: %s", c.Reason)
+			return fmt.Errorf("check error: %s", c.Reason)
 		}
 	}
-	var t tally
-	if v.Criteria[0].Status == gate.CheckFail {
-		t.regFail = 1
-	}
-	if v.Criteria[1].Status == gate.CheckPass {
-		t.niPass = 1
-	}
-	if idealRejects(sc, bv, tv, margin) {
-		t.ideal = 1
-	}
-	return t, nil
+	return nil
 }
 
 // idealRejects is the textbook test of "the change is past the margin" at

@@ -1,0 +1,194 @@
+package gate
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/evalgate/evalgate/internal/results"
+	"github.com/evalgate/evalgate/internal/suite"
+)
+
+func TestPlanLooks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		total int
+		want  []int
+	}{
+		{100, []int{20, 35, 50, 75, 100}},
+		{1000, []int{200, 350, 500, 750, 1000}},
+		// The first look compares at least MinFirstLook samples; looks that
+		// would add none are dropped.
+		{30, []int{10, 11, 15, 23, 30}},
+		{12, []int{10, 12}},
+		{10, []int{10}},
+		{4, []int{4}},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, PlanLooks(DefaultLooks, tt.total), "total %d", tt.total)
+	}
+}
+
+// The levels of a run's looks add up to the gate's α whichever look it
+// stops at, so the union bound holds: each interim look spends its share,
+// the final analysis what is left.
+func TestLookLevelSpendsAlphaOnce(t *testing.T) {
+	t.Parallel()
+	const alpha = 0.025
+	planned := []int{20, 35, 50, 75, 100}
+	seq := func(looks int, stopped bool) *results.Sequential {
+		return &results.Sequential{Seed: 1, Total: 100, Planned: planned, Looks: planned[:looks], Stopped: stopped}
+	}
+	var levels []float64
+	for k := 1; k < len(planned); k++ {
+		lv, look, err := LookLevel(alpha, seq(k, true))
+		require.NoError(t, err)
+		assert.Equal(t, k, look)
+		levels = append(levels, lv)
+	}
+	final, look, err := LookLevel(alpha, seq(len(planned)-1, false))
+	require.NoError(t, err)
+	assert.Equal(t, 5, look)
+	levels = append(levels, final)
+	assert.InDelta(t, alpha, sum(levels), 1e-15)
+	// α·t³: little early, most of α left for the final look.
+	assert.InDelta(t, alpha*0.008, levels[0], 1e-15)
+	assert.InDelta(t, alpha*(1-0.421875), final, 1e-15)
+	assert.True(t, slices.IsSorted(levels), "each look gets more than the one before: %v", levels)
+
+	// A run cut short after its first look (budget, deadline) is judged as
+	// the look it was heading for, not with the rest of α.
+	cut, look, err := LookLevel(alpha, seq(1, false))
+	require.NoError(t, err)
+	assert.Equal(t, 2, look)
+	assert.InDelta(t, levels[1], cut, 1e-15)
+	// A run with no interim look is a fixed-size run.
+	whole, _, err := LookLevel(alpha, &results.Sequential{Total: 8, Planned: []int{8}})
+	require.NoError(t, err)
+	assert.Equal(t, alpha, whole)
+}
+
+func sum(x []float64) float64 {
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s
+}
+
+func TestLookLevelRefusesAnEditedSummary(t *testing.T) {
+	t.Parallel()
+	for _, s := range []results.Sequential{
+		{Total: 0, Planned: []int{0}},
+		{Total: 100, Planned: []int{20, 50}},
+		{Total: 100, Planned: []int{20, 100}, Looks: []int{30}, Stopped: true},
+		{Total: 100, Planned: []int{20, 100}, Looks: []int{20, 100}},
+		{Total: 100, Planned: []int{50, 20, 100}},
+		{Total: 100, Planned: []int{20, 100}, Stopped: true},
+	} {
+		_, _, err := LookLevel(0.025, &s)
+		require.Error(t, err, "%+v", s)
+		assert.Contains(t, err.Error(), "edited")
+	}
+}
+
+func TestCriterionSettled(t *testing.T) {
+	t.Parallel()
+	iv := func(lo, hi float64) Interval { return Interval{Est: (lo + hi) / 2, Lo: lo, Hi: hi} }
+	tests := []struct {
+		name string
+		c    CriterionResult
+		want bool
+	}{
+		{"regressed: wholly past a drop's limit", CriterionResult{Status: CheckFail, Limit: -0.05, Estimate: iv(-0.2, -0.1)}, true},
+		{"regression-mode pass shown within", CriterionResult{Status: CheckPass, Limit: -0.05, Estimate: iv(-0.02, 0.03)}, true},
+		{"regression-mode pass that reaches past the limit", CriterionResult{Status: CheckPass, Limit: -0.05, Estimate: iv(-0.08, 0.03)}, false},
+		{"inconclusive", CriterionResult{Status: CheckInconclusive, Limit: -0.05, Estimate: iv(-0.08, -0.01)}, false},
+		{"an increase shown within its limit", CriterionResult{Status: CheckPass, Limit: 0.25, Estimate: iv(-0.1, 0.2)}, true},
+		{"no interval", CriterionResult{Status: CheckPass, Limit: 0.25, Estimate: Interval{Est: 0, Lo: math.NaN(), Hi: math.NaN()}}, false},
+		{"a broken criterion", CriterionResult{Status: CheckError, Limit: 0.25, Estimate: iv(0.3, 0.4)}, false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, tt.c.Settled(), tt.name)
+	}
+}
+
+func TestSettledVerdict(t *testing.T) {
+	t.Parallel()
+	within := CriterionResult{Metric: "f1", Check: "max_drop", Severity: suite.SeverityFail, Status: CheckPass, Limit: -0.05, Estimate: Interval{Lo: -0.01, Hi: 0.02}}
+	past := CriterionResult{Metric: "cost", Check: "max_increase", Severity: suite.SeverityFail, Status: CheckFail, Limit: 0.1, Estimate: Interval{Lo: 0.2, Hi: 0.4}}
+	open := CriterionResult{Metric: "latency_p95", Check: "max_increase", Severity: suite.SeverityFail, Status: CheckPass, Limit: 0.25, Estimate: Interval{Lo: -0.1, Hi: 0.5}}
+	warnOpen := open
+	warnOpen.Severity = suite.SeverityWarn
+
+	ok, why := Settled(&Verdict{Criteria: []CriterionResult{within, past, warnOpen}})
+	assert.True(t, ok)
+	assert.Equal(t, "all 2 fail-severity checks settled (1 shown within the limit, 1 past it)", why)
+
+	ok, why = Settled(&Verdict{Criteria: []CriterionResult{within, open}})
+	assert.False(t, ok)
+	assert.Equal(t, "1 of 2 fail-severity checks not settled (latency_p95 max_increase)", why)
+
+	// Nothing to settle: a sequential run without a fail-severity
+	// criterion runs to the end.
+	ok, _ = Settled(&Verdict{Criteria: []CriterionResult{warnOpen}})
+	assert.False(t, ok)
+}
+
+// A look is judged on the first samples of the seeded order only, at the
+// look's level, and the interval printed is that level's.
+func TestCompareAtALook(t *testing.T) {
+	t.Parallel()
+	base := sim{target: "prod", latency: 800, cost: 0.002, seed: 1}
+	cand := sim{target: "cand", shift: -0.2, latency: 800, cost: 0.002, seed: 2}
+	b, tg := twoFiles(t, base, cand, 100, 1)
+	const seed = 7
+	var keys []uint64
+	for i := range 100 {
+		keys = append(keys, results.OrderKey(seed, "s"+strconv.Itoa(1000+i)))
+	}
+	slices.Sort(keys)
+	planned := PlanLooks(DefaultLooks, 100)
+	look := &results.Sequential{Seed: seed, Total: 100, Planned: planned, Looks: planned[:2], Stopped: true,
+		Reason: "all 1 fail-severity checks settled", Cutoff: results.FormatKey(keys[34])}
+	cfg := Config{Criteria: []suite.Criterion{{Metric: "correctness", MaxDrop: drop(0.05)}}, Look: look}
+	v, err := Compare(context.Background(), b, tg, cfg)
+	require.NoError(t, err)
+
+	assert.Equal(t, 35, v.Pairs, "the first 35 samples of the order")
+	assert.Zero(t, v.BaselineOnlyCount, "the baseline's other samples are not listed as unpaired")
+	require.NotNil(t, v.Sequential)
+	assert.Equal(t, Look{Look: 2, Looks: 5, Samples: 35, Total: 100, Level: 0.025 * (0.35*0.35*0.35 - 0.008), Alpha: 0.025, Seed: seed, Stopped: true, Reason: look.Reason}, roundLevel(*v.Sequential))
+	c := v.Criteria[0]
+	assert.Equal(t, CheckFail, c.Status)
+	assert.InDelta(t, 1-2*v.Sequential.Level, c.Confidence, 1e-12)
+	assert.Contains(t, c.Reason, "the 99.83% interval is wholly past the limit")
+	assert.Equal(t, "Sequential run: stopped at look 2 of 5, after 35 of 100 samples (35%): all 1 fail-severity checks settled; decided at the look's one-sided level 0.00087 of the gate's 0.025 (99.83% intervals).", v.Sequential.Summary())
+
+	// The same look written in the target's results summary is applied by
+	// Compare without being asked.
+	withSummary := tmp(t, "seq.jsonl")
+	h := header("h1", defaultInfo, "cand")
+	w, err := results.Create(withSummary, h)
+	require.NoError(t, err)
+	for _, r := range genRecords(cand, 100, 1) {
+		require.NoError(t, w.Write(r))
+	}
+	require.NoError(t, w.Close(results.Summary{Status: results.StatusComplete, Sequential: look}))
+	v2, err := Compare(context.Background(), b, Side{Path: withSummary}, Config{Criteria: cfg.Criteria})
+	require.NoError(t, err)
+	assert.Equal(t, 35, v2.Pairs)
+	assert.Equal(t, c.Estimate, v2.Criteria[0].Estimate)
+}
+
+// roundLevel lets a look's level be compared exactly.
+func roundLevel(l Look) Look {
+	l.Level = math.Round(l.Level*1e15) / 1e15
+	l.Alpha = math.Round(l.Alpha*1e15) / 1e15
+	return l
+}
