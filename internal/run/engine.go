@@ -143,6 +143,9 @@ type Options struct {
 	// the wall clock: the tests of packages that call through a Caller
 	// (optimize's generators) spend a throttling window without sleeping.
 	Clock Clock
+	// Sequential, if set, looks at the evidence as records arrive and
+	// stops the run's calls once the verdict is settled.
+	Sequential *Sequential
 	// sleep and now are replaced in tests.
 	sleep func(ctx context.Context, d time.Duration) error
 	now   func() time.Time
@@ -283,6 +286,9 @@ type job struct {
 	sample suite.Sample
 	target int
 	repeat int
+	// rank is the sample's place among the samples handed out; want the
+	// number of jobs it has (its targets times the repeats).
+	rank, want int
 }
 
 // outcome is a worker's answer for one job: a record, or a skip.
@@ -291,6 +297,7 @@ type outcome struct {
 	skipped bool
 	retries int
 	target  int
+	job     job
 }
 
 // Run evaluates every sample and writes each finished record to w. It returns
@@ -318,6 +325,7 @@ func (e *Engine) Run(ctx context.Context, samples Samples, w RecordWriter) (resu
 	go e.work(runCtx, callCtx, jobs, outs)
 	// 4. Write each record as it finishes and total it up.
 	agg := newAggregator(e.targets, e.metrics)
+	looks := newLooker(e.opts.Sequential)
 	var writeErr error
 	for o := range outs {
 		if o.skipped {
@@ -331,6 +339,13 @@ func (e *Engine) Run(ctx context.Context, samples Samples, w RecordWriter) (resu
 			}
 		}
 		agg.add(o)
+		looks.add(o.job)
+		if looks.look(ctx) {
+			// Settled: stop calling, and cancel the calls in flight
+			// (their samples are past the look; what finished is kept).
+			e.caller.st.stop(ReasonSettled, nil)
+			cancelCalls()
+		}
 		if n := agg.infraStreak[o.target]; n >= infraStreakLimit {
 			// The service is down, not slow: stop paying retries for
 			// every remaining call.
@@ -371,7 +386,7 @@ func (e *Engine) dispatch(ctx context.Context, samples Samples, jobs chan<- job,
 	defer close(jobs)
 	defer func() { e.stopOnPanic(recover()) }()
 	st := e.caller.st
-	for {
+	for rank := 0; ; {
 		s, err := samples.Next()
 		if err == io.EOF {
 			return
@@ -381,6 +396,16 @@ func (e *Engine) dispatch(ctx context.Context, samples Samples, jobs chan<- job,
 			d.readErr = err
 			return
 		}
+		want := 0
+		for t := range e.targets {
+			if m := e.targets[t].Match; m == nil || m(s) {
+				want += e.opts.Repeats
+			}
+		}
+		if want == 0 {
+			continue
+		}
+		rank++
 		for r := 0; r < e.opts.Repeats; r++ {
 			for t := range e.targets {
 				if m := e.targets[t].Match; m != nil && !m(s) {
@@ -391,7 +416,7 @@ func (e *Engine) dispatch(ctx context.Context, samples Samples, jobs chan<- job,
 					continue
 				}
 				select {
-				case jobs <- job{sample: s, target: t, repeat: r}:
+				case jobs <- job{sample: s, target: t, repeat: r, rank: rank - 1, want: want}:
 				case <-st.ch:
 					d.skipped[t]++
 				case <-ctx.Done():
@@ -415,7 +440,9 @@ func (e *Engine) work(runCtx, callCtx context.Context, jobs <-chan job, outs cha
 					outs <- outcome{skipped: true, target: j.target}
 					continue
 				}
-				outs <- e.safeDo(callCtx, j)
+				o := e.safeDo(callCtx, j)
+				o.job = j
+				outs <- o
 			}
 		}()
 	}
@@ -440,6 +467,11 @@ func (e *Engine) safeDo(ctx context.Context, j job) (o outcome) {
 func (e *Engine) summarize(agg *aggregator, cancelled, ended bool, writeErr error) (results.Summary, error) {
 	sum := results.Summary{Finished: time.Now().UTC(), Status: results.StatusComplete, Targets: agg.finish()}
 	reason, err := e.caller.st.get()
+	settled := reason == ReasonSettled
+	if settled {
+		// The calls not made were not needed: the run is complete.
+		reason = ""
+	}
 	switch {
 	case writeErr != nil:
 		err = writeErr
@@ -455,7 +487,7 @@ func (e *Engine) summarize(agg *aggregator, cancelled, ended bool, writeErr erro
 			n, agg.running.Done, excerpt.Of(agg.firstInfra, 300))
 		reason = strings.TrimPrefix(reason+"; "+infra, "; ")
 	}
-	if reason != "" || agg.skipped() > 0 {
+	if reason != "" || agg.skipped() > 0 && !settled {
 		sum.Status = results.StatusIncomplete
 		sum.Reason = cmp.Or(reason, ReasonCancelled)
 	}
@@ -514,6 +546,11 @@ func (e *Engine) do(ctx context.Context, j job) outcome {
 		return outcome{rec: rec, target: j.target, retries: retries}
 	}
 	e.score(ctx, &rec, t, j.sample, user, resp)
+	if reason, _ := e.caller.st.get(); ctx.Err() != nil && reason == ReasonSettled {
+		// A sequential run stopped while a judge scored this answer: its
+		// scores are cut short, and its sample is past the verdict's look.
+		return outcome{skipped: true, target: j.target, retries: retries}
+	}
 	for k, v := range rec.ScoreErrors {
 		rec.ScoreErrors[k] = e.opts.Secrets.RedactMessage(v)
 	}

@@ -234,6 +234,16 @@ type RunConfig struct {
 	// Cache turns the response cache off when false.
 	Cache   *bool  `yaml:"cache,omitempty"`
 	Results string `yaml:"results,omitempty"`
+	// Sequential calls the samples in a seeded random order and stops
+	// calling once every fail-severity criterion is settled (README,
+	// "Sequential runs").
+	Sequential bool `yaml:"sequential,omitempty"`
+	// SequentialLooks are the looks as shares of the samples, increasing,
+	// in (0, 1] (default 0.2, 0.35, 0.5, 0.75, 1).
+	SequentialLooks []float64 `yaml:"sequential_looks,omitempty"`
+	// SequentialSeed fixes the order of the samples (default
+	// DefaultSequentialSeed).
+	SequentialSeed *uint64 `yaml:"sequential_seed,omitempty"`
 }
 
 // Duration is a time.Duration written as "30s", "5m" in YAML.
@@ -255,6 +265,9 @@ const (
 	DefaultResults      = ".evalgate/results.jsonl"
 	DefaultDelimiter    = "<OR>"
 	DefaultConfidence   = 0.95
+	// DefaultSequentialSeed is a fixed seed, so that a sequential run
+	// calls the samples in the same order every time unless told otherwise.
+	DefaultSequentialSeed = 1
 )
 
 // Default dataset columns: the AWS model-migration data format.

@@ -690,6 +690,19 @@ func (c *checker) checkRun() {
 	if r.BudgetUSD < 0 {
 		c.errorf(c.at("run.budget_usd"), "run.budget_usd cannot be negative")
 	}
+	for i, f := range r.SequentialLooks {
+		if !(f > 0 && f <= 1) || i > 0 && f <= r.SequentialLooks[i-1] {
+			c.errorf(c.at("run.sequential_looks"), "run.sequential_looks must be increasing shares of the samples in (0, 1], such as [0.2, 0.35, 0.5, 0.75, 1]; got %v", r.SequentialLooks)
+			break
+		}
+	}
+	if !r.Sequential && (len(r.SequentialLooks) > 0 || r.SequentialSeed != nil) {
+		key := "run.sequential_looks"
+		if len(r.SequentialLooks) == 0 {
+			key = "run.sequential_seed"
+		}
+		c.errorf(c.at(key), "%s applies to sequential runs only: set run.sequential: true, or remove it", key)
+	}
 }
 
 // isID reports whether s is usable as a target id or metric name: it appears

@@ -223,6 +223,14 @@ func (s *Suite) Timeout(t *TargetConfig) time.Duration {
 // Deadline is run.deadline; zero means none.
 func (s *Suite) Deadline() time.Duration { return time.Duration(s.Config.Run.Deadline) }
 
+// SequentialSeed is run.sequential_seed or DefaultSequentialSeed.
+func (s *Suite) SequentialSeed() uint64 {
+	if p := s.Config.Run.SequentialSeed; p != nil {
+		return *p
+	}
+	return DefaultSequentialSeed
+}
+
 // Retries is run.retries or DefaultRetries (0 is a valid setting).
 func (s *Suite) Retries() int {
 	if s.Config.Run.Retries != nil {
