@@ -60,6 +60,9 @@ type runOptions struct {
 	// (the Action's run id and page).
 	history    string
 	historyRun trend.Run
+	// sequential is --sequential: "true" or "false" override
+	// run.sequential ("" keeps the suite's).
+	sequential string
 }
 
 // allowOutsideUsage is the help of --allow-outside.
@@ -86,6 +89,13 @@ func runCommand() command {
 			fs.BoolVar(&o.allowOutside, "allow-outside", false, allowOutsideUsage)
 			fs.StringVar(&o.pricing, "pricing", "", pricingUsage)
 			fs.StringVar(&o.history, "history", "", "append the verdict to this history `file` of scheduled runs and draw each check's trend in the HTML report")
+			fs.BoolFunc("sequential", "stop calling once every fail-severity criterion is settled (run.sequential; --sequential=false turns it off)", func(v string) error {
+				if v != "true" && v != "false" {
+					return fmt.Errorf("want true or false")
+				}
+				o.sequential = v
+				return nil
+			})
 			shardFlag := fs.String("shard", "", "evaluate only shard `i/N` of the dataset (samples assigned by a hash of their id); join the shards' results with evalgate merge")
 			return func(ctx context.Context, e *Env, args []string) error {
 				if len(args) > 0 {
@@ -201,6 +211,13 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 	}
 	opts.Secrets = red
 	opts.Progress = newProgress(e, o.progress, planned*s.Repeats())
+	// A sequential run's looks are known once the dataset is ordered; the
+	// engine's options (copied into the caller) hold them by pointer.
+	var seqOpts *run.Sequential
+	if s.Config.Run.Sequential {
+		seqOpts = &run.Sequential{}
+		opts.Sequential = seqOpts
+	}
 	caller := run.NewCaller(opts)
 	opts.Caller = caller
 	lims := newLimiters(s.Concurrency())
@@ -249,10 +266,24 @@ func executeSuite(ctx context.Context, e *Env, o runOptions) (r *suiteRun, err e
 	}
 	defer ds.Close()
 	var samples run.Samples = ds
+	var out run.RecordWriter = w
 	if o.shard != nil {
 		samples = shard.Samples{Shard: *o.shard, From: ds}
 	}
-	sum, runErr := run.New(built, metrics, opts).Run(ctx, samples, w)
+	var seq *sequentialRun
+	if seqOpts != nil {
+		if seq, samples, err = prepareSequential(e, s, built, ds, resultsPath, o.baseline); err != nil {
+			w.Discard()
+			return nil, err
+		}
+		seq.hdr = hdr
+		*seqOpts = *seq.options()
+		out = seq.writer(w)
+	}
+	sum, runErr := run.New(built, metrics, opts).Run(ctx, samples, out)
+	if seq != nil {
+		sum.Sequential = seq.summary()
+	}
 	// 6. Close the results with their summary, whatever happened: finished
 	// records are never lost.
 	if err := w.Close(sum); err != nil {
@@ -406,6 +437,12 @@ func applyFlags(s *suite.Suite, o runOptions) error {
 	if o.noCache {
 		off := false
 		s.Config.Run.Cache = &off
+	}
+	if o.sequential != "" {
+		s.Config.Run.Sequential = o.sequential == "true"
+	}
+	if s.Config.Run.Sequential && o.shard != nil {
+		return usagef("--shard %s: a sequential run decides when to stop on the whole suite's evidence, which one shard does not have; run the shards without run.sequential", shard.String(*o.shard))
 	}
 	return usePricing(s, o.pricing)
 }

@@ -99,6 +99,9 @@ func printVerdict(w io.Writer, r *suiteRun) {
 	v := r.verdict
 	fmt.Fprintf(w, "\nverdict: %s — %s\n", strings.ToUpper(string(v.Status)), v.Reason)
 	fmt.Fprintf(w, "  %s vs baseline %s, %d pairs\n", v.Target.Label(), v.Baseline.Label(), v.Pairs)
+	if v.Sequential != nil {
+		fmt.Fprintf(w, "  %s\n", v.Sequential.Summary())
+	}
 	for _, c := range v.Criteria {
 		fmt.Fprintf(w, "  %-13s %-28s %s\n", c.Status, c.Metric+" "+c.Bound, c.Reason)
 	}

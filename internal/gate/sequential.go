@@ -175,15 +175,19 @@ type Look struct {
 	Reason  string `json:"reason"`
 }
 
+// FormatConfidence writes a confidence level as a percentage with the digits
+// it needs: a sequential run's early look is at 99.96%, not 100%.
+func FormatConfidence(c float64) string { return fmtLevel(c) }
+
 // Summary is the look in one sentence, for the report and the terminal.
 func (l *Look) Summary() string {
 	lvl := fmt.Sprintf("decided at the look's one-sided level %.2g of the gate's %.3g (%s intervals)", l.Level, l.Alpha, fmtLevel(1-2*l.Level))
 	if l.Stopped {
-		return fmt.Sprintf("Sequential run: stopped at look %d of %d, after %d of %d samples (%.0f%%): %s; %s.",
-			l.Look, l.Looks, l.Samples, l.Total, 100*float64(l.Samples)/float64(max(l.Total, 1)), l.Reason, lvl)
+		return fmt.Sprintf("Sequential run (seed %d): stopped at look %d of %d, after %d of %d samples (%.0f%%): %s; %s.",
+			l.Seed, l.Look, l.Looks, l.Samples, l.Total, 100*float64(l.Samples)/float64(max(l.Total, 1)), l.Reason, lvl)
 	}
-	return fmt.Sprintf("Sequential run: used %d of %d samples, judged at look %d of %d: %s; %s.",
-		l.Samples, l.Total, l.Look, l.Looks, l.Reason, lvl)
+	return fmt.Sprintf("Sequential run (seed %d): used %d of %d samples, judged at look %d of %d: %s; %s.",
+		l.Seed, l.Samples, l.Total, l.Look, l.Looks, l.Reason, lvl)
 }
 
 // applyLook judges a sequential run's results as its design says: on the

@@ -168,7 +168,7 @@ func TestCompareAtALook(t *testing.T) {
 	assert.Equal(t, CheckFail, c.Status)
 	assert.InDelta(t, 1-2*v.Sequential.Level, c.Confidence, 1e-12)
 	assert.Contains(t, c.Reason, "the 99.83% interval is wholly past the limit")
-	assert.Equal(t, "Sequential run: stopped at look 2 of 5, after 35 of 100 samples (35%): all 1 fail-severity checks settled; decided at the look's one-sided level 0.00087 of the gate's 0.025 (99.83% intervals).", v.Sequential.Summary())
+	assert.Equal(t, "Sequential run (seed 7): stopped at look 2 of 5, after 35 of 100 samples (35%): all 1 fail-severity checks settled; decided at the look's one-sided level 0.00087 of the gate's 0.025 (99.83% intervals).", v.Sequential.Summary())
 
 	// The same look written in the target's results summary is applied by
 	// Compare without being asked.

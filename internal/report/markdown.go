@@ -109,11 +109,19 @@ func render(v *gate.Verdict, opts Options, runes, samples int, lists bool) strin
 	if v.Repeats > 1 {
 		w(" × up to %d repeats", v.Repeats)
 	}
-	w("), %d evaluated; mode %s; %.0f%% confidence", v.Evaluated, v.Mode, v.Confidence*100)
+	if v.Sequential != nil {
+		// A look's level needs its digits: 99.96% is not 100%.
+		w("), %d evaluated; mode %s; %s confidence", v.Evaluated, v.Mode, gate.FormatConfidence(v.Confidence))
+	} else {
+		w("), %d evaluated; mode %s; %.0f%% confidence", v.Evaluated, v.Mode, v.Confidence*100)
+	}
 	if v.Cluster != "" {
 		w("; clustered by %s (%d clusters)", Inline(v.Cluster), v.Clusters)
 	}
 	w(".\n\n")
+	if v.Sequential != nil {
+		w("%s\n\n", Inline(v.Sequential.Summary()))
+	}
 	for _, n := range opts.Notes {
 		w("_%s._\n\n", Inline(n))
 	}
@@ -147,7 +155,11 @@ func render(v *gate.Verdict, opts Options, runes, samples int, lists bool) strin
 	} else if len(v.Regressed)+len(v.Improved) > 0 {
 		w("_Sample answers are left out to fit GitHub's comment limit; see the JSON verdict._\n\n")
 	}
-	w("<sub>evalgate · intervals at %.0f%% · regression mode fails only on a significant move beyond a margin (Holm-corrected); non_inferiority passes only when the interval is within it.</sub>\n", v.Confidence*100)
+	level := fmt.Sprintf("%.0f%%", v.Confidence*100)
+	if v.Sequential != nil {
+		level = gate.FormatConfidence(v.Confidence) + " (a sequential run's look)"
+	}
+	w("<sub>evalgate · intervals at %s · regression mode fails only on a significant move beyond a margin (Holm-corrected); non_inferiority passes only when the interval is within it.</sub>\n", level)
 	return b.String()
 }
 

@@ -243,7 +243,7 @@ type RunConfig struct {
 	SequentialLooks []float64 `yaml:"sequential_looks,omitempty"`
 	// SequentialSeed fixes the order of the samples (default
 	// DefaultSequentialSeed).
-	SequentialSeed *uint64 `yaml:"sequential_seed,omitempty"`
+	SequentialSeed *int64 `yaml:"sequential_seed,omitempty"`
 }
 
 // Duration is a time.Duration written as "30s", "5m" in YAML.

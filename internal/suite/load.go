@@ -696,6 +696,9 @@ func (c *checker) checkRun() {
 			break
 		}
 	}
+	if r.SequentialSeed != nil && *r.SequentialSeed < 0 {
+		c.errorf(c.at("run.sequential_seed"), "run.sequential_seed must be a whole number >= 0, got %d", *r.SequentialSeed)
+	}
 	if !r.Sequential && (len(r.SequentialLooks) > 0 || r.SequentialSeed != nil) {
 		key := "run.sequential_looks"
 		if len(r.SequentialLooks) == 0 {

@@ -225,8 +225,8 @@ func (s *Suite) Deadline() time.Duration { return time.Duration(s.Config.Run.Dea
 
 // SequentialSeed is run.sequential_seed or DefaultSequentialSeed.
 func (s *Suite) SequentialSeed() uint64 {
-	if p := s.Config.Run.SequentialSeed; p != nil {
-		return *p
+	if p := s.Config.Run.SequentialSeed; p != nil && *p >= 0 {
+		return uint64(*p)
 	}
 	return DefaultSequentialSeed
 }
