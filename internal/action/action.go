@@ -56,6 +56,9 @@ type RunRequest struct {
 	// when positive.
 	Concurrency int
 	Budget      float64
+	// Sequential is "true" or "false" to override run.sequential ("" for
+	// the suite's own).
+	Sequential string
 	// Quiet turns progress lines off (the base revision's run).
 	Quiet bool
 	// History is the file of the suite's scheduled runs that a gated run

@@ -242,6 +242,7 @@ func TestFatalErrorsWriteOutputsSummaryAndAnnotation(t *testing.T) {
 		{"fail-on two levels", "INPUT_FAIL-ON", "regressed, error", "names more than one"},
 		{"budget", "INPUT_BUDGET", "lots", "want an amount in USD"},
 		{"concurrency", "INPUT_CONCURRENCY", "0", "input concurrency"},
+		{"sequential", "INPUT_SEQUENTIAL", "yes", `input sequential: "yes": write true or false`},
 		{"comment", "INPUT_COMMENT", "yes please", "write true or false"},
 		{"baseline", "INPUT_BASELINE", "yesterday", "want auto, artifact, base, suite or a results file"},
 		{"config", "INPUT_CONFIG", "missing.yaml", `"missing.yaml" matches no file in the workspace`},

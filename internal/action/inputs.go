@@ -35,6 +35,7 @@ var Inputs = []Input{
 	{"force", "false"},
 	{"budget", ""},
 	{"concurrency", ""},
+	{"sequential", ""},
 	{"fail-on", failOnRegressed},
 }
 
@@ -71,7 +72,10 @@ type inputs struct {
 	force       bool
 	budget      float64
 	concurrency int
-	failOn      string
+	// sequential is "true" or "false" to override run.sequential, ""
+	// to keep the suite's.
+	sequential string
+	failOn     string
 	// failOnPublish adds publish failures to what fails the step.
 	failOnPublish bool
 }
@@ -161,6 +165,12 @@ func readInputs(a *githubactions.Action) (inputs, error) {
 			errs = append(errs, fmt.Sprintf("input concurrency: %q: want a whole number of calls >= 1", v))
 		}
 		in.concurrency = n
+	}
+	switch v := strings.TrimSpace(input(a, "sequential")); v {
+	case "", "true", "false":
+		in.sequential = v
+	default:
+		errs = append(errs, fmt.Sprintf("input sequential: %q: write true or false, or leave it empty for the suite's run.sequential", v))
 	}
 	if len(in.configs) == 0 {
 		errs = append(errs, "input config: empty; give the suite config (evalgate.yaml), several, or a glob")

@@ -93,7 +93,7 @@ func (j *job) gateSuite(ctx context.Context, configRel string, changed map[strin
 		history = j.history(ctx, o.name, configPath)
 	}
 	r, runErr := j.d.Runner.RunSuite(ctx, RunRequest{Config: configPath, Baseline: bl.override, Mode: j.in.mode,
-		Concurrency: j.in.concurrency, Budget: j.in.budget, History: history, HistoryRun: j.historyRun()})
+		Concurrency: j.in.concurrency, Budget: j.in.budget, Sequential: j.in.sequential, History: history, HistoryRun: j.historyRun()})
 	o.class, o.err = ClassOf(runErr), runErr
 	switch {
 	case r == nil:

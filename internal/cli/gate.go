@@ -88,7 +88,7 @@ func (r suiteRunner) RunSuite(ctx context.Context, req action.RunRequest) (*acti
 		progress = "off"
 	}
 	s, err := executeSuite(ctx, r.e, runOptions{config: req.Config, root: req.Root, out: req.Out, targets: strings.Join(req.Targets, ","),
-		baseline: req.Baseline, mode: req.Mode, concurrency: req.Concurrency, budget: req.Budget, progress: progress,
+		baseline: req.Baseline, mode: req.Mode, concurrency: req.Concurrency, budget: req.Budget, sequential: req.Sequential, progress: progress,
 		history: req.History, historyRun: req.HistoryRun})
 	if err != nil {
 		err = &action.Error{Class: codeClass(exitCode(err)), Err: err}
