@@ -116,7 +116,7 @@ func prepareSequential(e *Env, s *suite.Suite, built []run.Target, ds run.Sample
 	}
 	q.planned = gate.PlanLooks(shares, q.total)
 	if len(q.planned) == 1 {
-		q.reason = fmt.Sprintf("%d samples leave no room for a look before the end (the first look compares more than %d and fewer than all)", q.total, gate.MinFirstLook-1)
+		q.reason = fmt.Sprintf("%d samples leave no room for a look before the end (the first look compares at least %d samples, and fewer than all)", q.total, gate.MinFirstLook)
 	}
 	fmt.Fprintf(e.Stderr, "sequential run: %d samples in a random order (seed %d), looks after %s samples\n", q.total, q.seed, joinInts(q.planned))
 	return q, &orderedSamples{s: all}, nil
