@@ -133,3 +133,19 @@ func TestSequentialRunNeedsABaseline(t *testing.T) {
 	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, stderr, "a sequential run decides when to stop on the whole suite's evidence")
 }
+
+// A clear regression stops early too, and fails the run.
+func TestSequentialRunStopsOnAClearRegression(t *testing.T) {
+	t.Parallel()
+	dir := sequentialSuite(t, 200, func(i int) bool { return i%2 == 0 }, "{metric: f1, max_drop: 0.05}", "  sequential: true\n  concurrency: 1\n")
+	code, stdout, stderr := invoke(t, context.Background(), "run", "--config", filepath.Join(dir, "evalgate.yaml"), "--progress", "off")
+	assert.Equal(t, ExitRegressed, code, "stderr: %s", stderr)
+	_, _, sum, err := results.ReadAll(filepath.Join(dir, "out.jsonl"))
+	require.NoError(t, err)
+	require.NotNil(t, sum.Sequential)
+	assert.True(t, sum.Sequential.Stopped)
+	assert.Equal(t, []int{40}, sum.Sequential.Looks)
+	assert.Equal(t, "all 1 fail-severity checks settled (0 shown within the limit, 1 past it)", sum.Sequential.Reason)
+	assert.Contains(t, stdout, "verdict: REGRESSED")
+	assert.Contains(t, stdout, "the 99.96% interval is wholly past the limit")
+}
