@@ -41,6 +41,7 @@ Settings (environment; in GitHub Actions set by the step's with: inputs):
   INPUT_FORCE              true or false (default): run every suite, not only those the change touches
   INPUT_BUDGET             stop new model calls past this many USD (overrides run.budget_usd)
   INPUT_CONCURRENCY        model calls in flight at once (overrides run.concurrency)
+  INPUT_SEQUENTIAL         true or false: stop calling once the verdict is settled (overrides run.sequential)
   INPUT_FAIL-ON            regressed (default), inconclusive or error, optionally with publish
 
 GitHub context read: GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_REPOSITORY, GITHUB_SHA,
