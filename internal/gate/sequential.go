@@ -211,18 +211,21 @@ func applyLook(cfg *Config, b, t *side) (*Look, error) {
 	cfg.Confidence = 1 - 2*level
 	l := &Look{Look: look, Looks: len(s.Planned), Total: s.Total, Level: level, Alpha: alpha, Seed: s.Seed, Stopped: s.Stopped, Reason: s.Reason}
 	if s.Stopped {
+		// One decision per sample number: both sides share the table.
+		used := make([]bool, len(t.samples.list))
+		for i, id := range t.samples.list {
+			used[i] = s.Uses(id)
+		}
 		for _, sd := range []*side{b, t} {
-			for k := range sd.recs {
-				if !s.Uses(k.sample) {
-					delete(sd.recs, k)
-				}
+			if err := sd.keep(func(i int) bool { return used[sd.recs.sample[i]] }); err != nil {
+				return nil, err
 			}
 		}
 		l.Samples = s.Looks[len(s.Looks)-1]
 	} else {
-		seen := map[string]bool{}
-		for k := range t.recs {
-			seen[k.sample] = true
+		seen := map[int32]bool{}
+		for _, id := range t.recs.sample {
+			seen[id] = true
 		}
 		l.Samples = len(seen)
 	}
@@ -230,6 +233,50 @@ func applyLook(cfg *Config, b, t *side) (*Look, error) {
 		l.Reason = "not every fail-severity criterion was settled at an earlier look"
 	}
 	return l, nil
+}
+
+// keep drops the records for which keep(i) is false, and lists the rest by
+// key again.
+func (s *side) keep(keep func(i int) bool) error {
+	var idx []int
+	for i := range s.len() {
+		if keep(i) {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) == s.len() {
+		return nil
+	}
+	c := &s.recs
+	c.sample, c.repeat, c.cluster = gather(c.sample, idx), gather(c.repeat, idx), gather(c.cluster, idx)
+	c.input, c.errored = gather(c.input, idx), gather(c.errored, idx)
+	o := &c.ops
+	o.latency, o.ttft, o.cost = gather(o.latency, idx), gather(o.ttft, idx), gather(o.cost, idx)
+	o.hasCost, o.inTok, o.outTok = gather(o.hasCost, idx), gather(o.inTok, idx), gather(o.outTok, idx)
+	for m, col := range c.scores {
+		if col == nil {
+			continue
+		}
+		// A column may end before the last record: the rest are missing.
+		out := make([]float64, len(idx))
+		for j, i := range idx {
+			out[j] = math.NaN()
+			if i < len(col) {
+				out[j] = col[i]
+			}
+		}
+		c.scores[m] = out
+	}
+	return s.index()
+}
+
+// gather returns x's elements at idx, in order.
+func gather[T any](x []T, idx []int) []T {
+	out := make([]T, len(idx))
+	for j, i := range idx {
+		out[j] = x[i]
+	}
+	return out
 }
 
 // Settled reports whether the check is decided either way: its interval
