@@ -91,8 +91,7 @@ func discreteEstimate(x []float64, vals []float64, r span) estimate {
 		}
 		return num / math.Sqrt(nn*v)
 	}
-	method := MethodDiscreteScore
-	return estimate{est: mean, method: method, n: n, units: n,
+	return estimate{est: mean, method: MethodDiscreteScore, n: n, units: n,
 		bound: func(a float64) (float64, float64) {
 			z := distuv.UnitNormal.Quantile(1 - a)
 			return solveDecreasing(score, z, r.lo, r.hi), solveDecreasing(score, -z, r.lo, r.hi)

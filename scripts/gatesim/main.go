@@ -397,8 +397,21 @@ type tally struct{ regFail, niPass, ideal int }
 
 // simulate runs one cell on all CPUs.
 func simulate(dir string, si int, sc scenario, n int, delta, margin float64, runs int, seed uint64) (tally, error) {
+	return onAllCPUs(runs, func(worker, run int) (tally, error) {
+		return once(dir, worker, si, sc, n, delta, margin, run, seed)
+	}, func(t *tally, r tally) {
+		t.regFail += r.regFail
+		t.niPass += r.niPass
+		t.ideal += r.ideal
+	})
+}
+
+// onAllCPUs runs f for runs 0..runs-1 on every CPU (worker numbers the
+// goroutine, for its files), adds each result into the total, and returns
+// the first error.
+func onAllCPUs[T any](runs int, f func(worker, run int) (T, error), add func(total *T, r T)) (T, error) {
 	var mu sync.Mutex
-	var t tally
+	var total T
 	var firstErr error
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -407,14 +420,12 @@ func simulate(dir string, si int, sc scenario, n int, delta, margin float64, run
 		go func() {
 			defer wg.Done()
 			for run := range jobs {
-				res, err := once(dir, w, si, sc, n, delta, margin, run, seed)
+				r, err := f(w, run)
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err
 				}
-				t.regFail += res.regFail
-				t.niPass += res.niPass
-				t.ideal += res.ideal
+				add(&total, r)
 				mu.Unlock()
 			}
 		}()
@@ -424,7 +435,7 @@ func simulate(dir string, si int, sc scenario, n int, delta, margin float64, run
 	}
 	close(jobs)
 	wg.Wait()
-	return t, firstErr
+	return total, firstErr
 }
 
 var metrics = []metric.Info{

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/evalgate/evalgate/internal/gate"
 	"github.com/evalgate/evalgate/internal/results"
@@ -99,38 +97,17 @@ func runSequential(dir string, kinds []string, sizes []int, runs int, seed uint6
 
 // simulateSeq runs one cell on all CPUs.
 func simulateSeq(dir string, si int, sc scenario, n int, delta, margin float64, fixed bool, runs int, seed uint64) (seqTally, error) {
-	var mu sync.Mutex
-	var t seqTally
-	var firstErr error
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for w := range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for run := range jobs {
-				r, err := seqOnce(dir, w, si, sc, n, delta, margin, fixed, run, seed)
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				t.regFail += r.regFail
-				t.regPass += r.regPass
-				t.niFail += r.niFail
-				t.niPass += r.niPass
-				t.regUsed += r.regUsed
-				t.niUsed += r.niUsed
-				t.fixedFail += r.fixedFail
-				mu.Unlock()
-			}
-		}()
-	}
-	for run := range runs {
-		jobs <- run
-	}
-	close(jobs)
-	wg.Wait()
-	return t, firstErr
+	return onAllCPUs(runs, func(worker, run int) (seqTally, error) {
+		return seqOnce(dir, worker, si, sc, n, delta, margin, fixed, run, seed)
+	}, func(t *seqTally, r seqTally) {
+		t.regFail += r.regFail
+		t.regPass += r.regPass
+		t.niFail += r.niFail
+		t.niPass += r.niPass
+		t.regUsed += r.regUsed
+		t.niUsed += r.niUsed
+		t.fixedFail += r.fixedFail
+	})
 }
 
 // seqOnce draws one comparison and runs the sequential procedure on it in
