@@ -10,9 +10,10 @@ import (
 // exactPairsMax is the largest number of independent pairs for which the
 // change in a pass rate is bounded by the exact unconditional test; above it
 // Tango's score interval with its continuity correction is used. The exact
-// test costs O(n²) per evaluation (every table of n pairs), about 0.1 s for a
-// bound at 200 pairs, and its gain in power over the corrected score interval
-// shrinks as n grows (scripts/gatesim/RESULTS.md).
+// test costs O(n²) per evaluation (every table of n pairs): about 13 ms for
+// an interval at 30 pairs and 120 ms at 100 (BenchmarkExactPairedBound), and
+// its gain in power over the corrected score interval shrinks as n grows
+// (scripts/gatesim/RESULTS.md).
 const exactPairsMax = 100
 
 // MethodExactPaired is the exact unconditional score test of a change in a
@@ -21,13 +22,14 @@ const MethodExactPaired = "exact unconditional score"
 
 // exactPaired is the exact unconditional test of the change in the rate of
 // 1s on n independent pairs of 0/1 records (Hsueh, Liu and Chen 2001, after
-// Berger and Boos): the tables of n pairs are ordered by Tango's score
-// statistic Z (uncorrected), and the p-value of "the change is below d0" is
-// the largest probability, over every value of the nuisance parameter (the
-// baseline-only rate) the hypothesis allows, of a table whose Z is at most
-// the observed one. It holds its level at every n and every rate, with no
-// continuity correction to pay for, which is where the corrected score
-// interval loses most of its power: small suites.
+// Berger and Boos): the tables of n pairs are ordered from most to least
+// extreme (Lloyd's E+M ordering of Tango's statistic, see tail), and the
+// p-value of "the change is below d0" is the largest probability, over every
+// value of the nuisance parameter (the baseline-only rate) the hypothesis
+// allows, of the tables as or more extreme than the observed one. It holds
+// its level at every n and every rate, with no continuity correction to pay
+// for, which is where the corrected score interval loses most of its power:
+// small suites.
 type exactPaired struct {
 	n, x01, x10 int
 	lf          []float64 // lf[k] = log k!
@@ -39,7 +41,7 @@ type exactPaired struct {
 // exactMemo keeps the exact tests computed in this process, by table: the
 // same counts recur across a run's targets and criteria (and, in
 // scripts/gatesim, across thousands of simulated suites), and each costs up
-// to a second. It is cleared when it reaches exactMemoMax tables.
+// to a tenth of a second. It is cleared when it reaches exactMemoMax tables.
 var exactMemo struct {
 	sync.Mutex
 	m map[[3]int]*exactPaired
