@@ -239,11 +239,14 @@ func meanEstimate(x []float64, d design, r span, paired bool) estimate {
 			}}
 	}
 	if r.finite() {
-		// Two-valued data (scores of 0.5 or 1, or paired differences of
-		// -g, 0 or +g) are counts in disguise: the methods for pass/fail
-		// data, scaled, are exact where the t interval is not.
-		if e, ok := twoValuedEstimate(x, d, paired); ok {
-			return e
+		// One side's scores of two values (0.5 or 1) are counts in
+		// disguise: the methods for pass/fail data, scaled, are exact where
+		// the t interval is not (metrics.go does the same for a change,
+		// from both sides' scores: twoLevelChange).
+		if !paired {
+			if e, ok := twoLevelEstimate(x, d); ok {
+				return e
+			}
 		}
 		// A few values, one of them usual (a judge's scale): the
 		// multinomial score interval, where the t interval's normal

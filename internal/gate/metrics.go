@@ -240,7 +240,11 @@ func compareMetrics(p *paired, b, t *side, cfg Config) []MetricComparison {
 		} else {
 			r := metricSpan(info)
 			mi.base, mi.targ = meanEstimate(bv, d, r, false), meanEstimate(tv, d, r, false)
-			mi.delta = meanEstimate(diffs(bv, tv), d, r.diff(), true)
+			if e, ok := twoLevelChange(bv, tv, d); ok && r.finite() {
+				mi.delta = e
+			} else {
+				mi.delta = meanEstimate(diffs(bv, tv), d, r.diff(), true)
+			}
 		}
 		p.metrics[name] = mi
 		mc.N, mc.Missing = len(idx), len(p.pairs)-len(idx)

@@ -40,9 +40,11 @@ func TestTwoValuedScoresAreNotProvedByOneDrop(t *testing.T) {
 // values, and a floor on such scores uses Clopper-Pearson mapped onto them.
 func TestTwoValuedIntervalsAreScaledCounts(t *testing.T) {
 	t.Parallel()
-	d := []float64{0, 0, -0.5, 0, 0.5, -0.5, 0, 0, -0.5, 0, 0, 0}
-	e, ok := twoValuedEstimate(d, design{}, true)
+	bv := []float64{1, 1, 1, 0.5, 0.5, 1, 1, 0.5, 1, 0.5, 1, 1}
+	tv := []float64{1, 1, 0.5, 0.5, 1, 0.5, 1, 0.5, 0.5, 0.5, 1, 1}
+	e, ok := twoLevelChange(bv, tv, design{})
 	require.True(t, ok)
+	d := diffs(bv, tv)
 	pf := make([]float64, len(d))
 	for i, v := range d {
 		pf[i] = 2 * v
@@ -54,7 +56,7 @@ func TestTwoValuedIntervalsAreScaledCounts(t *testing.T) {
 	assert.InDelta(t, e01.pBelow(-0.2), e.pBelow(-0.1), 1e-12, "the p-value of a scaled limit is the 0/1 p-value")
 
 	x := []float64{1, 1, 0.5, 1, 1, 1, 0.5, 1, 1, 1}
-	lv, ok := twoValuedEstimate(x, design{}, false)
+	lv, ok := twoLevelEstimate(x, design{})
 	require.True(t, ok)
 	lo, hi := clopperPearson(8, 10, 0.025)
 	got := lv.interval(0.95)
@@ -62,11 +64,12 @@ func TestTwoValuedIntervalsAreScaledCounts(t *testing.T) {
 	assert.InDelta(t, 0.5+0.5*hi, got.Hi, 1e-12)
 	assert.InDelta(t, 0.9, got.Est, 1e-12)
 
-	// Three values, or differences of two sizes, are not two-valued.
-	_, ok = twoValuedEstimate([]float64{1, 0.5, 0}, design{}, false)
+	// Three values, or one, are not two-valued; nor are scores of three
+	// values whose differences happen to have one size.
+	_, ok = twoLevelEstimate([]float64{1, 0.5, 0}, design{})
 	assert.False(t, ok)
-	_, ok = twoValuedEstimate([]float64{0, -0.5, -1}, design{}, true)
+	_, ok = twoLevelEstimate([]float64{0.7, 0.7, 0.7}, design{})
 	assert.False(t, ok)
-	_, ok = twoValuedEstimate([]float64{0, 0, 0}, design{}, true)
+	_, ok = twoLevelChange([]float64{1, 0.5, 0.8}, []float64{1, 0.3, 0.8}, design{})
 	assert.False(t, ok)
 }
