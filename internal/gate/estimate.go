@@ -86,7 +86,7 @@ func (e estimate) pBelow(m float64) float64 {
 		return math.NaN()
 	}
 	if e.p != nil {
-		return above(e.p(m, true))
+		return asInverted(e.p(m, true))
 	}
 	return invert(func(a float64) bool { _, hi := e.bound(a); return hi < m })
 }
@@ -97,13 +97,14 @@ func (e estimate) pAbove(m float64) float64 {
 		return math.NaN()
 	}
 	if e.p != nil {
-		return above(e.p(m, false))
+		return asInverted(e.p(m, false))
 	}
 	return invert(func(a float64) bool { lo, _ := e.bound(a); return lo > m })
 }
 
-// above reports a p-value above 0.5 as 1, as invert does.
-func above(p float64) float64 {
+// asInverted reports a p-value on invert's scale: above 0.5 as 1, and
+// never below invert's smallest level.
+func asInverted(p float64) float64 {
 	if p > 0.5 {
 		return 1
 	}
