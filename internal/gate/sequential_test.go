@@ -34,43 +34,53 @@ func TestPlanLooks(t *testing.T) {
 	}
 }
 
-// The levels of a run's looks add up to the gate's α whichever look it
-// stops at, so the union bound holds: each interim look spends its share,
-// the final analysis what is left.
-func TestLookLevelSpendsAlphaOnce(t *testing.T) {
+// Each look decides at its nominal level in the design of the looks taken
+// (boundary.go): the first at the spending function's α·t², the later ones
+// at more than the union bound's share, and a run that goes to the end at
+// what the design leaves.
+func TestLookLevelFollowsTheDesign(t *testing.T) {
 	t.Parallel()
 	const alpha = 0.025
 	planned := []int{20, 35, 50, 75, 100}
+	shares := []float64{0.2, 0.35, 0.5, 0.75, 1}
 	seq := func(looks int, stopped bool) *results.Sequential {
 		return &results.Sequential{Seed: 1, Total: 100, Planned: planned, Looks: planned[:looks], Stopped: stopped}
 	}
+	inc := increments(shares, func(x float64) float64 { return spent(alpha, x) })
+	design := nominalLevels(shares, inc)
 	var levels []float64
 	for k := 1; k < len(planned); k++ {
-		lv, look, err := LookLevel(alpha, seq(k, true))
+		lv, look, err := LookLevel(alpha, seq(k, true), 0)
 		require.NoError(t, err)
 		assert.Equal(t, k, look)
+		assert.InDelta(t, design[k-1], lv, 1e-15, "look %d", k)
+		assert.GreaterOrEqual(t, lv, inc[k-1], "look %d gets at least its share of α", k)
 		levels = append(levels, lv)
 	}
-	final, look, err := LookLevel(alpha, seq(len(planned)-1, false))
+	final, look, err := LookLevel(alpha, seq(len(planned)-1, false), 100)
 	require.NoError(t, err)
 	assert.Equal(t, 5, look)
 	levels = append(levels, final)
-	assert.InDelta(t, alpha, sum(levels), 1e-15)
-	// α·t³: little early, most of α left for the final look.
-	assert.InDelta(t, alpha*0.008, levels[0], 1e-15)
-	assert.InDelta(t, alpha*(1-0.421875), final, 1e-15)
+	assert.InDelta(t, alpha*0.04, levels[0], 1e-15, "α·t² at the first look")
+	assert.Greater(t, final, 1.2*inc[4], "the final look gets what the earlier ones did not cross")
+	assert.Less(t, final, alpha)
 	assert.True(t, slices.IsSorted(levels), "each look gets more than the one before: %v", levels)
+	assert.Less(t, sum(levels), 1.5*alpha, "the looks' levels are not each α")
 
-	// A run cut short after its first look (budget, deadline) is judged as
-	// the look it was heading for, not with the rest of α.
-	cut, look, err := LookLevel(alpha, seq(1, false))
+	// A run cut short after its first look (budget, deadline) is judged
+	// on the samples it has, spending what the look it was heading for
+	// would have.
+	cut, look, err := LookLevel(alpha, seq(1, false), 30)
 	require.NoError(t, err)
 	assert.Equal(t, 2, look)
-	assert.InDelta(t, levels[1], cut, 1e-15)
+	assert.InDelta(t, nominalLevels([]float64{0.2, 0.3}, inc[:2])[1], cut, 1e-15)
+	_, _, err = LookLevel(alpha, seq(2, false), 30)
+	require.Error(t, err, "a final analysis on fewer samples than the last look")
+	assert.Contains(t, err.Error(), "edited")
 	// A run with no interim look is a fixed-size run.
-	whole, _, err := LookLevel(alpha, &results.Sequential{Total: 8, Planned: []int{8}})
+	whole, _, err := LookLevel(alpha, &results.Sequential{Total: 8, Planned: []int{8}}, 0)
 	require.NoError(t, err)
-	assert.Equal(t, alpha, whole)
+	assert.InDelta(t, alpha, whole, 1e-12)
 }
 
 func sum(x []float64) float64 {
@@ -91,7 +101,7 @@ func TestLookLevelRefusesAnEditedSummary(t *testing.T) {
 		{Total: 100, Planned: []int{50, 20, 100}},
 		{Total: 100, Planned: []int{20, 100}, Stopped: true},
 	} {
-		_, _, err := LookLevel(0.025, &s)
+		_, _, err := LookLevel(0.025, &s, 0)
 		require.Error(t, err, "%+v", s)
 		assert.Contains(t, err.Error(), "edited")
 	}
@@ -163,12 +173,14 @@ func TestCompareAtALook(t *testing.T) {
 	assert.Equal(t, 35, v.Pairs, "the first 35 samples of the order")
 	assert.Zero(t, v.BaselineOnlyCount, "the baseline's other samples are not listed as unpaired")
 	require.NotNil(t, v.Sequential)
-	assert.Equal(t, Look{Look: 2, Looks: 5, Samples: 35, Total: 100, Level: 0.025 * (0.35*0.35*0.35 - 0.008), Alpha: 0.025, Seed: seed, Stopped: true, Reason: look.Reason}, roundLevel(*v.Sequential))
+	level, _, err := LookLevel(0.025, look, 0)
+	require.NoError(t, err)
+	assert.Equal(t, Look{Look: 2, Looks: 5, Samples: 35, Total: 100, Level: math.Round(level*1e15) / 1e15, Alpha: 0.025, Seed: seed, Stopped: true, Reason: look.Reason}, roundLevel(*v.Sequential))
 	c := v.Criteria[0]
 	assert.Equal(t, CheckFail, c.Status)
 	assert.InDelta(t, 1-2*v.Sequential.Level, c.Confidence, 1e-12)
-	assert.Contains(t, c.Reason, "the 99.83% interval is wholly past the limit")
-	assert.Equal(t, "Sequential run (seed 7): stopped at look 2 of 5, after 35 of 100 samples (35%): all 1 fail-severity checks settled; decided at the look's one-sided level 0.00087 of the gate's 0.025 (99.83% intervals).", v.Sequential.Summary())
+	assert.Contains(t, c.Reason, "the 99.52% interval is wholly past the limit")
+	assert.Equal(t, "Sequential run (seed 7): stopped at look 2 of 5, after 35 of 100 samples (35%): all 1 fail-severity checks settled; decided at the look's one-sided level 0.0024 of the gate's 0.025 (99.52% intervals).", v.Sequential.Summary())
 
 	// The same look written in the target's results summary is applied by
 	// Compare without being asked.

@@ -32,6 +32,11 @@ type seqCase struct {
 	// fixed also measures the fixed-size gate on the same data, to show what
 	// the looks cost in power.
 	fixed bool
+	// ses, when set, places the truth instead that many standard errors
+	// (of the mean change on n units, at the truth) past the limit: as
+	// clear as the continuous rows' 3× margin, whatever the data's
+	// variance does as the change grows.
+	ses float64
 }
 
 var seqCases = []seqCase{
@@ -40,6 +45,42 @@ var seqCases = []seqCase{
 	{name: "clear pass (0, margin 2m)", truth: 0, margin: 2},
 	{name: "pass (0, margin m)", truth: 0, margin: 1},
 	{name: "regression at 2× margin", truth: -2, margin: 1, fixed: true},
+	{name: "clear regression (5.6 standard errors past the limit)", margin: 1, ses: 2 * 2.8},
+}
+
+// seqSD is the standard deviation of one unit's change at the true change
+// delta: from the pass/fail rates, the error rate's binomial variance, or
+// else the one the scenario's margin was sized with (powerMargin).
+func seqSD(sc scenario, n int, delta float64) float64 {
+	switch {
+	case sc.metric == "error_rate":
+		return math.Sqrt(-delta * (1 + delta))
+	case sc.rates != nil:
+		p01, p10 := sc.rates(delta)
+		d := p01 - p10
+		return math.Sqrt(p01 + p10 - d*d)
+	}
+	return sc.margin(n) * math.Sqrt(float64(n)) / 2.8
+}
+
+// sesTruth is the true change that lies ses standard errors past the limit
+// −m at size n, searched down to lowest; ok is false when even lowest is
+// not that far past it (a pass rate cannot fall that much).
+func sesTruth(sc scenario, n int, m, ses, lowest float64) (delta float64, ok bool) {
+	past := func(d float64) float64 { return (-m - d) * math.Sqrt(float64(n)) / seqSD(sc, n, d) }
+	if past(lowest) < ses {
+		return lowest, false
+	}
+	lo, hi := lowest, -m
+	for range 100 {
+		mid := (lo + hi) / 2
+		if past(mid) >= ses {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo, true
 }
 
 // seqTally counts one cell: how often each mode's procedure failed and passed
@@ -51,7 +92,7 @@ type seqTally struct {
 }
 
 func runSequential(dir string, kinds []string, sizes []int, runs int, seed uint64) error {
-	fmt.Printf("Sequential runs: looks at %v of the samples (the first at least %d), alpha spent as α·t³ with a union bound across looks, %d runs per cell, seed %d. Rates with 95%% Wilson intervals.\n\n", gate.DefaultLooks, gate.MinFirstLook, runs, seed)
+	fmt.Printf("Sequential runs: looks at %v of the samples (the first at least %d), alpha spent as α·t² with group-sequential boundaries (the looks' correlation), %d runs per cell, seed %d. Rates with 95%% Wilson intervals.\n\n", gate.DefaultLooks, gate.MinFirstLook, runs, seed)
 	fmt.Println("| Data | n | Margin m | Truth | Regression mode fails | Non-inferiority passes | Mean share of samples used | Notes |")
 	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for si, sc := range scenarios {
@@ -61,7 +102,21 @@ func runSequential(dir string, kinds []string, sizes []int, runs int, seed uint6
 		for _, n := range sizes {
 			m := sc.margin(n)
 			for ci, c := range seqCases {
-				t, err := simulateSeq(dir, si, sc, n, c.truth*m, c.margin*m, c.fixed, runs, seed+uint64(ci))
+				delta, name := c.truth*m, c.name
+				if c.ses > 0 {
+					// The lowest change each kind of data can take
+					// (pass/fail: the pass rate of the baseline's
+					// passes, 0.45, can fall by at most 0.5 here).
+					d, ok := sesTruth(sc, n, m, c.ses, seqLowest(sc))
+					if !ok {
+						fmt.Printf("| %s | %d | %.3g | %s | — | — | — | no change of this kind of data is that far past the limit at this n (a fall of %.3g is %.1f standard errors past it) |\n",
+							sc.name, n, m, name, -d, (-m-d)*math.Sqrt(float64(n))/seqSD(sc, n, d))
+						continue
+					}
+					delta = d
+					name = fmt.Sprintf("%s: %.3g", name, delta)
+				}
+				t, err := simulateSeq(dir, si, sc, n, delta, c.margin*m, c.fixed, runs, seed+uint64(ci))
 				if err != nil {
 					return err
 				}
@@ -87,7 +142,7 @@ func runSequential(dir string, kinds []string, sizes []int, runs int, seed uint6
 				if ni := fmt.Sprintf("%.0f%%", 100*t.niUsed/float64(runs)); ni != used {
 					used += " (non-inferiority " + ni + ")"
 				}
-				fmt.Printf("| %s | %d | %.3g | %s | %s | %s | %s | %s |\n", sc.name, n, m, c.name,
+				fmt.Printf("| %s | %d | %.3g | %s | %s | %s | %s | %s |\n", sc.name, n, m, name,
 					rate(t.regFail, runs), rate(t.niPass, runs), used, strings.Join(notes, "; "))
 			}
 		}
@@ -197,4 +252,20 @@ func seqOnce(dir string, worker, si int, sc scenario, n int, delta, margin float
 		return t, fmt.Errorf("no samples used")
 	}
 	return t, nil
+}
+
+// seqLowest is the lowest true change a scenario of the sequential table can
+// draw: pass/fail cells must stay probabilities, and an error rate at most 1.
+func seqLowest(sc scenario) float64 {
+	switch sc.key {
+	case "pf":
+		return -0.5
+	case "pfindep":
+		return -0.6
+	case "pfnear1":
+		return -0.96
+	case "errors":
+		return -0.999
+	}
+	return -1
 }
