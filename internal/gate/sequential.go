@@ -346,4 +346,3 @@ func Settled(v *Verdict) (settled bool, why string) {
 	}
 	return true, fmt.Sprintf("all %d fail-severity checks settled (%d shown within the limit, %d past it)", n, within, past)
 }
-
