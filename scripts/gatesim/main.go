@@ -263,6 +263,7 @@ func main() {
 	ns := flag.String("n", "5,10,20,30,50,200,1000", "suite sizes (independent units)")
 	only := flag.String("only", "", "comma-separated scenario keys to run (all when empty); seq runs the sequential table")
 	seqData := flag.String("seqdata", "cont,pf,errors", "scenario keys of the sequential table (-only seq)")
+	seqRows := flag.String("seqrows", "", "comma-separated rows of the sequential table to run, from 1 (all when empty): 1 is at the margin")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to `file`")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -292,7 +293,19 @@ func main() {
 	}
 	defer os.RemoveAll(dir)
 	if *only == "seq" {
-		if err := runSequential(dir, strings.Split(*seqData, ","), sizes, *runs, *seed); err != nil {
+		var rows []int
+		for _, r := range strings.Split(*seqRows, ",") {
+			if r == "" {
+				continue
+			}
+			k, err := strconv.Atoi(r)
+			if err != nil || k < 1 || k > len(seqCases) {
+				fmt.Fprintf(os.Stderr, "gatesim: -seqrows %q: rows are numbers from 1 to %d\n", *seqRows, len(seqCases))
+				os.Exit(2)
+			}
+			rows = append(rows, k-1)
+		}
+		if err := runSequential(dir, strings.Split(*seqData, ","), rows, sizes, *runs, *seed); err != nil {
 			fmt.Fprintln(os.Stderr, "gatesim:", err)
 			os.Exit(1)
 		}

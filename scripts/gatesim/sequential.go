@@ -91,7 +91,9 @@ type seqTally struct {
 	fixedFail                        int
 }
 
-func runSequential(dir string, kinds []string, sizes []int, runs int, seed uint64) error {
+// runSequential prints the sequential table: the rows (indexes into
+// seqCases; all when empty) of each kind of data and size.
+func runSequential(dir string, kinds []string, rows []int, sizes []int, runs int, seed uint64) error {
 	fmt.Printf("Sequential runs: looks at %v of the samples (the first at least %d), alpha spent as α·t² with group-sequential boundaries (the looks' correlation), %d runs per cell, seed %d. Rates with 95%% Wilson intervals.\n\n", gate.DefaultLooks, gate.MinFirstLook, runs, seed)
 	fmt.Println("| Data | n | Margin m | Truth | Regression mode fails | Non-inferiority passes | Mean share of samples used | Notes |")
 	fmt.Println("|---|---|---|---|---|---|---|---|")
@@ -102,6 +104,9 @@ func runSequential(dir string, kinds []string, sizes []int, runs int, seed uint6
 		for _, n := range sizes {
 			m := sc.margin(n)
 			for ci, c := range seqCases {
+				if len(rows) > 0 && !slices.Contains(rows, ci) {
+					continue
+				}
 				delta, name := c.truth*m, c.name
 				if c.ses > 0 {
 					// The lowest change each kind of data can take
