@@ -1,0 +1,57 @@
+package main
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// A one-look design is the exact binomial test: reject at the smallest count
+// whose tail at the limit is within α.
+func TestExactDesignOneLookIsTheBinomialTest(t *testing.T) {
+	b := distuv.Binomial{N: 50, P: 0.1}
+	c := exactDesign([]int{50}, 0.1, []float64{0.025})
+	assert.Equal(t, []int{10}, c)
+	assert.LessOrEqual(t, b.Survival(float64(c[0])-1), 0.025, "P(X ≥ 10)")
+	assert.Greater(t, b.Survival(float64(c[0])-2), 0.025, "P(X ≥ 9)")
+}
+
+// A design's crossing probability at the limit stays within what it may
+// spend, look by look, and simulated runs cross as often as it computes.
+func TestExactDesignSpendsWithinItsFunction(t *testing.T) {
+	looks := []int{40, 70, 100, 150, 200}
+	spend := []float64{0.001, 0.003, 0.00625, 0.014, 0.025}
+	c := exactDesign(looks, 0.03, spend)
+	for k := range looks {
+		cross, _ := exactCrossing(looks[:k+1], c[:k+1], 0.03)
+		assert.LessOrEqual(t, cross, spend[k]*(1+1e-9), "look %d", k+1)
+	}
+	power, share := exactCrossing(looks, c, 0.09)
+	rng := rand.New(rand.NewPCG(3, 4))
+	const runs = 200_000
+	crossed, used := 0, 0.0
+	for range runs {
+		errs, prev, stopped := 0, 0, false
+		for k, nk := range looks {
+			for range nk - prev {
+				if rng.Float64() < 0.09 {
+					errs++
+				}
+			}
+			prev = nk
+			if errs >= c[k] {
+				crossed++
+				used += float64(nk) / 200
+				stopped = true
+				break
+			}
+		}
+		if !stopped {
+			used++
+		}
+	}
+	assert.InDelta(t, power, float64(crossed)/runs, 0.004)
+	assert.InDelta(t, share, used/runs, 0.004)
+}
