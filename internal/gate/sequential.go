@@ -33,14 +33,15 @@ import (
 // Non-inferiority passes the same way: a false pass needs some look to show
 // a check at its margin within it.
 //
-// Why these choices, measured with scripts/gatesim (300 runs per cell,
-// n = 50 and 200; the full table is in its RESULTS.md):
+// Why these choices, measured with scripts/gatesim (the table in its
+// RESULTS.md; the alternatives on 300 runs per cell at n = 50 and 200):
 //   - A union bound (a_k = A(t_k) − A(t_{k−1})) holds for any dependence
 //     between the looks, but gives the later looks much less than they may
 //     have: the final look of α·t³ got 0.0145 instead of 0.0212, and a run
 //     that went to the end detected a regression of twice the margin 5-10
 //     points less often than a fixed-size run. With the looks' correlation
-//     the final look costs 0-4 points.
+//     (and t²) it costs 1-4 points; on error rates at n ≤ 200, 8-14, where
+//     Clopper-Pearson's discreteness makes any smaller level cost a count.
 //   - t² spends more early than t³ (0.001 at 20% of the samples against
 //     0.0002), which a clear verdict needs on pass/fail data and error
 //     rates: at n = 200 clear passes of a pass rate stopped after 37% of the
@@ -54,7 +55,7 @@ import (
 // (regressed in either mode) or wholly within it (shown within; a pass in
 // either mode). The run stops calling once every fail-severity check is
 // settled; otherwise it goes on, and a run that reaches its end is judged on
-// every sample at the level left for the final look.
+// every sample at the final look's level.
 
 // DefaultLooks are the looks of a sequential run, as shares of its samples.
 var DefaultLooks = []float64{0.2, 0.35, 0.5, 0.75, 1}
