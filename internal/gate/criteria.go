@@ -37,6 +37,10 @@ import (
 // in order of their p-values, the k-th (from 0) of m at level a/(m-k) while
 // every earlier one rejected, and every later one at the level where the
 // sequence stopped, so that each printed interval agrees with its status.
+// At a sequential run's look the k-th is decided at the look's level in the
+// design at α/(m-k) (Config.levelAt): a true check then falsely fails at
+// some look with probability at most α/(m-k) ≤ α/m₀ (m₀ true ones), so the
+// family's α holds over all the looks.
 // Non-inferiority checks are not adjusted: the verdict passes only when every
 // one of them passes (an intersection-union test, Berger 1982), which
 // controls the error at a without correction.
@@ -127,7 +131,11 @@ func checkCriteria(p *paired, b, t *side, v *Verdict, cfg Config) []CriterionRes
 	for j, a := range holm(ps) {
 		checks[fam[j]].res.PAdjusted = Num(a)
 	}
-	for i, a := range holmLevels(ps, alpha) {
+	levelAt := cfg.levelAt
+	if levelAt == nil {
+		levelAt = func(w float64) float64 { return alpha * w }
+	}
+	for i, a := range holmLevels(ps, levelAt) {
 		level[fam[i]] = a
 	}
 	out := make([]CriterionResult, 0, len(checks))
@@ -142,9 +150,11 @@ func checkCriteria(p *paired, b, t *side, v *Verdict, cfg Config) []CriterionRes
 
 // holmLevels returns the one-sided level at which each of the p-values' checks
 // is decided under Holm's step-down procedure (see the comment at the top of
-// this file): a/(m-k) for the k-th smallest while every smaller one rejected
-// at its level, then the level where the sequence stopped.
-func holmLevels(p []float64, a float64) []float64 {
+// this file): levelAt(1/(m-k)) for the k-th smallest while every smaller one
+// rejected at its level, then the level where the sequence stopped.
+// levelAt(w) is the level of a check that holds the share w of α: a·w at a
+// fixed size.
+func holmLevels(p []float64, levelAt func(w float64) float64) []float64 {
 	m := len(p)
 	order := make([]int, m)
 	for i := range order {
@@ -154,9 +164,9 @@ func holmLevels(p []float64, a float64) []float64 {
 	out := make([]float64, m)
 	stopped := -1
 	for k, i := range order {
-		lv := a / float64(m-k)
+		lv := levelAt(1 / float64(m-k))
 		if stopped >= 0 {
-			lv = a / float64(m-stopped)
+			lv = levelAt(1 / float64(m-stopped))
 		} else if !(p[i] < lv) {
 			stopped = k
 		}

@@ -93,6 +93,11 @@ type Config struct {
 	// Look, when set, judges the comparison as that look of a sequential
 	// run (see sequential.go) instead of what the target's results say.
 	Look *results.Sequential
+	// levelAt, set by applyLook, is the one-sided level at which a check
+	// holding the share w of the gate's α is decided: α·w at a fixed size,
+	// the look's level in the design at α·w in a sequential run (Holm's
+	// correction across criteria, criteria.go).
+	levelAt func(w float64) float64
 }
 
 // DefaultSamples is how many most-regressed and most-improved samples the

@@ -122,6 +122,15 @@ func LookLevel(alpha float64, s *results.Sequential, used int) (level float64, l
 	if err := checkSequential(s); err != nil {
 		return 0, 0, err
 	}
+	if !s.Stopped && used > 0 && len(s.Looks) > 0 && used < s.Looks[len(s.Looks)-1] {
+		return 0, 0, fmt.Errorf("sequential summary: the final analysis has %d samples, fewer than the %d of look %d; the file was edited, so run the suite again", used, s.Looks[len(s.Looks)-1], len(s.Looks))
+	}
+	level, look = lookLevel(alpha, s, used)
+	return level, look, nil
+}
+
+// lookLevel is LookLevel on a summary already checked.
+func lookLevel(alpha float64, s *results.Sequential, used int) (level float64, look int) {
 	frac := func(n int) float64 { return float64(n) / float64(s.Total) }
 	k := len(s.Looks)
 	t := make([]float64, 0, k+1)
@@ -141,15 +150,12 @@ func LookLevel(alpha float64, s *results.Sequential, used int) (level float64, l
 		if k > 0 {
 			last = s.Looks[k-1]
 		}
-		if used < last {
-			return 0, 0, fmt.Errorf("sequential summary: the final analysis has %d samples, fewer than the %d of look %d; the file was edited, so run the suite again", used, last, k)
-		}
-		t = append(t, frac(used))
+		t = append(t, frac(max(used, last)))
 		inc = append(inc, spent(alpha, frac(s.Planned[k]))-spent(alpha, prev))
 		look = k + 1
 	}
 	levels := designLevels(t, inc)
-	return max(levels[len(levels)-1], minLevel), look, nil
+	return max(levels[len(levels)-1], minLevel), look
 }
 
 // checkSequential checks that a results file's sequential summary is one a
@@ -245,6 +251,17 @@ func applyLook(cfg *Config, b, t *side) (*Look, error) {
 		return nil, fmt.Errorf("target results %s: %w", t.ref.Path, err)
 	}
 	cfg.Confidence = 1 - 2*level
+	// A check that Holm's correction gives the share w of α is decided at
+	// the look's level in the design at α·w, not at w times this look's
+	// level: the looks' correlation is worth less at smaller levels
+	// (README "Sequential runs").
+	cfg.levelAt = func(w float64) float64 {
+		if w >= 1 {
+			return level
+		}
+		lv, _ := lookLevel(alpha*w, s, seen)
+		return lv
+	}
 	l := &Look{Look: look, Looks: len(s.Planned), Total: s.Total, Level: level, Alpha: alpha, Seed: s.Seed, Stopped: s.Stopped, Reason: s.Reason, Samples: seen}
 	if s.Stopped {
 		// One decision per sample number: both sides share the table.

@@ -3,6 +3,7 @@ package gate
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"testing"
@@ -203,4 +204,81 @@ func roundLevel(l Look) Look {
 	l.Level = math.Round(l.Level*1e15) / 1e15
 	l.Alpha = math.Round(l.Alpha*1e15) / 1e15
 	return l
+}
+
+// Holm's correction inside a look gives a check the share w of α in the
+// design, not w times the look's level: the looks' correlation is worth
+// less at smaller levels, so the design at α·w decides at less than
+// w·(the look's level), and only it keeps each check's own chance of a false
+// fail over all the looks within α·w.
+func TestHolmInsideALookUsesTheDesignAtItsShare(t *testing.T) {
+	t.Parallel()
+	base := sim{target: "prod", latency: 800, cost: 0.002, seed: 1}
+	cand := sim{target: "cand", latency: 800, cost: 0.002, seed: 2}
+	b, tg := twoFiles(t, base, cand, 100, 1)
+	planned := PlanLooks(DefaultLooks, 100)
+	// Not stopped: the final analysis on every sample.
+	look := &results.Sequential{Seed: 7, Total: 100, Planned: planned, Looks: planned[:4]}
+	cfg := Config{Criteria: []suite.Criterion{
+		{Metric: "correctness", MaxDrop: drop(0.3)},
+		{Metric: "exact_match", MaxDrop: drop(0.5)},
+	}, Look: look}
+	v, err := Compare(context.Background(), b, tg, cfg)
+	require.NoError(t, err)
+	whole, _, err := LookLevel(0.025, look, 100)
+	require.NoError(t, err)
+	half, _, err := LookLevel(0.0125, look, 100)
+	require.NoError(t, err)
+	assert.Less(t, half, whole/2, "the design at α/2 decides below half the look's level")
+	require.Len(t, v.Criteria, 2)
+	for _, c := range v.Criteria {
+		assert.Equal(t, CheckPass, c.Status, c.Reason)
+		assert.InDelta(t, 1-2*half, c.Confidence, 1e-12, "%s: neither rejects, so both stay at the first step's share", c.Metric)
+	}
+}
+
+// Two checks whose truth sits at their limits, each looked at five times:
+// with Holm's correction at the design's levels, a false fail of either
+// happens at most α of the time (Brownian paths, 200,000 pairs).
+func TestHolmAcrossLooksHoldsTheFamilyLevel(t *testing.T) {
+	t.Parallel()
+	const alpha = 0.025
+	planned := []int{200, 350, 500, 750, 1000}
+	rng := rand.New(rand.NewPCG(5, 6))
+	const runs = 200_000
+	falseFail := 0
+	levels := map[int]func(w float64) float64{}
+	for k := range planned {
+		s := &results.Sequential{Total: 1000, Planned: planned, Looks: planned[:k+1], Stopped: true}
+		if k == len(planned)-1 {
+			s = &results.Sequential{Total: 1000, Planned: planned, Looks: planned[:k]}
+		}
+		levels[k] = func(w float64) float64 { lv, _ := lookLevel(alpha*w, s, 1000); return lv }
+	}
+	for range runs {
+		var sum [2]float64
+		prev := 0.0
+		for k, n := range planned {
+			t := float64(n) / 1000
+			for i := range sum {
+				sum[i] += rng.NormFloat64() * math.Sqrt(t-prev)
+			}
+			prev = t
+			p := []float64{stdNormal.Survival(sum[0] / math.Sqrt(t)), stdNormal.Survival(sum[1] / math.Sqrt(t))}
+			lv := holmLevels(p, levels[k])
+			if p[0] < lv[0] || p[1] < lv[1] {
+				falseFail++
+				break
+			}
+		}
+	}
+	rate := float64(falseFail) / runs
+	assert.LessOrEqual(t, rate, alpha+3*math.Sqrt(alpha*(1-alpha)/runs), "family-wise false fails %.4f", rate)
+	assert.Greater(t, rate, 0.02, "the design spends most of α: %.4f", rate)
+}
+
+func TestHolmLevelsAtAFixedSize(t *testing.T) {
+	t.Parallel()
+	lv := holmLevels([]float64{0.001, 0.02, 0.5}, func(w float64) float64 { return 0.025 * w })
+	assert.InDeltaSlice(t, []float64{0.025 / 3, 0.0125, 0.0125}, lv, 1e-15)
 }
