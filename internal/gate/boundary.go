@@ -40,6 +40,10 @@ const (
 	boundaryRange = 8.5
 )
 
+// negligible is a cell's mass below which it is not moved: the lattice's
+// cells hold less than 1e-16 in all that way, nothing to a level.
+const negligible = 1e-20
+
 // stdNormal is the standard normal distribution.
 var stdNormal = distuv.Normal{Mu: 0, Sigma: 1}
 
@@ -84,7 +88,7 @@ func nominalLevels(t, inc []float64) []float64 {
 		cross := func(b float64) float64 {
 			s := 0.0
 			for i, m := range p {
-				if m > 0 {
+				if m > negligible {
 					s += m * stdNormal.Survival((b-x(i))/sd)
 				}
 			}
@@ -97,7 +101,7 @@ func nominalLevels(t, inc []float64) []float64 {
 			if cross(lo) <= inc[k] {
 				b = lo
 			} else {
-				for range 80 {
+				for range 60 {
 					mid := (lo + hi) / 2
 					if cross(mid) > inc[k] {
 						lo = mid
@@ -123,7 +127,7 @@ func nominalLevels(t, inc []float64) []float64 {
 		clear(next)
 		top := int(math.Floor((b+boundaryRange)/boundaryStep + 0.5))
 		for i, m := range p {
-			if m == 0 {
+			if m <= negligible {
 				continue
 			}
 			for j := max(i-w, 0); j <= min(i+w, n-1, top); j++ {
