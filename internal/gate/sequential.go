@@ -29,9 +29,10 @@ import (
 // intervals, asymptotically. For small samples and discrete data (the exact
 // test, Clopper-Pearson) the guarantee is shown by simulation
 // (scripts/gatesim -only seq), as every guarantee of the gate is. Holm's
-// correction across criteria runs inside each look at a_k as it does at α.
-// Non-inferiority passes the same way: a false pass needs some look to show
-// a check at its margin within it.
+// correction across criteria runs inside each look, a check that holds the
+// share w of α decided at the look's level in the design at α·w
+// (Config.levelAt; criteria.go). Non-inferiority passes the same way: a
+// false pass needs some look to show a check at its margin within it.
 //
 // Why these choices, measured with scripts/gatesim (the table in its
 // RESULTS.md; the alternatives on 300 runs per cell at n = 50 and 200):
@@ -124,6 +125,9 @@ func LookLevel(alpha float64, s *results.Sequential, used int) (level float64, l
 	}
 	if !s.Stopped && used > 0 && len(s.Looks) > 0 && used < s.Looks[len(s.Looks)-1] {
 		return 0, 0, fmt.Errorf("sequential summary: the final analysis has %d samples, fewer than the %d of look %d; the file was edited, so run the suite again", used, s.Looks[len(s.Looks)-1], len(s.Looks))
+	}
+	if used > s.Total {
+		return 0, 0, fmt.Errorf("sequential summary: the results hold %d samples, more than the run's total of %d; the file was edited, so run the suite again", used, s.Total)
 	}
 	level, look = lookLevel(alpha, s, used)
 	return level, look, nil

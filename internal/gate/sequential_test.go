@@ -78,6 +78,9 @@ func TestLookLevelFollowsTheDesign(t *testing.T) {
 	_, _, err = LookLevel(alpha, seq(2, false), 30)
 	require.Error(t, err, "a final analysis on fewer samples than the last look")
 	assert.Contains(t, err.Error(), "edited")
+	_, _, err = LookLevel(alpha, seq(4, false), 101)
+	require.Error(t, err, "more samples than the run's total")
+	assert.Contains(t, err.Error(), "edited")
 	// A run with no interim look is a fixed-size run.
 	whole, _, err := LookLevel(alpha, &results.Sequential{Total: 8, Planned: []int{8}}, 0)
 	require.NoError(t, err)
