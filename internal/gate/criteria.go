@@ -133,7 +133,7 @@ func checkCriteria(p *paired, b, t *side, v *Verdict, cfg Config) []CriterionRes
 	}
 	levelAt := cfg.levelAt
 	if levelAt == nil {
-		levelAt = func(w float64) float64 { return alpha * w }
+		levelAt = func(j int) float64 { return alpha / float64(j) }
 	}
 	for i, a := range holmLevels(ps, levelAt) {
 		level[fam[i]] = a
@@ -150,11 +150,11 @@ func checkCriteria(p *paired, b, t *side, v *Verdict, cfg Config) []CriterionRes
 
 // holmLevels returns the one-sided level at which each of the p-values' checks
 // is decided under Holm's step-down procedure (see the comment at the top of
-// this file): levelAt(1/(m-k)) for the k-th smallest while every smaller one
+// this file): levelAt(m-k) for the k-th smallest while every smaller one
 // rejected at its level, then the level where the sequence stopped.
-// levelAt(w) is the level of a check that holds the share w of α: a·w at a
+// levelAt(j) is the level of a check that holds the share 1/j of α: a/j at a
 // fixed size.
-func holmLevels(p []float64, levelAt func(w float64) float64) []float64 {
+func holmLevels(p []float64, levelAt func(j int) float64) []float64 {
 	m := len(p)
 	order := make([]int, m)
 	for i := range order {
@@ -164,9 +164,9 @@ func holmLevels(p []float64, levelAt func(w float64) float64) []float64 {
 	out := make([]float64, m)
 	stopped := -1
 	for k, i := range order {
-		lv := levelAt(1 / float64(m-k))
+		lv := levelAt(m - k)
 		if stopped >= 0 {
-			lv = levelAt(1 / float64(m-stopped))
+			lv = levelAt(m - stopped)
 		} else if !(p[i] < lv) {
 			stopped = k
 		}

@@ -94,10 +94,10 @@ type Config struct {
 	// run (see sequential.go) instead of what the target's results say.
 	Look *results.Sequential
 	// levelAt, set by applyLook, is the one-sided level at which a check
-	// holding the share w of the gate's α is decided: α·w at a fixed size,
-	// the look's level in the design at α·w in a sequential run (Holm's
-	// correction across criteria, criteria.go).
-	levelAt func(w float64) float64
+	// holding the share 1/j of the gate's α is decided: α/j at a fixed
+	// size, the look's level in the design at α/j in a sequential run
+	// (Holm's correction across criteria, criteria.go).
+	levelAt func(j int) float64
 }
 
 // DefaultSamples is how many most-regressed and most-improved samples the

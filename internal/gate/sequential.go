@@ -30,7 +30,7 @@ import (
 // test, Clopper-Pearson) the guarantee is shown by simulation
 // (scripts/gatesim -only seq), as every guarantee of the gate is. Holm's
 // correction across criteria runs inside each look, a check that holds the
-// share w of α decided at the look's level in the design at α·w
+// share 1/j of α decided at the look's level in the design at α/j
 // (Config.levelAt; criteria.go). Non-inferiority passes the same way: a
 // false pass needs some look to show a check at its margin within it.
 //
@@ -255,15 +255,15 @@ func applyLook(cfg *Config, b, t *side) (*Look, error) {
 		return nil, fmt.Errorf("target results %s: %w", t.ref.Path, err)
 	}
 	cfg.Confidence = 1 - 2*level
-	// A check that Holm's correction gives the share w of α is decided at
-	// the look's level in the design at α·w, not at w times this look's
+	// A check that Holm's correction gives the share 1/j of α is decided
+	// at the look's level in the design at α/j, not at 1/j of this look's
 	// level: the looks' correlation is worth less at smaller levels
 	// (README "Sequential runs").
-	cfg.levelAt = func(w float64) float64 {
-		if w >= 1 {
+	cfg.levelAt = func(j int) float64 {
+		if j == 1 {
 			return level
 		}
-		lv, _ := lookLevel(alpha*w, s, seen)
+		lv, _ := lookLevel(alpha/float64(j), s, seen)
 		return lv
 	}
 	l := &Look{Look: look, Looks: len(s.Planned), Total: s.Total, Level: level, Alpha: alpha, Seed: s.Seed, Stopped: s.Stopped, Reason: s.Reason, Samples: seen}

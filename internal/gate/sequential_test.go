@@ -209,11 +209,11 @@ func roundLevel(l Look) Look {
 	return l
 }
 
-// Holm's correction inside a look gives a check the share w of α in the
+// Holm's correction inside a look gives a check the share 1/j of α in the
 // design, not w times the look's level: the looks' correlation is worth
-// less at smaller levels, so the design at α·w decides at less than
+// less at smaller levels, so the design at α/j decides at less than
 // w·(the look's level), and only it keeps each check's own chance of a false
-// fail over all the looks within α·w.
+// fail over all the looks within α/j.
 func TestHolmInsideALookUsesTheDesignAtItsShare(t *testing.T) {
 	t.Parallel()
 	base := sim{target: "prod", latency: 800, cost: 0.002, seed: 1}
@@ -252,7 +252,7 @@ func TestHolmAcrossLooksHoldsTheFamilyLevel(t *testing.T) {
 	falseFail := 0
 	// The levels of each look at the shares 1 and 1/2 of α, the only ones
 	// two checks ask for.
-	levels := make([]func(w float64) float64, len(planned))
+	levels := make([]func(j int) float64, len(planned))
 	for k := range planned {
 		s := &results.Sequential{Total: 1000, Planned: planned, Looks: planned[:k+1], Stopped: true}
 		if k == len(planned)-1 {
@@ -260,11 +260,11 @@ func TestHolmAcrossLooksHoldsTheFamilyLevel(t *testing.T) {
 		}
 		one, _ := lookLevel(alpha, s, 1000)
 		half, _ := lookLevel(alpha/2, s, 1000)
-		levels[k] = func(w float64) float64 {
-			if w == 1 {
+		levels[k] = func(j int) float64 {
+			if j == 1 {
 				return one
 			}
-			require.Equal(t, 0.5, w)
+			require.Equal(t, 2, j)
 			return half
 		}
 	}
@@ -292,6 +292,6 @@ func TestHolmAcrossLooksHoldsTheFamilyLevel(t *testing.T) {
 
 func TestHolmLevelsAtAFixedSize(t *testing.T) {
 	t.Parallel()
-	lv := holmLevels([]float64{0.001, 0.02, 0.5}, func(w float64) float64 { return 0.025 * w })
+	lv := holmLevels([]float64{0.001, 0.02, 0.5}, func(j int) float64 { return 0.025 / float64(j) })
 	assert.InDeltaSlice(t, []float64{0.025 / 3, 0.0125, 0.0125}, lv, 1e-15)
 }
