@@ -210,9 +210,9 @@ func roundLevel(l Look) Look {
 }
 
 // Holm's correction inside a look gives a check the share 1/j of α in the
-// design, not w times the look's level: the looks' correlation is worth
+// design, not 1/j of the look's level: the looks' correlation is worth
 // less at smaller levels, so the design at α/j decides at less than
-// w·(the look's level), and only it keeps each check's own chance of a false
+// (the look's level)/j, and only it keeps each check's own chance of a false
 // fail over all the looks within α/j.
 func TestHolmInsideALookUsesTheDesignAtItsShare(t *testing.T) {
 	t.Parallel()
