@@ -49,16 +49,27 @@ var seqCases = []seqCase{
 }
 
 // seqSD is the standard deviation of one unit's change at the true change
-// delta: from the pass/fail rates, the error rate's binomial variance, or
-// else the one the scenario's margin was sized with (powerMargin).
+// delta: from the pass/fail rates, the error rate's binomial variance, the
+// three-valued judge's draw, or else the one the scenario's margin was sized
+// with (powerMargin: the continuous scores).
 func seqSD(sc scenario, n int, delta float64) float64 {
 	switch {
 	case sc.metric == "error_rate":
 		return math.Sqrt(-delta * (1 + delta))
+	case sc.key == "skew3":
+		// skewedJudge(1/3): a share f = 1.5·|delta| of the samples falls,
+		// by 1 a third of the time and by 0.5 otherwise.
+		f := -1.5 * delta
+		return math.Sqrt(f/2 - delta*delta)
 	case sc.rates != nil:
+		// The rates are of moves of one gap (1 unless the scenario says).
 		p01, p10 := sc.rates(delta)
 		d := p01 - p10
-		return math.Sqrt(p01 + p10 - d*d)
+		gap := sc.gap
+		if gap == 0 {
+			gap = 1
+		}
+		return gap * math.Sqrt(p01+p10-d*d)
 	}
 	return sc.margin(n) * math.Sqrt(float64(n)) / 2.8
 }
@@ -68,7 +79,7 @@ func seqSD(sc scenario, n int, delta float64) float64 {
 // not that far past it (a pass rate cannot fall that much).
 func sesTruth(sc scenario, n int, m, ses, lowest float64) (delta float64, ok bool) {
 	past := func(d float64) float64 { return (-m - d) * math.Sqrt(float64(n)) / seqSD(sc, n, d) }
-	if past(lowest) < ses {
+	if !(past(lowest) >= ses) {
 		return lowest, false
 	}
 	lo, hi := lowest, -m
@@ -278,6 +289,11 @@ func seqLowest(sc scenario) float64 {
 		return -0.6
 	case "pfnear1":
 		return -0.96
+	case "skew":
+		// skewedJudge: the share of the samples that fall is at most 0.9.
+		return -0.45
+	case "skew3":
+		return -0.6
 	case "errors":
 		return -0.999
 	}
