@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -54,4 +55,31 @@ func TestExactDesignSpendsWithinItsFunction(t *testing.T) {
 	}
 	assert.InDelta(t, power, float64(crossed)/runs, 0.004)
 	assert.InDelta(t, share, used/runs, 0.004)
+}
+
+// The 5.6-standard-error row: on a continuous score it is the 3× margin
+// row (the variance does not move with the change); on an error rate the
+// truth found is 5.6 standard errors, at that truth, past the limit; and a
+// pass rate that cannot fall that far says so.
+func TestSESTruth(t *testing.T) {
+	byKey := map[string]scenario{}
+	for _, sc := range scenarios {
+		byKey[sc.key] = sc
+	}
+	cont := byKey["cont"]
+	m := cont.margin(200)
+	d, ok := sesTruth(cont, 200, m, 5.6, seqLowest(cont))
+	assert.True(t, ok)
+	assert.InDelta(t, -3*m, d, 1e-9)
+
+	errs := byKey["errors"]
+	m = errs.margin(50)
+	d, ok = sesTruth(errs, 50, m, 5.6, seqLowest(errs))
+	assert.True(t, ok)
+	p := -d
+	assert.InDelta(t, 5.6, (p-m)*math.Sqrt(50)/math.Sqrt(p*(1-p)), 1e-6)
+
+	pf := byKey["pf"]
+	_, ok = sesTruth(pf, 50, pf.margin(50), 5.6, seqLowest(pf))
+	assert.False(t, ok, "a pass rate of 0.45 cannot fall 5.6 standard errors past the limit in 50 pairs")
 }
