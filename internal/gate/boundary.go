@@ -167,6 +167,18 @@ func normalBetween(lo, hi, sd float64) float64 {
 	return stdNormal.CDF(hi/sd) - stdNormal.CDF(lo/sd)
 }
 
+// increments returns what a spending function lets each look at the shares
+// t spend: spend(t_k) − spend(t_{k−1}).
+func increments(t []float64, spend func(float64) float64) []float64 {
+	inc := make([]float64, len(t))
+	prev := 0.0
+	for i, x := range t {
+		inc[i] = spend(x) - prev
+		prev = spend(x)
+	}
+	return inc
+}
+
 // levelOf is the one-sided level of the boundary b on S at the share t.
 func levelOf(b, t float64) float64 {
 	if math.IsInf(b, 1) {

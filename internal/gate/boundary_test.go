@@ -15,16 +15,6 @@ func ldobf(alpha, t float64) float64 {
 	return 2 * stdNormal.Survival(stdNormal.Quantile(1-alpha/2)/math.Sqrt(t))
 }
 
-func increments(t []float64, spend func(float64) float64) []float64 {
-	inc := make([]float64, len(t))
-	prev := 0.0
-	for i, x := range t {
-		inc[i] = spend(x) - prev
-		prev = spend(x)
-	}
-	return inc
-}
-
 // The boundaries of a textbook design: Lan-DeMets O'Brien-Fleming spending,
 // five equally spaced looks, one-sided 0.025, as R's gsDesign prints them
 // (gsDesign(k = 5, test.type = 1, sfu = sfLDOF)).

@@ -136,15 +136,13 @@ func LookLevel(alpha float64, s *results.Sequential, used int) (level float64, l
 // lookLevel is LookLevel on a summary already checked.
 func lookLevel(alpha float64, s *results.Sequential, used int) (level float64, look int) {
 	frac := func(n int) float64 { return float64(n) / float64(s.Total) }
+	spend := func(t float64) float64 { return spent(alpha, t) }
 	k := len(s.Looks)
 	t := make([]float64, 0, k+1)
-	inc := make([]float64, 0, k+1)
-	prev := 0.0
 	for _, n := range s.Looks {
 		t = append(t, frac(n))
-		inc = append(inc, spent(alpha, frac(n))-spent(alpha, prev))
-		prev = frac(n)
 	}
+	inc := increments(t, spend)
 	look = k
 	if !s.Stopped {
 		if used <= 0 {
@@ -154,8 +152,14 @@ func lookLevel(alpha float64, s *results.Sequential, used int) (level float64, l
 		if k > 0 {
 			last = s.Looks[k-1]
 		}
+		// The final analysis spends up to the planned look it stands in
+		// for, whatever its own share of the samples.
+		prev := 0.0
+		if k > 0 {
+			prev = t[k-1]
+		}
 		t = append(t, frac(max(used, last)))
-		inc = append(inc, spent(alpha, frac(s.Planned[k]))-spent(alpha, prev))
+		inc = append(inc, spend(frac(s.Planned[k]))-spend(prev))
 		look = k + 1
 	}
 	levels := designLevels(t, inc)

@@ -70,6 +70,13 @@ type scenario struct {
 	// gap is the size of a discordant pair's difference when it is not 1
 	// (scores of 0.5 or 1): the exact analysis then works in units of gap.
 	gap float64
+	// lowest is the lowest true change the draw can take (-1 when zero):
+	// a pass rate or a judge's share of falls cannot go past it.
+	lowest float64
+	// sd, when set, is the standard deviation of one unit's change at the
+	// true change delta, for a draw whose rates do not give it
+	// (sequential.go's seqSD).
+	sd func(delta float64) float64
 }
 
 // powerMargin is the margin at which the ideal test on n units with the
@@ -191,7 +198,8 @@ var scenarios = []scenario{
 			}
 			return b, t
 		},
-		rates: func(delta float64) (float64, float64) { return 0.05, 0.05 - delta },
+		rates:  func(delta float64) (float64, float64) { return 0.05, 0.05 - delta },
+		lowest: -0.5,
 	},
 	{
 		key: "pfindep", name: "pass/fail, independent pairs", metric: "pass", repeats: 1,
@@ -203,7 +211,8 @@ var scenarios = []scenario{
 			}
 			return b, t
 		},
-		rates: func(delta float64) (float64, float64) { return (0.6 + delta) * 0.4, 0.6 * (0.4 - delta) },
+		rates:  func(delta float64) (float64, float64) { return (0.6 + delta) * 0.4, 0.6 * (0.4 - delta) },
+		lowest: -0.6,
 	},
 	{
 		key: "pfnear1", name: "pass/fail near 1 (97% pass)", metric: "pass", repeats: 1,
@@ -215,7 +224,8 @@ var scenarios = []scenario{
 			}
 			return b, t
 		},
-		rates: func(delta float64) (float64, float64) { return 0.01, 0.01 - delta },
+		rates:  func(delta float64) (float64, float64) { return 0.01, 0.01 - delta },
+		lowest: -0.96,
 	},
 	{
 		key: "rare", name: "degenerate: constant score with rare failures", metric: "score", repeats: 1,
@@ -237,15 +247,23 @@ var scenarios = []scenario{
 		draw:   skewedJudge(0),
 		rates:  func(delta float64) (float64, float64) { return 0, -2 * delta },
 		gap:    0.5,
+		// The share of the samples that fall is at most 0.9.
+		lowest: -0.45,
 	},
 	{
 		key: "skew3", name: "skewed score: 1, 0.5 or 0, nearly always 1", metric: "score", repeats: 1,
 		margin: func(n int) float64 { return math.Min(0.05, 1.5/float64(n)+0.0025) },
 		draw:   skewedJudge(1.0 / 3),
+		lowest: -0.6,
+		// A share f = 1.5·|delta| of the samples falls, by 1 a third of the
+		// time and by 0.5 otherwise.
+		sd: func(delta float64) float64 { return math.Sqrt(-1.5*delta/2 - delta*delta) },
 	},
 	{
 		key: "errors", name: "error rate near 0 (max_error_rate = margin)", metric: "error_rate", repeats: 1,
 		margin: func(n int) float64 { return math.Max(0.02, math.Min(0.1, 6/float64(n))) },
+		// An error rate of 1 has no spread to measure a distance in.
+		lowest: -0.999,
 		draw: func(rng *rand.Rand, n, reps int, delta float64) ([][]float64, [][]float64) {
 			// delta is minus the target's true error rate.
 			b, t := grid(n, reps)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
@@ -81,7 +82,8 @@ func addSamples(dist []float64, m int, p float64) []float64 {
 }
 
 func runSeqExact(sizes []int) {
-	sc := scenarios[len(scenarios)-1]
+	i := slices.IndexFunc(scenarios, func(sc scenario) bool { return sc.key == "errors" })
+	sc := scenarios[i]
 	fmt.Printf("Exact binomial group-sequential designs on %q: looks at %v of the samples (the first at least %d), one-sided α = %.3g.\n\n", sc.name, gate.DefaultLooks, gate.MinFirstLook, alpha)
 	fmt.Println("| n | Limit m | Spending | Boundaries (errors) | Clear regression (3× margin): detected | Mean share of samples used | Power at 2× margin | Fixed-size exact test's power at 2× margin |")
 	fmt.Println("|---|---|---|---|---|---|---|---|")

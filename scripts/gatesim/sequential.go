@@ -50,17 +50,14 @@ var seqCases = []seqCase{
 
 // seqSD is the standard deviation of one unit's change at the true change
 // delta: from the pass/fail rates, the error rate's binomial variance, the
-// three-valued judge's draw, or else the one the scenario's margin was sized
+// scenario's own sd, or else the one the scenario's margin was sized
 // with (powerMargin: the continuous scores).
 func seqSD(sc scenario, n int, delta float64) float64 {
 	switch {
 	case sc.metric == "error_rate":
 		return math.Sqrt(-delta * (1 + delta))
-	case sc.key == "skew3":
-		// skewedJudge(1/3): a share f = 1.5·|delta| of the samples falls,
-		// by 1 a third of the time and by 0.5 otherwise.
-		f := -1.5 * delta
-		return math.Sqrt(f/2 - delta*delta)
+	case sc.sd != nil:
+		return sc.sd(delta)
 	case sc.rates != nil:
 		// The rates are of moves of one gap (1 unless the scenario says).
 		p01, p10 := sc.rates(delta)
@@ -120,10 +117,11 @@ func runSequential(dir string, kinds []string, rows []int, sizes []int, runs int
 				}
 				delta, name := c.truth*m, c.name
 				if c.ses > 0 {
-					// The lowest change each kind of data can take
-					// (pass/fail: the pass rate of the baseline's
-					// passes, 0.45, can fall by at most 0.5 here).
-					d, ok := sesTruth(sc, n, m, c.ses, seqLowest(sc))
+					lowest := sc.lowest
+					if lowest == 0 {
+						lowest = -1
+					}
+					d, ok := sesTruth(sc, n, m, c.ses, lowest)
 					if !ok {
 						fmt.Printf("| %s | %d | %.3g | %s | — | — | — | no change of this kind of data is that far past the limit at this n (a fall of %.3g is %.1f standard errors past it) |\n",
 							sc.name, n, m, name, -d, (-m-d)*math.Sqrt(float64(n))/seqSD(sc, n, d))
@@ -277,25 +275,4 @@ func seqOnce(dir string, worker, si int, sc scenario, n int, delta, margin float
 		return t, fmt.Errorf("no samples used")
 	}
 	return t, nil
-}
-
-// seqLowest is the lowest true change a scenario of the sequential table can
-// draw: pass/fail cells must stay probabilities, and an error rate at most 1.
-func seqLowest(sc scenario) float64 {
-	switch sc.key {
-	case "pf":
-		return -0.5
-	case "pfindep":
-		return -0.6
-	case "pfnear1":
-		return -0.96
-	case "skew":
-		// skewedJudge: the share of the samples that fall is at most 0.9.
-		return -0.45
-	case "skew3":
-		return -0.6
-	case "errors":
-		return -0.999
-	}
-	return -1
 }
