@@ -14,7 +14,7 @@ import (
 // an interval at 30 pairs and 120 ms at 100 (BenchmarkExactPairedBound), and
 // its gain in power over the corrected score interval shrinks as n grows
 // (scripts/gatesim/RESULTS.md).
-const exactPairsMax = 100
+const exactPairsMax = 200
 
 // MethodExactPaired is the exact unconditional score test of a change in a
 // pass rate on paired records.
@@ -107,7 +107,8 @@ func tangoZ(x01, x10, nn, d0, cc, deff float64) float64 {
 // scratch is the working memory of one bound or p-value: every table's
 // statistic, nuisance estimate, E+M p-value and probabilities on the
 // nuisance grid. It is made once per call and reused by each tail (a bound
-// takes about 40), not kept: at 100 pairs it is 4 MB.
+// takes about 20 a side), not kept: at 100 pairs it is 4 MB, at 200 pairs
+// 17 MB, one per side of an interval.
 type scratch struct {
 	row       []int
 	total     int
@@ -116,6 +117,8 @@ type scratch struct {
 	perm, end []int
 	in        []bool
 	pm, cum   [][]float64
+	at        []float64 // the M step's region probabilities on its grid
+	members   []int32   // the M step's region, as a list of tables
 }
 
 // nuisanceGrid is the number of steps of the nuisance grid.
@@ -170,17 +173,37 @@ func (e *exactPaired) pmf(p10, d0 float64, row []int, out []float64) {
 		j0 := min(m, int(float64(m+1)*p10/(p10+p00)))
 		ratio := p10 / p00
 		v := term(i, j0)
+		if v < pmfTiny {
+			clear(cells)
+			continue
+		}
 		for j := j0; j <= m; j++ {
+			if v < pmfTiny {
+				clear(cells[j:])
+				break
+			}
 			cells[j] = v
 			v *= float64(m-j) / float64(j+1) * ratio
 		}
 		v = cells[j0]
 		for j := j0 - 1; j >= 0; j-- {
 			v *= float64(j+1) / float64(m-j) / ratio
+			if v < pmfTiny {
+				clear(cells[:j+1])
+				break
+			}
 			cells[j] = v
 		}
 	}
 }
+
+// pmfTiny is the probability under which pmf counts a table as 0: a row's
+// probabilities fall away from its mode, so the walk from the mode stops
+// there. What is dropped is below pmfTiny times the number of tables
+// (2e-16 at 200 pairs), far under any level a test is held to; at a few
+// hundred pairs most tables are that unlikely at any one rate, and the
+// walk is most of the exact test's cost.
+const pmfTiny = 1e-20
 
 // tail is the exact p-value of the observed table against the change d0:
 // for below, of "the change is below d0"; otherwise of "above d0".
@@ -195,6 +218,30 @@ func (e *exactPaired) pmf(p10, d0 float64, row []int, out []float64) {
 // by the paired t (by 2 to 8 points in scripts/gatesim's designs at
 // n = 20 to 50), because it accounts for how discrete each table's tail is.
 func (e *exactPaired) tail(d0 float64, below bool, sc *scratch) float64 {
+	ep := e.order(d0, below, sc)
+	obs := sc.row[e.x01] + e.x10
+	in := sc.in
+	count := 0
+	for u := range sc.total {
+		in[u] = ep[u] <= ep[obs]*(1+1e-9)
+		if in[u] {
+			count++
+		}
+	}
+	if count == sc.total {
+		return 1
+	}
+	return e.regionMax(d0, in, sc)
+}
+
+// order is the E step of tail: every table's own p-value against d0 (the
+// tail of Tango's statistic at the table's nuisance estimate), in sc.ep,
+// indexed as tables. It leaves every table's probability on the nuisance
+// grid in sc.pm for regionMax. The tables of the rejection region at any
+// level are those whose ep is at most some threshold: the regions are
+// nested, which is what lets a test enumerate every region of a large n
+// from one ordering.
+func (e *exactPaired) order(d0 float64, below bool, sc *scratch) []float64 {
 	n := e.n
 	nn := float64(n)
 	row, total := sc.row, sc.total
@@ -210,8 +257,8 @@ func (e *exactPaired) tail(d0 float64, below bool, sc *scratch) float64 {
 	// The nuisance grid, shared by both steps: every table's probability at
 	// each grid value.
 	const grid = nuisanceGrid
-	step := (hi - lo) / grid
 	pm := sc.pm
+	step := (hi - lo) / grid
 	for g := range pm {
 		e.pmf(lo+float64(g)*step, d0, row, pm[g])
 	}
@@ -233,10 +280,10 @@ func (e *exactPaired) tail(d0 float64, below bool, sc *scratch) float64 {
 			end[k] = end[k+1]
 		}
 	}
-	// The E step: each table's own p-value, the tail of the score at the
-	// table's nuisance estimate, interpolated between the two grid values
-	// around it (an ordering need not be computed exactly to give an exact
-	// test: any ordering fixed before the data does).
+	// Each table's own p-value, the tail of the score at the table's
+	// nuisance estimate, interpolated between the two grid values around it
+	// (an ordering need not be computed exactly to give an exact test: any
+	// ordering fixed before the data does).
 	cum := sc.cum
 	for g := range cum {
 		c := cum[g]
@@ -248,74 +295,97 @@ func (e *exactPaired) tail(d0 float64, below bool, sc *scratch) float64 {
 	}
 	ep := sc.ep
 	for k, u := range perm {
-		x := 0.0
-		if step > 0 {
-			x = (q[u] - lo) / step
-		}
-		g := min(grid-1, max(0, int(x)))
-		f := math.Min(1, math.Max(0, x-float64(g)))
-		if grid == 0 || step == 0 {
+		if hi <= lo {
 			ep[u] = cum[0][end[k]]
 			continue
 		}
+		x := (q[u] - lo) / step
+		g := min(grid-1, max(0, int(x)))
+		f := math.Min(1, math.Max(0, x-float64(g)))
 		ep[u] = (1-f)*cum[g][end[k]] + f*cum[g+1][end[k]]
 	}
-	obs := row[e.x01] + e.x10
-	in := sc.in
-	count := 0
-	for u := range total {
-		in[u] = ep[u] <= ep[obs]*(1+1e-9)
-		if in[u] {
-			count++
+	return ep
+}
+
+// regionMax is the M step of tail: the largest probability of the tables in
+// (indexed as tables) over the nuisance parameter's range when the change
+// is d0 (both rates in [0, 1], their sum at most 1). The probability of a
+// region is a polynomial of degree n in the rate, with features as narrow as
+// the rate's standard error, and at a few hundred pairs it can peak sharply
+// near either end of the range besides broadly in the middle
+// (TestExactPairedHoldsItsLevelAtLargeN): it is taken on a grid uniform in
+// the arcsine of the rate's square root (the scale on which a rate's
+// standard error is the same everywhere, 1/(2√n)) with mGridPerSE points
+// per standard error, and refined by golden-section search around each of
+// the grid's local maxima that comes within a tenth of the best.
+func (e *exactPaired) regionMax(d0 float64, in []bool, sc *scratch) float64 {
+	row, buf := sc.row, sc.buf
+	lo, hi := math.Max(0, -d0), (1-d0)/2
+	members := sc.members[:0]
+	for u, ok := range in {
+		if ok {
+			members = append(members, int32(u))
 		}
 	}
-	if count == total {
-		return 1
-	}
-	// The M step: the largest probability of the region over the nuisance
-	// parameter's range (both rates in [0, 1], their sum at most 1), on the
-	// grid, refined around its best point by golden-section search.
+	sc.members = members
 	regionProb := func(p []float64) float64 {
 		s := 0.0
-		for u, ok := range in {
-			if ok {
-				s += p[u]
-			}
+		for _, u := range members {
+			s += p[u]
 		}
 		return math.Min(1, s)
 	}
-	buf := sc.buf
-	prob := func(p10 float64) float64 {
-		e.pmf(p10, d0, row, buf)
+	if hi <= lo {
+		return regionProb(sc.pm[0])
+	}
+	// The grid's index x maps to the rate by the arcsine scale between lo
+	// and hi.
+	alo, ahi := math.Asin(math.Sqrt(lo)), math.Asin(math.Sqrt(hi))
+	steps := max(nuisanceGrid, int(math.Ceil((ahi-alo)*2*math.Sqrt(float64(e.n))*mGridPerSE)))
+	rate := func(x float64) float64 {
+		s := math.Sin(alo + (ahi-alo)*x/float64(steps))
+		return math.Min(hi, math.Max(lo, s*s))
+	}
+	prob := func(x float64) float64 {
+		e.pmf(rate(x), d0, row, buf)
 		return regionProb(buf)
 	}
-	if hi <= lo {
-		return regionProb(pm[0])
+	at := sc.at[:0]
+	best := -1.0
+	for g := 0; g <= steps; g++ {
+		at = append(at, prob(float64(g)))
+		best = math.Max(best, at[g])
 	}
-	best, bestK := -1.0, 0
-	for g := range pm {
-		if p := regionProb(pm[g]); p > best {
-			best, bestK = p, g
+	sc.at = at
+	out := best
+	for g := range at {
+		if at[g] < 0.9*best || g > 0 && at[g-1] > at[g] || g < steps && at[g+1] > at[g] {
+			continue
 		}
-	}
-	a := lo + float64(max(bestK-1, 0))*step
-	b := lo + float64(min(bestK+1, grid))*step
-	const phi = 0.6180339887498949
-	x1, x2 := b-phi*(b-a), a+phi*(b-a)
-	f1, f2 := prob(x1), prob(x2)
-	for range 20 {
-		if f1 > f2 {
-			b, x2, f2 = x2, x1, f1
-			x1 = b - phi*(b-a)
-			f1 = prob(x1)
-		} else {
-			a, x1, f1 = x1, x2, f2
-			x2 = a + phi*(b-a)
-			f2 = prob(x2)
+		// Golden-section search on the grid's index between the neighbours.
+		const phi = 0.6180339887498949
+		a, b := float64(max(g-1, 0)), float64(min(g+1, steps))
+		x1, x2 := b-phi*(b-a), a+phi*(b-a)
+		f1, f2 := prob(x1), prob(x2)
+		for range 20 {
+			if f1 > f2 {
+				b, x2, f2 = x2, x1, f1
+				x1 = b - phi*(b-a)
+				f1 = prob(x1)
+			} else {
+				a, x1, f1 = x1, x2, f2
+				x2 = a + phi*(b-a)
+				f2 = prob(x2)
+			}
 		}
+		out = math.Max(out, math.Max(f1, f2))
 	}
-	return math.Max(best, math.Max(f1, f2))
+	return out
 }
+
+// mGridPerSE is the number of points of the M step's grid per standard
+// error of the rate.
+var mGridPerSE = 4.0
 
 // safeLog is log p, with log 0 = -Inf.
 func safeLog(p float64) float64 {
@@ -348,15 +418,23 @@ func (e *exactPaired) bound(a float64) (lo, hi float64) {
 	e.mu.Unlock()
 	est := float64(e.x01-e.x10) / float64(e.n)
 	const eps = 1e-9
-	sc := e.scratch()
 	// The corrected score interval is close to the exact one: the search
-	// for each end starts there, which saves most of a bisection.
+	// for each end starts there, which saves most of a bisection. The two
+	// ends are independent searches, run side by side with a scratch each.
 	glo, ghi := tangoEstimate(e.x01, e.x10, e.n, design{}, nil).bound(a)
-	// hi: the smallest d0 in [est, 1] at which "below d0" is shown at a.
-	hi = firstTrue(func(d0 float64) bool { return e.tail(d0, true, sc) <= a }, est, 1-eps, ghi)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		// hi: the smallest d0 in [est, 1] at which "below d0" is shown at a.
+		sc := e.scratch()
+		hi = firstTrue(func(d0 float64) bool { return e.tail(d0, true, sc) <= a }, est, 1-eps, ghi)
+	}()
 	// lo: the largest d0 in [-1, est] at which "above d0" is shown, found
 	// as the first true of the mirrored search.
+	sc := e.scratch()
 	lo = -firstTrue(func(d0 float64) bool { return e.tail(-d0, false, sc) <= a }, -est, 1-eps, -glo)
+	wg.Wait()
 	if hi >= 1-eps {
 		hi = 1
 	}

@@ -160,33 +160,40 @@ func TestSmallSuiteUsesThePairedT(t *testing.T) {
 }
 
 // Case 4: a pass/fail change at a zero margin shows the interval its status
-// comes from: 5 regressed and none improved of 200 is significant, and the
-// interval printed beside it is wholly below zero.
+// comes from: 4 regressed and none improved of 200 is significant for the
+// exact test (p = 0.024; McNemar's conditional test would need 6), and the
+// interval printed beside it is wholly below zero. Three are not enough: the
+// interval reaches zero, and so does the status. Above exactPairsMax pairs
+// Tango's interval decides the same way, with one regression more.
 func TestPassFailStatusAgreesWithItsInterval(t *testing.T) {
 	t.Parallel()
-	b, c := repeat(1, 200), repeat(1, 200)
-	for i := range 5 {
-		c[i] = 0
+	for _, tc := range []struct {
+		n, shown int
+		method   string
+	}{{200, 4, MethodExactPaired}, {exactPairsMax + 50, 5, MethodTango}} {
+		check := func(regressed int) CriterionResult {
+			b, c := repeat(1, tc.n), repeat(1, tc.n)
+			for i := range regressed {
+				c[i] = 0
+			}
+			for i := 100; i < 160; i++ {
+				b[i], c[i] = 0, 0
+			}
+			bs, ts := pairFiles(t, []metric.Info{infoPass}, scores("exact_match", b...), scores("exact_match", c...), nil)
+			v, err := Compare(context.Background(), bs, ts, Config{Criteria: []suite.Criterion{{Metric: "exact_match", MaxDrop: drop(0)}}})
+			require.NoError(t, err)
+			cr := v.Criteria[0]
+			assert.Equal(t, tc.method, cr.Estimate.Method)
+			requireAgrees(t, cr, true)
+			return cr
+		}
+		cr := check(tc.shown)
+		assert.Equal(t, CheckFail, cr.Status, "n=%d: %s", tc.n, cr.Reason)
+		assert.Less(t, cr.Estimate.Hi, 0.0)
+		cr = check(tc.shown - 1)
+		assert.NotEqual(t, CheckFail, cr.Status, "n=%d: %s", tc.n, cr.Reason)
+		assert.GreaterOrEqual(t, cr.Estimate.Hi, 0.0)
 	}
-	for i := 100; i < 160; i++ {
-		b[i], c[i] = 0, 0
-	}
-	bs, ts := pairFiles(t, []metric.Info{infoPass}, scores("exact_match", b...), scores("exact_match", c...), nil)
-	v, err := Compare(context.Background(), bs, ts, Config{Criteria: []suite.Criterion{{Metric: "exact_match", MaxDrop: drop(0)}}})
-	require.NoError(t, err)
-	cr := v.Criteria[0]
-	assert.Equal(t, MethodTango, cr.Estimate.Method)
-	assert.Equal(t, CheckFail, cr.Status, cr.Reason)
-	assert.Less(t, cr.Estimate.Hi, 0.0)
-	requireAgrees(t, cr, true)
-	// Four regressions of 200 are not enough: the interval reaches zero,
-	// and so does the status.
-	c[4] = 1
-	bs, ts = pairFiles(t, []metric.Info{infoPass}, scores("exact_match", b...), scores("exact_match", c...), nil)
-	v, err = Compare(context.Background(), bs, ts, Config{Criteria: []suite.Criterion{{Metric: "exact_match", MaxDrop: drop(0)}}})
-	require.NoError(t, err)
-	requireAgrees(t, v.Criteria[0], true)
-	assert.NotEqual(t, CheckFail, v.Criteria[0].Status)
 }
 
 // Case 5: an estimate past the margin that is not significant is
