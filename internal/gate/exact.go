@@ -47,7 +47,7 @@ var exactMemo struct {
 	m map[[3]int]*exactPaired
 }
 
-const exactMemoMax = 4096
+const exactMemoMax = 16384
 
 // exactPairedTest returns the exact test of the table, from the memo when
 // it was computed before.
