@@ -77,6 +77,11 @@ type scenario struct {
 	// true change delta, for a draw whose rates do not give it
 	// (sequential.go's seqSD).
 	sd func(delta float64) float64
+	// agreeGap, when set, says that at no change every pair agrees and the
+	// scores take two values agreeGap apart: the sequential table's clear
+	// pass then prints the earliest look at which any test that holds its
+	// level could pass (sequential.go's earliestPass).
+	agreeGap float64
 }
 
 // powerMargin is the margin at which the ideal test on n units with the
@@ -239,7 +244,8 @@ var scenarios = []scenario{
 			}
 			return b, t
 		},
-		rates: func(delta float64) (float64, float64) { return 0, -delta },
+		rates:    func(delta float64) (float64, float64) { return 0, -delta },
+		agreeGap: 1,
 	},
 	{
 		key: "skew", name: "skewed score: 1 or 0.5, nearly always 1", metric: "score", repeats: 1,
@@ -248,13 +254,17 @@ var scenarios = []scenario{
 		rates:  func(delta float64) (float64, float64) { return 0, -2 * delta },
 		gap:    0.5,
 		// The share of the samples that fall is at most 0.9.
-		lowest: -0.45,
+		lowest:   -0.45,
+		agreeGap: 0.5,
 	},
 	{
 		key: "skew3", name: "skewed score: 1, 0.5 or 0, nearly always 1", metric: "score", repeats: 1,
 		margin: func(n int) float64 { return math.Min(0.05, 1.5/float64(n)+0.0025) },
 		draw:   skewedJudge(1.0 / 3),
 		lowest: -0.6,
+		// With no change the target falls nowhere: the scores are the
+		// baseline's, 1 or 0.5.
+		agreeGap: 0.5,
 		// A share f = 1.5·|delta| of the samples falls, by 1 a third of the
 		// time and by 0.5 otherwise.
 		sd: func(delta float64) float64 { return math.Sqrt(-1.5*delta/2 - delta*delta) },

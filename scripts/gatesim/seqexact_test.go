@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/evalgate/evalgate/internal/gate"
 	"github.com/stretchr/testify/assert"
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -82,4 +83,18 @@ func TestSESTruth(t *testing.T) {
 	pf := byKey["pf"]
 	_, ok = sesTruth(pf, 50, pf.margin(50), 5.6, pf.lowest)
 	assert.False(t, ok, "a pass rate of 0.45 cannot fall 5.6 standard errors past the limit in 50 pairs")
+}
+
+// The earliest look at which a clear pass on data where every pair agrees is
+// possible at all: at 200 samples and a share of 0.04, 0.96^100 = 0.0169 is
+// more than the 0.00625 spent by half the samples, and 0.96^150 = 0.0022 is
+// less than the 0.0141 spent by three quarters.
+func TestEarliestPass(t *testing.T) {
+	assert.Equal(t, 150, earliestPass(200, 0.04))
+	looks := gate.PlanLooks(gate.DefaultLooks, 50)
+	assert.Equal(t, looks[3], earliestPass(50, 0.13))
+	// No look allows it: 0.95^20 = 0.36.
+	assert.Equal(t, 20, earliestPass(20, 0.05))
+	// A clear enough margin is possible at the first look.
+	assert.Equal(t, looks[0], earliestPass(50, 0.6))
 }

@@ -91,6 +91,25 @@ func sesTruth(sc scenario, n int, m, ses, lowest float64) (delta float64, ok boo
 	return lo, true
 }
 
+// earliestPass is the fewest samples at which any test that holds its level
+// under the design's spending could pass non-inferiority at the margin p
+// (a rate: the share of pairs that would have to fall, by the scores' whole
+// gap, for the truth to sit at the margin) when every pair agrees. Under
+// that truth the data agree on k pairs with probability (1-p)^k, the most
+// likely outcome of all; a procedure that passes on it at look j crosses
+// with at least that probability by look j, which the spending allows only
+// when (1-p)^k ≤ α·t_j². It returns n when no look before the last allows
+// it (and the last look may not either: a clear pass need not be possible).
+func earliestPass(n int, p float64) int {
+	for _, k := range gate.PlanLooks(gate.DefaultLooks, n) {
+		t := float64(k) / float64(n)
+		if math.Pow(1-p, float64(k)) <= alpha*t*t {
+			return k
+		}
+	}
+	return n
+}
+
 // seqTally counts one cell: how often each mode's procedure failed and passed
 // the check, the samples each used in all, and the fixed-size gate's fails.
 type seqTally struct {
@@ -145,6 +164,10 @@ func runSequential(dir string, kinds []string, rows []int, sizes []int, runs int
 					if len(notes) == 0 {
 						notes = append(notes, "held")
 					}
+				}
+				if c.truth == 0 && sc.agreeGap > 0 {
+					k := earliestPass(n, c.margin*m/sc.agreeGap)
+					notes = append(notes, fmt.Sprintf("every pair agrees: no test that holds its level passes before %d of the %d samples (%.0f%%)", k, n, 100*float64(k)/float64(n)))
 				}
 				switch {
 				case c.fixed && c.truth == -c.margin:
