@@ -336,6 +336,20 @@ func TestExactPairedHoldsItsLevelAtLargeN(t *testing.T) {
 		assert.NotEqual(t, CheckPass, gateStatus(nextP[0], nextP[1], tc.n, tc.m, tc.a, suite.ModeNonInferiority), "n=%d m=%g: %v", tc.n, tc.m, nextP)
 		t.Logf("n=%d m=%g a=%g: worst false fail %.5f, false pass %.5f (%d and %d tables)", tc.n, tc.m, tc.a, worstFail, worstPass, len(fails), len(passes))
 	}
+	// And the regions alone at more margins and levels.
+	for _, tc := range []struct {
+		n int
+		m float64
+	}{{150, 0.01}, {150, 0.2}, {200, 0.05}, {200, 0.1}} {
+		for _, a := range []float64{0.001, 0.0125} {
+			for _, below := range []bool{true, false} {
+				region, _ := regionOf(t, tc.n, -tc.m, a, below)
+				worst := regionProbMax(region, tc.n, -tc.m)
+				assert.LessOrEqual(t, worst, a*(1+1e-6), "n=%d m=%g a=%g below=%v", tc.n, tc.m, a, below)
+				assert.Greater(t, worst, a/3, "n=%d m=%g a=%g below=%v: not needlessly conservative", tc.n, tc.m, a, below)
+			}
+		}
+	}
 }
 
 // Where the interval's bisection stops past the limit but the exact test at
