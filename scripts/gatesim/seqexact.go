@@ -11,7 +11,8 @@ import (
 )
 
 // The exact table (-only seqexact) asks what any design of the same looks
-// could do on the error-rate scenario, with no interval's conservatism in
+// could do on the error-rate scenario and on the rare events whose
+// regressions are one binomial count, with no interval's conservatism in
 // the way: for each spending function α·t^ρ it builds the exact one-sided
 // binomial group-sequential test of "the error rate is at most the limit"
 // (reject at look k when the errors so far reach c_k, the smallest count
@@ -81,26 +82,40 @@ func addSamples(dist []float64, m int, p float64) []float64 {
 	return out
 }
 
+// seqExactKinds are the scenarios whose regressions are one binomial count:
+// the target's errors, and the target's failures where the baseline never
+// fails (rare). The judge score of 1 or 0.5 (skew) is rare's count in units
+// of its gap, with the same margins in those units, so the same designs. A
+// design that knows the baseline cannot move has more to go on than the
+// gate, which does not: these designs show what no procedure of these looks
+// can beat.
+var seqExactKinds = []string{"errors", "rare"}
+
 func runSeqExact(sizes []int) {
-	i := slices.IndexFunc(scenarios, func(sc scenario) bool { return sc.key == "errors" })
-	sc := scenarios[i]
-	fmt.Printf("Exact binomial group-sequential designs on %q: looks at %v of the samples (the first at least %d), one-sided α = %.3g.\n\n", sc.name, gate.DefaultLooks, gate.MinFirstLook, alpha)
-	fmt.Println("| n | Limit m | Spending | Boundaries (errors) | Clear regression (3× margin): detected | Mean share of samples used | Power at 2× margin | Fixed-size exact test's power at 2× margin |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
-	for _, n := range sizes {
-		m := sc.margin(n)
-		looks := gate.PlanLooks(gate.DefaultLooks, n)
-		fixed := exactDesign([]int{n}, m, []float64{alpha})
-		fixedPower, _ := exactCrossing([]int{n}, fixed, 2*m)
-		for _, rho := range []float64{3, 2, 1.5, 1, 0.5} {
-			spend := make([]float64, len(looks))
-			for k, nk := range looks {
-				spend[k] = alpha * math.Pow(float64(nk)/float64(n), rho)
+	fmt.Printf("Exact binomial group-sequential designs: looks at %v of the samples (the first at least %d), one-sided α = %.3g; the limit and truths are rates of errors, failures or falls (the margin over the score's gap).\n\n", gate.DefaultLooks, gate.MinFirstLook, alpha)
+	fmt.Println("| Data | n | Limit m | Spending | Boundaries (events) | Clear regression (3× margin): detected | Mean share of samples used | Power at 2× margin | Fixed-size exact test's power at 2× margin |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	for _, key := range seqExactKinds {
+		sc := scenarios[slices.IndexFunc(scenarios, func(sc scenario) bool { return sc.key == key })]
+		gap := sc.gap
+		if gap == 0 {
+			gap = 1
+		}
+		for _, n := range sizes {
+			m := sc.margin(n) / gap
+			looks := gate.PlanLooks(gate.DefaultLooks, n)
+			fixed := exactDesign([]int{n}, m, []float64{alpha})
+			fixedPower, _ := exactCrossing([]int{n}, fixed, 2*m)
+			for _, rho := range []float64{3, 2, 1.5, 1, 0.5} {
+				spend := make([]float64, len(looks))
+				for k, nk := range looks {
+					spend[k] = alpha * math.Pow(float64(nk)/float64(n), rho)
+				}
+				c := exactDesign(looks, m, spend)
+				det, share := exactCrossing(looks, c, 3*m)
+				power, _ := exactCrossing(looks, c, 2*m)
+				fmt.Printf("| %s | %d | %.3g | α·t^%g | %v | %.1f%% | %.0f%% | %.1f%% | %.1f%% |\n", sc.name, n, m, rho, c, 100*det, 100*share, 100*power, 100*fixedPower)
 			}
-			c := exactDesign(looks, m, spend)
-			det, share := exactCrossing(looks, c, 3*m)
-			power, _ := exactCrossing(looks, c, 2*m)
-			fmt.Printf("| %d | %.3g | α·t^%g | %v | %.1f%% | %.0f%% | %.1f%% | %.1f%% |\n", n, m, rho, c, 100*det, 100*share, 100*power, 100*fixedPower)
 		}
 	}
 }
