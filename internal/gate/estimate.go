@@ -336,6 +336,18 @@ func pairedProportionEstimate(targetOnly, baselineOnly, n int, d design, diffs [
 	return tangoEstimate(targetOnly, baselineOnly, n, d, diffs)
 }
 
+// PassRateChangeBounds returns the one-sided bounds at level a that the
+// gate puts on the change in a pass rate (target - baseline) from n
+// independent pairs, targetOnly of which pass on the target only and
+// baselineOnly on the baseline only, and the method that gives them. A
+// check compares them with its limit; scripts/gatesim enumerates them over
+// every table to show each method's level at every discordance rate.
+func PassRateChangeBounds(targetOnly, baselineOnly, n int, a float64) (lo, hi float64, method string) {
+	e := pairedProportionEstimate(targetOnly, baselineOnly, n, design{}, nil)
+	lo, hi = e.bound(a)
+	return lo, hi, e.method
+}
+
 // tangoEstimate is Tango's score interval with a continuity correction of
 // half a count, divided by the square root of the design effect when
 // clustered (see pairedProportionEstimate).

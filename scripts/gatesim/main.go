@@ -289,7 +289,7 @@ func main() {
 	runs := flag.Int("runs", 2000, "simulated comparisons per cell")
 	seed := flag.Uint64("seed", 1, "simulation seed")
 	ns := flag.String("n", "5,10,20,30,50,200,1000", "suite sizes (independent units)")
-	only := flag.String("only", "", "comma-separated scenario keys to run (all when empty); seq runs the sequential table, seqexact the exact sequential designs on error rates")
+	only := flag.String("only", "", "comma-separated scenario keys to run (all when empty); seq runs the sequential table, seqexact the exact sequential designs on error rates, pflevel the pass/fail interval's level at every discordance rate")
 	seqData := flag.String("seqdata", "cont,pf,errors", "scenario keys of the sequential table (-only seq)")
 	seqRows := flag.String("seqrows", "", "comma-separated rows of the sequential table to run, from 1 (all when empty): 1 is at the margin")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to `file`")
@@ -322,6 +322,13 @@ func main() {
 	defer os.RemoveAll(dir)
 	if *only == "seqexact" {
 		runSeqExact(sizes)
+		return
+	}
+	if *only == "pflevel" {
+		if err := runPFLevel(sizes); err != nil {
+			fmt.Fprintln(os.Stderr, "gatesim:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	if *only == "seq" {
