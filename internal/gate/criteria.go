@@ -74,6 +74,15 @@ func (c *check) beyond() bool {
 	return c.est.est > c.limit
 }
 
+// pValues sets the check's p-values at its limit.
+func (c *check) pValues() {
+	if c.higher {
+		c.pBad, c.pGood = c.est.pBelow(c.limit), c.est.pAbove(c.limit)
+	} else {
+		c.pBad, c.pGood = c.est.pAbove(c.limit), c.est.pBelow(c.limit)
+	}
+}
+
 // test records what a check tests; the criterion functions call it once they
 // have the estimate.
 func (c *check) test(e estimate, limit float64, higher bool, margin float64) {
@@ -112,11 +121,7 @@ func checkCriteria(p *paired, b, t *side, v *Verdict, cfg Config) []CriterionRes
 			c.settle(CheckInconclusive, "%s: no interval, because %s", describeEstimate(c.res.Estimate, c.res.Scale), c.est.why)
 			continue
 		}
-		if c.higher {
-			c.pBad, c.pGood = c.est.pBelow(c.limit), c.est.pAbove(c.limit)
-		} else {
-			c.pBad, c.pGood = c.est.pAbove(c.limit), c.est.pBelow(c.limit)
-		}
+		c.pValues()
 		if c.res.Mode == suite.ModeRegression {
 			c.res.P = Num(c.pBad)
 			fam = append(fam, i)
@@ -535,4 +540,24 @@ func checkErrorRate(k *check, maxRate float64, p *paired) {
 	r.Baseline, r.Target = Num(float64(nb)/float64(n)), Num(float64(nt)/float64(n))
 	// A rate twice the allowed one is the move this check must see.
 	k.test(proportionEstimate(nt, n, p.d, x), maxRate, false, maxRate)
+}
+
+// PassRateChange reports how the gate decides a check of the change in a
+// pass rate (target - baseline) on n independent pairs, targetOnly of
+// which pass on the target only and baselineOnly on the baseline only, whose
+// limit is limit (below it is bad) at the one-sided level a: whether it
+// fails in regression mode and passes in non_inferiority mode, through the
+// same path as Compare, and the method that decided. scripts/gatesim
+// enumerates it over every table to show the level at every discordance
+// rate.
+func PassRateChange(targetOnly, baselineOnly, n int, a, limit float64) (fails, passes bool, method string) {
+	e := pairedProportionEstimate(targetOnly, baselineOnly, n, design{}, nil)
+	status := func(mode suite.Mode) CriterionStatus {
+		c := &check{res: CriterionResult{Mode: mode}}
+		c.test(e, limit, true, 0)
+		c.pValues()
+		decide(c, a, a, 1)
+		return c.res.Status
+	}
+	return status(suite.ModeRegression) == CheckFail, status(suite.ModeNonInferiority) == CheckPass, e.method
 }

@@ -336,18 +336,6 @@ func pairedProportionEstimate(targetOnly, baselineOnly, n int, d design, diffs [
 	return tangoEstimate(targetOnly, baselineOnly, n, d, diffs)
 }
 
-// PassRateChangeBounds returns the one-sided bounds at level a that the
-// gate puts on the change in a pass rate (target - baseline) from n
-// independent pairs, targetOnly of which pass on the target only and
-// baselineOnly on the baseline only, and the method that gives them. A
-// check compares them with its limit; scripts/gatesim enumerates them over
-// every table to show each method's level at every discordance rate.
-func PassRateChangeBounds(targetOnly, baselineOnly, n int, a float64) (lo, hi float64, method string) {
-	e := pairedProportionEstimate(targetOnly, baselineOnly, n, design{}, nil)
-	lo, hi = e.bound(a)
-	return lo, hi, e.method
-}
-
 // tangoEstimate is Tango's score interval with a continuity correction of
 // half a count, divided by the square root of the design effect when
 // clustered (see pairedProportionEstimate).
@@ -365,7 +353,18 @@ func tangoEstimate(targetOnly, baselineOnly, n int, d design, diffs []float64) e
 	}
 	x01, x10, nn := float64(targetOnly), float64(baselineOnly), float64(n)
 	score := func(d0 float64) float64 { return tangoZ(x01, x10, nn, d0, 0.5, deff) }
-	return estimate{est: delta, method: method, n: n, units: d.units(n),
+	var p func(m float64, below bool) float64
+	if !d.clustered() {
+		// The exact test on Tango's statistic decides where the corrected
+		// interval alone would claim too much (tangoExactP).
+		p = func(m float64, below bool) float64 {
+			if m <= -1 && below || m >= 1 && !below {
+				return 1
+			}
+			return tangoExactP(targetOnly, baselineOnly, n, math.Max(-1+1e-9, math.Min(1-1e-9, m)), below)
+		}
+	}
+	return estimate{est: delta, method: method, n: n, units: d.units(n), p: p,
 		bound: func(a float64) (float64, float64) {
 			z := distuv.UnitNormal.Quantile(1 - a)
 			// The score falls as the hypothesised change d0 rises: the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"sort"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
@@ -9,9 +10,9 @@ import (
 )
 
 // The pass/fail level table (-only pflevel) shows, with no simulation, the
-// level of the gate's interval for a change in a pass rate at every
+// level of the gate's check of a change in a pass rate at every
 // discordance rate: every table of n pairs is decided by
-// gate.PassRateChangeBounds at one-sided α, and the probability of the
+// gate.PassRateChange at one-sided α, and the probability of the
 // tables on which a check at the margin m would falsely fail (regression)
 // or falsely pass (non_inferiority) is summed exactly for each rate of
 // target-only pairs p01 on a grid of 1,001 (the baseline-only rate is
@@ -19,37 +20,48 @@ import (
 // rate per scenario; this finds the worst one.
 //
 // Each row of tables (i target-only pairs) is decided by a threshold in j,
-// the baseline-only pairs (more of them only lowers both bounds), which lets
-// the sums run row by row on binomial tails; rowThresholds decides every
-// table and refuses a row that is not.
+// the baseline-only pairs: more of them only lowers the interval's bounds
+// and makes the table more extreme for the exact test that checks it. That
+// lets the sums run row by row on binomial tails, and the thresholds be
+// found by bisection; rowThresholds checks each one at its edge.
 
 // pflevelMargins are the margins of the table, at each n.
 var pflevelMargins = []float64{0.005, 0.01, 0.02, 0.05}
 
 // rowThresholds returns, for each row i of tables of n pairs, the fewest
-// baseline-only pairs j at which the upper bound falls below -m (fail; n-i+1
-// when none) and the most at which the lower bound is above -m (pass; -1
-// when none), with the method that decided the tables. Every table is
-// decided, and a row whose fails (or passes) are not all the tables past
-// (or before) a threshold is an error: the sums would be wrong.
+// baseline-only pairs j at which a check at the limit -m fails (n-i+1 when
+// none) and the most at which it passes (-1 when none), as the gate decides
+// (gate.PassRateChange), with the method that decided.
 func rowThresholds(n int, m float64) (fail, pass []int, method string, err error) {
 	fail, pass = make([]int, n+1), make([]int, n+1)
+	decide := func(i, j int) (bool, bool) {
+		f, p, meth := gate.PassRateChange(i, j, n, alpha, -m)
+		method = meth
+		return f, p
+	}
 	for i := 0; i <= n; i++ {
-		fail[i], pass[i] = n-i+1, -1
-		for j := 0; j <= n-i; j++ {
-			lo, hi, meth := gate.PassRateChangeBounds(i, j, n, alpha)
-			method = meth
-			switch f := hi < -m; {
-			case f && fail[i] > j:
-				fail[i] = j
-			case !f && fail[i] <= j:
-				return nil, nil, "", fmt.Errorf("pflevel: n=%d m=%g: row %d fails at %d baseline-only pairs but not at %d", n, m, i, fail[i], j)
+		top := n - i
+		fail[i] = sort.Search(top+1, func(j int) bool { f, _ := decide(i, j); return f })
+		pass[i] = sort.Search(top+1, func(j int) bool { _, p := decide(i, j); return !p }) - 1
+		// The edges: decided at the threshold, not one short of it.
+		if fail[i] <= top {
+			if f, _ := decide(i, fail[i]); !f {
+				return nil, nil, "", fmt.Errorf("pflevel: n=%d m=%g: row %d does not fail at %d baseline-only pairs", n, m, i, fail[i])
 			}
-			switch p := lo > -m; {
-			case p && pass[i] != j-1:
-				return nil, nil, "", fmt.Errorf("pflevel: n=%d m=%g: row %d passes at %d baseline-only pairs but not at %d", n, m, i, j, j-1)
-			case p:
-				pass[i] = j
+		}
+		if fail[i] > 0 && fail[i]-1 <= top {
+			if f, _ := decide(i, fail[i]-1); f {
+				return nil, nil, "", fmt.Errorf("pflevel: n=%d m=%g: row %d fails below its threshold %d", n, m, i, fail[i])
+			}
+		}
+		if pass[i] >= 0 {
+			if _, p := decide(i, pass[i]); !p {
+				return nil, nil, "", fmt.Errorf("pflevel: n=%d m=%g: row %d does not pass at %d baseline-only pairs", n, m, i, pass[i])
+			}
+		}
+		if pass[i]+1 <= top {
+			if _, p := decide(i, pass[i]+1); p {
+				return nil, nil, "", fmt.Errorf("pflevel: n=%d m=%g: row %d passes past its threshold %d", n, m, i, pass[i])
 			}
 		}
 	}

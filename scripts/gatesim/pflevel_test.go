@@ -48,8 +48,8 @@ func TestRowsProbIsTheMultinomialSum(t *testing.T) {
 }
 
 // The thresholds are the gate's decisions: at 12 pairs, every table at and
-// past a row's fail threshold has its upper bound below the limit, the one
-// before does not, and likewise for passes.
+// past a row's fail threshold fails, the ones before do not, and likewise
+// for passes.
 func TestRowThresholdsAreTheGatesDecisions(t *testing.T) {
 	const n, m = 12, 0.2
 	fail, pass, method, err := rowThresholds(n, m)
@@ -58,10 +58,10 @@ func TestRowThresholdsAreTheGatesDecisions(t *testing.T) {
 	decided := 0
 	for i := 0; i <= n; i++ {
 		for j := 0; i+j <= n; j++ {
-			lo, hi, _ := gate.PassRateChangeBounds(i, j, n, alpha)
-			assert.Equal(t, hi < -m, j >= fail[i], "fail at (%d, %d)", i, j)
-			assert.Equal(t, lo > -m, j <= pass[i], "pass at (%d, %d)", i, j)
-			if hi < -m || lo > -m {
+			f, p, _ := gate.PassRateChange(i, j, n, alpha, -m)
+			assert.Equal(t, f, j >= fail[i], "fail at (%d, %d)", i, j)
+			assert.Equal(t, p, j <= pass[i], "pass at (%d, %d)", i, j)
+			if f || p {
 				decided++
 			}
 		}
