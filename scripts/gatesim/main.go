@@ -292,6 +292,7 @@ func main() {
 	only := flag.String("only", "", "comma-separated scenario keys to run (all when empty); seq runs the sequential table, seqexact the exact sequential designs on error rates, pflevel the pass/fail interval's level at every discordance rate")
 	seqData := flag.String("seqdata", "cont,pf,errors", "scenario keys of the sequential table (-only seq)")
 	seqRows := flag.String("seqrows", "", "comma-separated rows of the sequential table to run, from 1 (all when empty): 1 is at the margin")
+	pfMargins := flag.String("margins", "0.005,0.01,0.02,0.05", "margins of the pass/fail level table (-only pflevel)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to `file`")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -325,7 +326,16 @@ func main() {
 		return
 	}
 	if *only == "pflevel" {
-		if err := runPFLevel(sizes); err != nil {
+		var margins []float64
+		for _, f := range strings.Split(*pfMargins, ",") {
+			m, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil || !(m > 0 && m < 1) {
+				fmt.Fprintf(os.Stderr, "gatesim: -margins %q: want margins in (0, 1) like 0.01,0.05\n", *pfMargins)
+				os.Exit(2)
+			}
+			margins = append(margins, m)
+		}
+		if err := runPFLevel(sizes, margins); err != nil {
 			fmt.Fprintln(os.Stderr, "gatesim:", err)
 			os.Exit(1)
 		}

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
@@ -25,47 +28,55 @@ import (
 // lets the sums run row by row on binomial tails, and the thresholds be
 // found by bisection; rowThresholds checks each one at its edge.
 
-// pflevelMargins are the margins of the table, at each n.
-var pflevelMargins = []float64{0.005, 0.01, 0.02, 0.05}
-
 // rowThresholds returns, for each row i of tables of n pairs, the fewest
 // baseline-only pairs j at which a check at the limit -m fails (n-i+1 when
 // none) and the most at which it passes (-1 when none), as the gate decides
-// (gate.PassRateChange), with the method that decided.
+// (gate.PassRateChange), with the method that decided. The rows are
+// independent and shared among the CPUs.
 func rowThresholds(n int, m float64) (fail, pass []int, method string, err error) {
 	fail, pass = make([]int, n+1), make([]int, n+1)
-	decide := func(i, j int) (bool, bool) {
-		f, p, meth := gate.PassRateChange(i, j, n, alpha, -m)
-		method = meth
-		return f, p
+	methods, errs := make([]string, n+1), make([]error, n+1)
+	row := func(i int) error {
+		decide := func(j int) (bool, bool) {
+			f, p, meth := gate.PassRateChange(i, j, n, alpha, -m)
+			methods[i] = meth
+			return f, p
+		}
+		top := n - i
+		fail[i] = sort.Search(top+1, func(j int) bool { f, _ := decide(j); return f })
+		pass[i] = sort.Search(top+1, func(j int) bool { _, p := decide(j); return !p }) - 1
+		// The edges: decided at the threshold, not one short of it.
+		failsAt := func(j int) bool { f, _ := decide(j); return f }
+		passesAt := func(j int) bool { _, p := decide(j); return p }
+		switch {
+		case fail[i] <= top && !failsAt(fail[i]):
+			return fmt.Errorf("pflevel: n=%d m=%g: row %d does not fail at %d baseline-only pairs", n, m, i, fail[i])
+		case fail[i] > 0 && failsAt(fail[i]-1):
+			return fmt.Errorf("pflevel: n=%d m=%g: row %d fails below its threshold %d", n, m, i, fail[i])
+		case pass[i] >= 0 && !passesAt(pass[i]):
+			return fmt.Errorf("pflevel: n=%d m=%g: row %d does not pass at %d baseline-only pairs", n, m, i, pass[i])
+		case pass[i] < top && passesAt(pass[i]+1):
+			return fmt.Errorf("pflevel: n=%d m=%g: row %d passes past its threshold %d", n, m, i, pass[i])
+		}
+		return nil
+	}
+	var wg sync.WaitGroup
+	rows := make(chan int)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rows {
+				errs[i] = row(i)
+			}
+		}()
 	}
 	for i := 0; i <= n; i++ {
-		top := n - i
-		fail[i] = sort.Search(top+1, func(j int) bool { f, _ := decide(i, j); return f })
-		pass[i] = sort.Search(top+1, func(j int) bool { _, p := decide(i, j); return !p }) - 1
-		// The edges: decided at the threshold, not one short of it.
-		if fail[i] <= top {
-			if f, _ := decide(i, fail[i]); !f {
-				return nil, nil, "", fmt.Errorf("pflevel: n=%d m=%g: row %d does not fail at %d baseline-only pairs", n, m, i, fail[i])
-			}
-		}
-		if fail[i] > 0 && fail[i]-1 <= top {
-			if f, _ := decide(i, fail[i]-1); f {
-				return nil, nil, "", fmt.Errorf("pflevel: n=%d m=%g: row %d fails below its threshold %d", n, m, i, fail[i])
-			}
-		}
-		if pass[i] >= 0 {
-			if _, p := decide(i, pass[i]); !p {
-				return nil, nil, "", fmt.Errorf("pflevel: n=%d m=%g: row %d does not pass at %d baseline-only pairs", n, m, i, pass[i])
-			}
-		}
-		if pass[i]+1 <= top {
-			if _, p := decide(i, pass[i]+1); p {
-				return nil, nil, "", fmt.Errorf("pflevel: n=%d m=%g: row %d passes past its threshold %d", n, m, i, pass[i])
-			}
-		}
+		rows <- i
 	}
-	return fail, pass, method, nil
+	close(rows)
+	wg.Wait()
+	return fail, pass, methods[n], errors.Join(errs...)
 }
 
 // rowsProb is the probability of the fail and pass regions at the rates
@@ -97,12 +108,12 @@ func rowsProb(n int, fail, pass []int, p01, p10 float64) (pf, pp float64) {
 	return pf, pp
 }
 
-func runPFLevel(sizes []int) error {
+func runPFLevel(sizes []int, margins []float64) error {
 	fmt.Printf("The pass/fail interval's level at every discordance rate: every table of n pairs decided at one-sided α = %.3g, the probability of its false fails and false passes at the margin m summed exactly over the tables for 1,001 target-only rates p01 (the baseline-only rate p01 + m). Worst over the rates, with the rate where it is reached.\n\n", alpha)
 	fmt.Println("| n | Margin m | Method | Worst false fail | at p01 | Worst false pass | at p01 | Guarantees |")
 	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, n := range sizes {
-		for _, m := range pflevelMargins {
+		for _, m := range margins {
 			fail, pass, method, err := rowThresholds(n, m)
 			if err != nil {
 				return err
