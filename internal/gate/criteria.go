@@ -18,7 +18,10 @@ import (
 // Each check has an estimate, a limit and a bad side. The estimate's interval
 // is computed at a one-sided level a (each side holds with probability 1-a;
 // a = (1 - confidence)/2 unless Holm's correction lowers it), and the status
-// is read off that interval, which is the one the report prints:
+// is read off that interval, which is the one the report prints (where the
+// estimate has an exact test of its own, pass/fail changes, the interval
+// is first kept from claiming more at the limit than that test shows there:
+// testedAtLimit):
 //
 //   - regression: regressed when the whole interval is past the limit;
 //     inconclusive when the point estimate is past it but the interval is
