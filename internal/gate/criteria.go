@@ -184,19 +184,22 @@ func holmLevels(p []float64, levelAt func(j int) float64) []float64 {
 }
 
 // testedAtLimit keeps an interval from claiming more at the limit than the
-// test it inverts shows there. The exact unconditional test orders its
-// tables anew for every hypothesised change, so its p-value need not be
-// monotone in the change: near the level it can dip under and come back,
-// and the bisection for an interval's end can stop at a crossing beyond the
-// limit while the p-value at the limit itself is (by 1-2%) above the level
-// (at 150 pairs; TestExactPairedHoldsItsLevelAtLargeN). The gate's decision
-// is the test at the limit: when the p-value there (pGood or pBad, computed
-// directly) does not show the side the interval claims, that end is moved to
-// the limit, where the confidence set of the test reaches at least, and the
-// status read off the interval is the test's. Then the tables on which a
-// check passes or fails are the test's own rejection region at the limit,
-// whose level is shown by enumeration. Estimates with no direct p-value
-// have none of this: their p-values invert the interval.
+// estimate's own exact test (estimate.p) shows there. Two cases need it:
+//   - the exact unconditional test (up to exactPairsMax pairs) orders its
+//     tables anew for every hypothesised change, so its p-value need not be
+//     monotone in the change, and the bisection for an interval's end can
+//     stop at a crossing beyond the limit while the p-value at the limit is
+//     (by 1-2%) above the level (TestIntervalClaimsNoMoreThanTheTestAtTheLimit);
+//   - Tango's corrected interval (above) is a normal approximation that
+//     claims too much where discordant pairs are few and one-sided, and the
+//     exact test on its statistic checks it (tangoExactP).
+//
+// When the p-value at the limit (pGood or pBad) does not show the side the
+// interval claims, that end is moved to the limit and the check is not
+// decided. Then the tables on which a check passes or fails lie within the
+// exact test's rejection region at the limit, whose level is shown by
+// enumeration. Estimates with no p of their own invert their interval for
+// their p-values and need none of this.
 func testedAtLimit(c *check, iv Interval, a float64) Interval {
 	if c.est.p == nil || !iv.Bounded() {
 		return iv

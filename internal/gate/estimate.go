@@ -18,6 +18,12 @@ import (
 //   - a status is "the interval is past the limit", at the level the check
 //     is decided at (Holm's correction changes that level, see criteria.go).
 //
+// A pass/fail change has an exact test of its own (p): below exactPairsMax
+// pairs the test the interval inverts, above it the exact test that checks
+// Tango's corrected interval. Its p-value at the limit is the one printed,
+// and the interval is kept from claiming more at the limit than it shows
+// (criteria.go's testedAtLimit), so the three still agree.
+//
 // No method resamples: each is deterministic, so no Monte Carlo error can
 // flip a verdict near the decision boundary, and each costs O(n) or
 // O(n log n), which keeps a comparison of 100,000 pairs in seconds.
@@ -32,10 +38,10 @@ type estimate struct {
 	// data cannot bound the statistic; why says why.
 	bound func(a float64) (lo, hi float64)
 	why   string
-	// p, when set, is the method's own one-sided p-value of "θ < m" (below)
-	// or "θ > m", for a method whose p-value is cheaper to compute directly
-	// than by inverting bound (the exact test, whose bound is itself found by
-	// bisection on its p-value).
+	// p, when set, is the method's own exact one-sided p-value of "θ < m"
+	// (below) or "θ > m": the exact test, whose bound is itself found by
+	// bisection on its p-value, or the exact test on Tango's statistic that
+	// checks Tango's interval (tangoExactP).
 	p func(m float64, below bool) float64
 }
 
@@ -358,10 +364,9 @@ func tangoEstimate(targetOnly, baselineOnly, n int, d design, diffs []float64) e
 		// The exact test on Tango's statistic decides where the corrected
 		// interval alone would claim too much (tangoExactP).
 		p = func(m float64, below bool) float64 {
-			if m <= -1 && below || m >= 1 && !below {
-				return 1
-			}
-			return tangoExactP(targetOnly, baselineOnly, n, math.Max(-1+1e-9, math.Min(1-1e-9, m)), below)
+			return changeP(m, below, func(m float64, below bool) float64 {
+				return tangoExactP(targetOnly, baselineOnly, n, m, below)
+			})
 		}
 	}
 	return estimate{est: delta, method: method, n: n, units: d.units(n), p: p,

@@ -501,9 +501,15 @@ func firstTrue(f func(float64) bool, lo, hi, guess float64) float64 {
 // p is the one-sided p-value of "the change is below m" (below) or "above
 // m", computed directly rather than by inverting the bound.
 func (e *exactPaired) p(m float64, below bool) float64 {
+	return changeP(m, below, func(m float64, below bool) float64 { return e.tail(m, below, e.scratch()) })
+}
+
+// changeP is the p-value test(m, below) of a change in a rate, which lies in
+// [-1, 1]: 1 where the hypothesis holds for every change ("below -1"),
+// and the limit kept just inside the range, where the tests are defined.
+func changeP(m float64, below bool, test func(m float64, below bool) float64) float64 {
 	if m <= -1 && below || m >= 1 && !below {
 		return 1
 	}
-	m = math.Max(-1+1e-9, math.Min(1-1e-9, m))
-	return e.tail(m, below, e.scratch())
+	return test(math.Max(-1+1e-9, math.Min(1-1e-9, m)), below)
 }
