@@ -336,11 +336,11 @@ func TestExactPairedHoldsItsLevelAtLargeN(t *testing.T) {
 		assert.NotEqual(t, CheckPass, gateStatus(nextP[0], nextP[1], tc.n, tc.m, tc.a, suite.ModeNonInferiority), "n=%d m=%g: %v", tc.n, tc.m, nextP)
 		t.Logf("n=%d m=%g a=%g: worst false fail %.5f, false pass %.5f (%d and %d tables)", tc.n, tc.m, tc.a, worstFail, worstPass, len(fails), len(passes))
 	}
-	// And the regions alone at more margins and levels.
+	// And the regions alone at more sizes, margins and levels.
 	for _, tc := range []struct {
 		n int
 		m float64
-	}{{150, 0.01}, {150, 0.2}, {200, 0.05}, {200, 0.1}} {
+	}{{50, 0.05}, {100, 0.2}, {150, 0.01}, {150, 0.2}, {200, 0.05}, {200, 0.1}} {
 		for _, a := range []float64{0.001, 0.0125} {
 			for _, below := range []bool{true, false} {
 				region, _ := regionOf(t, tc.n, -tc.m, a, below)
