@@ -258,17 +258,6 @@ func regionOf(t *testing.T, n int, d0, a float64, below bool) (region [][2]int, 
 	return region, idx[perm[hi]]
 }
 
-// gateStatus is the status the gate gives a check of a change in a pass
-// rate whose limit is -m, at the one-sided level a, on the table of n pairs
-// with up target-only and down baseline-only pairs.
-func gateStatus(up, down, n int, m, a float64, mode suite.Mode) CriterionStatus {
-	c := &check{res: CriterionResult{Mode: mode}}
-	c.test(pairedProportionEstimate(up, down, n, design{}, nil), -m, true, m)
-	c.pBad, c.pGood = c.est.pBelow(c.limit), c.est.pAbove(c.limit)
-	decide(c, a, a, 1)
-	return c.res.Status
-}
-
 // regionProbMax is the largest probability of the tables ts of n pairs over
 // a grid of 1,001 target-only rates when the change is d0 (d0 < 0): an
 // enumeration independent of the gate's pmf and M step.
@@ -332,8 +321,10 @@ func TestExactPairedHoldsItsLevelAtLargeN(t *testing.T) {
 		assert.LessOrEqual(t, worstPass, tc.a*(1+1e-6), "n=%d m=%g a=%g: false passes", tc.n, tc.m, tc.a)
 		assert.Greater(t, worstFail, tc.a/3, "n=%d m=%g a=%g: not needlessly conservative", tc.n, tc.m, tc.a)
 		assert.Greater(t, worstPass, tc.a/3, "n=%d m=%g a=%g: not needlessly conservative", tc.n, tc.m, tc.a)
-		assert.NotEqual(t, CheckFail, gateStatus(nextF[0], nextF[1], tc.n, tc.m, tc.a, suite.ModeRegression), "n=%d m=%g: %v", tc.n, tc.m, nextF)
-		assert.NotEqual(t, CheckPass, gateStatus(nextP[0], nextP[1], tc.n, tc.m, tc.a, suite.ModeNonInferiority), "n=%d m=%g: %v", tc.n, tc.m, nextP)
+		failsPast, _, _ := PassRateChange(nextF[0], nextF[1], tc.n, tc.a, -tc.m)
+		assert.False(t, failsPast, "n=%d m=%g: %v", tc.n, tc.m, nextF)
+		_, passesPast, _ := PassRateChange(nextP[0], nextP[1], tc.n, tc.a, -tc.m)
+		assert.False(t, passesPast, "n=%d m=%g: %v", tc.n, tc.m, nextP)
 		t.Logf("n=%d m=%g a=%g: worst false fail %.5f, false pass %.5f (%d and %d tables)", tc.n, tc.m, tc.a, worstFail, worstPass, len(fails), len(passes))
 	}
 	// And the regions alone at more sizes, margins and levels.
