@@ -1,11 +1,8 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"runtime"
 	"sort"
-	"sync"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
@@ -32,10 +29,10 @@ import (
 // baseline-only pairs j at which a check at the limit -m fails (n-i+1 when
 // none) and the most at which it passes (-1 when none), as the gate decides
 // (gate.PassRateChange), with the method that decided. The rows are
-// independent and shared among the CPUs.
+// independent and shared among the CPUs (onAllCPUs).
 func rowThresholds(n int, m float64) (fail, pass []int, method string, err error) {
 	fail, pass = make([]int, n+1), make([]int, n+1)
-	methods, errs := make([]string, n+1), make([]error, n+1)
+	methods := make([]string, n+1)
 	row := func(i int) error {
 		decide := func(j int) (bool, bool) {
 			f, p, meth := gate.PassRateChange(i, j, n, alpha, -m)
@@ -60,23 +57,12 @@ func rowThresholds(n int, m float64) (fail, pass []int, method string, err error
 		}
 		return nil
 	}
-	var wg sync.WaitGroup
-	rows := make(chan int)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range rows {
-				errs[i] = row(i)
-			}
-		}()
+	// Each row writes only its own slots; the total is unused.
+	_, err = onAllCPUs(n+1, func(_, i int) (struct{}, error) { return struct{}{}, row(i) }, func(*struct{}, struct{}) {})
+	if err != nil {
+		return nil, nil, "", err
 	}
-	for i := 0; i <= n; i++ {
-		rows <- i
-	}
-	close(rows)
-	wg.Wait()
-	return fail, pass, methods[n], errors.Join(errs...)
+	return fail, pass, methods[n], nil
 }
 
 // rowsProb is the probability of the fail and pass regions at the rates
